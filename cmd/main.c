@@ -1,0 +1,3 @@
+#include <stdio.h>
+#include "envup.h"
+int main(void) { printf("envup %s\n", envup_version()); return 0; }

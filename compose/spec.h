@@ -1,0 +1,137 @@
+/*
+ * The spec: envup.yaml parsed, interpolated, merged with its templates and
+ * validated. After envup_spec_load() succeeds, every service has an image,
+ * its template's defaults applied, resolved absolute file paths, and the
+ * spec has a dependency order. Nothing about the spec is checked later:
+ * a spec that loads can be brought up.
+ *
+ * Errors: ENVUP_ESPEC with a one-line message
+ *   "FILE:LINE:COL: KEY.PATH: what is wrong"
+ * e.g. "envup.yaml:7:5: services.postgres.envv: unknown key (did you mean 'env'?)".
+ *
+ * Ownership: envup_spec_load() allocates; free with envup_spec_free().
+ * Everything inside the spec is owned by it.
+ */
+#ifndef ENVUP_COMPOSE_SPEC_H
+#define ENVUP_COMPOSE_SPEC_H
+
+#include <stdbool.h>
+#include "util/util.h"
+
+typedef enum {
+	ENVUP_WAIT_NONE = 0,    /* ready as soon as the container runs */
+	ENVUP_WAIT_TCP,         /* a TCP connect to the published port succeeds */
+	ENVUP_WAIT_HTTP,        /* an HTTP request answers with `status` */
+	ENVUP_WAIT_LOG,         /* `pattern` matched `times` times in the logs */
+	ENVUP_WAIT_HEALTHCHECK, /* the image's HEALTHCHECK reports healthy */
+	ENVUP_WAIT_POSTGRES,    /* libpq connects and SELECT 1 answers */
+	ENVUP_WAIT_REDIS,       /* hiredis AUTH + PING answers PONG */
+	ENVUP_WAIT_MOCKSERVER   /* PUT /mockserver/status answers 200 */
+} envup_wait_kind;
+
+typedef struct {
+	envup_wait_kind kind;
+	int port;      /* container port for tcp/http; 0 = the service's first port */
+	char *path;    /* http: default "/" */
+	char *method;  /* http: default "GET" */
+	int status;    /* http: default 200 */
+	char *pattern; /* log: POSIX extended regex */
+	int times;     /* log: default 1 */
+} envup_wait;
+
+enum { ENVUP_CRED_USER = 0, ENVUP_CRED_PASSWORD, ENVUP_CRED_DATABASE, ENVUP_CRED_COUNT };
+
+/*
+ * A credential a template knows about. At `up` time: if `env` is set and
+ * the service's env has that variable, the credential is its value;
+ * otherwise it is `def` ("random" means a fresh random password per
+ * environment) and, when `env` is set, the variable is added to the env.
+ * `def == NULL` means the template has no such credential.
+ */
+typedef struct {
+	char *env;
+	char *def;
+} envup_cred;
+
+typedef struct {
+	int line; /* 1-based */
+	int col;  /* 1-based */
+} envup_pos;
+
+typedef struct {
+	char *name;
+	envup_pos pos;            /* where the service's key is */
+	char *template_name;      /* NULL when the service has no template */
+	char *image;              /* never NULL after load */
+	envup_kvlist env;         /* template env, overlaid by the spec's */
+	envup_strlist command;    /* valid when has_command */
+	bool has_command;
+	envup_strlist entrypoint; /* valid when has_entrypoint */
+	bool has_entrypoint;
+	int *ports;               /* container ports to publish; template port first */
+	size_t nports;
+	envup_strlist tmpfs;      /* container paths mounted as tmpfs */
+	envup_wait wait;
+	envup_strlist depends_on; /* names of services in the same spec */
+	envup_strlist init;       /* absolute paths of SQL files, in order (postgres) */
+	char *expectations;       /* absolute path of a JSON file (mockserver), or NULL */
+	envup_kvlist exports;     /* NAME -> value with {{placeholders}} */
+	char *url;                /* URL pattern from the template, or NULL */
+	envup_cred cred[ENVUP_CRED_COUNT];
+} envup_service;
+
+typedef struct envup_spec {
+	char *path;               /* as given (used in messages) */
+	char *dir;                /* absolute directory holding the spec */
+	char *name;               /* the spec's name:, or NULL */
+	envup_service *services;  /* in the order written */
+	size_t nservices;
+	size_t *order;            /* indexes into services, dependencies first */
+} envup_spec;
+
+/** Looks up ${VAR}; return NULL when unset. */
+typedef const char *(*envup_getenv_fn)(const char *name, void *payload);
+
+/**
+ * Load and validate a spec file. `getenv_fn` NULL means getenv(3).
+ * @param[out] out the spec; NULL on failure
+ * @return 0, or ENVUP_ESPEC (message as above), or ENVUP_ERROR (OOM)
+ */
+int envup_spec_load(envup_spec **out, const char *path,
+	envup_getenv_fn getenv_fn, void *payload);
+
+/**
+ * The same from memory. `display_path` names the file in messages; relative
+ * file references are resolved against `dir`.
+ */
+int envup_spec_load_buffer(envup_spec **out, const char *display_path,
+	const char *dir, const char *data, size_t len,
+	envup_getenv_fn getenv_fn, void *payload);
+
+void envup_spec_free(envup_spec *spec);
+
+/** Index of the named service, or -1. */
+int envup_spec_find(const envup_spec *spec, const char *service);
+
+/**
+ * Interpolate ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?message},
+ * ${VAR?message} and $$ (a literal $) in `in`.
+ * @param[out] out malloc'd result
+ * @param[out] why on ENVUP_ESPEC, a malloc'd reason ("VAR is not set: message",
+ *                 "unterminated ${"), without position
+ */
+int envup_interp(char **out, char **why, const char *in,
+	envup_getenv_fn getenv_fn, void *payload);
+
+/** True when s is a valid environment name: [a-z0-9][a-z0-9_.-]{0,62}. */
+bool envup_name_valid(const char *s);
+
+/**
+ * The environment's name: `override` (validated strictly), else the spec's
+ * name:, else the basename of `dir` made valid (lower-cased, other
+ * characters replaced by '-').
+ */
+int envup_name_resolve(char **out, const char *override, const char *spec_name,
+	const char *dir);
+
+#endif

@@ -1,0 +1,13 @@
+/*
+ * envup: ephemeral test environments on a Docker Engine.
+ *
+ * The umbrella header. A C test suite includes this one file and links
+ * -lenvup (pkg-config envup).
+ */
+#ifndef ENVUP_H
+#define ENVUP_H
+
+#include "envup/common.h"
+#include "envup/env.h"
+
+#endif

@@ -1,0 +1,89 @@
+/*
+ * Return codes, the thread-local error, and the pluggable allocator.
+ *
+ * Every fallible envup function returns an int: 0 on success, a negative
+ * code on failure. ENVUP_ERROR is the generic failure; the other codes are
+ * failures a caller can act on. The one-line message of the most recent
+ * failure on this thread is read with envup_error_last().
+ */
+#ifndef ENVUP_COMMON_H
+#define ENVUP_COMMON_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ENVUP_VERSION_STRING "0.1.0"
+
+/** Return codes. */
+enum {
+	ENVUP_OK         =  0,
+	ENVUP_ERROR      = -1, /**< generic failure; see envup_error_last() */
+	ENVUP_ENOTFOUND  = -3, /**< no such environment, image, container... */
+	ENVUP_EEXISTS    = -4, /**< an environment of that name is already up */
+	ENVUP_ETIMEOUT   = -5, /**< a deadline passed */
+	ENVUP_EUNHEALTHY = -6, /**< a service exited or never became ready */
+	ENVUP_EDOCKER    = -7, /**< the engine cannot be reached or refused */
+	ENVUP_ESPEC      = -8, /**< the spec or the request is invalid */
+	ENVUP_ECANCELLED = -9  /**< the caller's cancel flag was raised */
+};
+
+/** Error classes: the subsystem that failed. */
+typedef enum {
+	ENVUP_ERROR_NONE = 0,
+	ENVUP_ERROR_NOMEMORY,
+	ENVUP_ERROR_OS,
+	ENVUP_ERROR_DOCKER,
+	ENVUP_ERROR_SPEC,
+	ENVUP_ERROR_JSON,
+	ENVUP_ERROR_PG,
+	ENVUP_ERROR_REDIS,
+	ENVUP_ERROR_HTTP,
+	ENVUP_ERROR_HEALTH,
+	ENVUP_ERROR_CANCELLED,
+	ENVUP_ERROR_INTERNAL
+} envup_error_class;
+
+/** The last error on this thread. */
+typedef struct {
+	const char *message; /**< one line, no trailing newline, secrets masked */
+	int klass;           /**< an envup_error_class */
+} envup_error;
+
+/**
+ * The last error recorded on the calling thread.
+ *
+ * @return a borrowed pointer, valid until the next envup call on this
+ *         thread; never NULL (an empty message when there was none).
+ */
+const envup_error *envup_error_last(void);
+
+/** Forget the last error on the calling thread. */
+void envup_error_clear(void);
+
+/** Allocator hooks, for tests that inject allocation failures. */
+typedef struct {
+	void *(*malloc_fn)(size_t n);
+	void *(*realloc_fn)(void *p, size_t n);
+	void (*free_fn)(void *p);
+} envup_allocator;
+
+/**
+ * Replace the allocator used by the library (NULL restores the default).
+ * Call before any other envup function; not thread-safe.
+ */
+void envup_set_allocator(const envup_allocator *allocator);
+
+/** Free memory the library handed to the caller (strings from envup_*). */
+void envup_free(void *p);
+
+/** The library's version, "MAJOR.MINOR.PATCH". */
+const char *envup_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

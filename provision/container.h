@@ -1,0 +1,97 @@
+/*
+ * Containers: create, start, inspect, logs, list and remove.
+ *
+ * Ownership: ids returned through char **out are malloc'd (envup__free);
+ * envup_container_info is caller-allocated and emptied with
+ * envup_container_info_dispose(); summaries are freed with
+ * envup_container_summaries_free().
+ */
+#ifndef ENVUP_PROVISION_CONTAINER_H
+#define ENVUP_PROVISION_CONTAINER_H
+
+#include <stdbool.h>
+#include "provision/engine.h"
+
+typedef struct {
+	const char *name;                /* container name */
+	const char *image;
+	const envup_kvlist *env;         /* may be NULL */
+	const envup_strlist *cmd;        /* NULL: the image's CMD */
+	const envup_strlist *entrypoint; /* NULL: the image's ENTRYPOINT */
+	const envup_kvlist *labels;
+	const int *ports;                /* published on envup_engine_bind_ip(), */
+	size_t nports;                   /* host port chosen by the engine */
+	const envup_strlist *tmpfs;      /* paths mounted as tmpfs (also stops VOLUMEs) */
+	const char *network;             /* NULL: default bridge */
+	const char *alias;               /* DNS alias on `network` */
+} envup_container_config;
+
+/** Create. 409 (name in use) returns ENVUP_EEXISTS; 404 no such image ENVUP_ENOTFOUND. */
+int envup_container_create(char **id_out, envup_engine *e, const envup_container_config *cfg);
+
+/** Start. 304 (already running) is success. "port is already allocated" is reported as such. */
+int envup_container_start(envup_engine *e, const char *id);
+
+typedef struct {
+	char *id;
+	char *name;          /* without the leading '/' */
+	char *image;
+	char *status;        /* created|running|restarting|removing|exited|dead|paused */
+	bool running;
+	int exit_code;
+	bool oom_killed;
+	char *error;         /* State.Error, or NULL */
+	char *health;        /* none|starting|healthy|unhealthy; NULL without healthcheck */
+	char *health_output; /* output of the last health probe, or NULL */
+	int restart_count;
+	char *started_at;    /* RFC 3339 */
+	char *created;       /* RFC 3339 */
+	envup_kvlist ports;  /* "5432/tcp" -> "49153" (first binding) */
+	envup_kvlist labels;
+} envup_container_info;
+
+#define ENVUP_CONTAINER_INFO_INIT {0}
+
+int envup_container_inspect(envup_container_info *out, envup_engine *e, const char *id);
+void envup_container_info_dispose(envup_container_info *info);
+
+/** Host port bound to `container_port`/tcp, or -1. */
+int envup_container_host_port(const envup_container_info *info, int container_port);
+
+/**
+ * The last `tail` lines of stdout+stderr (tail < 0: all), demultiplexed
+ * (or raw for Tty containers), appended to `out`.
+ */
+int envup_container_logs(envup_buf *out, envup_engine *e, const char *id, int tail);
+
+/**
+ * Follow logs from now (or from the start) and call `cb` with each
+ * demultiplexed chunk until cb returns non-zero (1 = stop, <0 = error) or
+ * the container stops.
+ */
+typedef int (*envup_log_cb)(const char *data, size_t len, void *payload);
+int envup_container_logs_follow(envup_engine *e, const char *id, envup_log_cb cb, void *payload);
+
+/** Force-remove with its anonymous volumes. 404 counts as success. */
+int envup_container_remove(envup_engine *e, const char *id);
+
+typedef struct {
+	char *id;
+	char *name;          /* without the leading '/' */
+	char *image;
+	char *state;         /* running, exited, ... */
+	char *status;        /* human: "Up 3 minutes (healthy)" */
+	long long created;   /* unix seconds */
+	envup_kvlist labels;
+	envup_kvlist ports;  /* "5432/tcp" -> "127.0.0.1:49153" */
+} envup_container_summary;
+
+/**
+ * List containers (all states) carrying every label in `labels` ("k=v" for
+ * an exact value, "k" for presence).
+ */
+int envup_container_list(envup_container_summary **out, size_t *count,
+	envup_engine *e, const envup_strlist *labels);
+void envup_container_summaries_free(envup_container_summary *s, size_t count);
+
+#endif

@@ -1,0 +1,140 @@
+/*
+ * Shared plumbing for every layer of the library: the error setter, the
+ * allocator wrappers, the growable buffer and two small list types.
+ *
+ * Ownership: envup_buf, envup_strlist and envup_kvlist own their contents;
+ * empty them with the matching _dispose(). Strings handed to _push/_set
+ * are copied.
+ */
+#ifndef ENVUP_UTIL_H
+#define ENVUP_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include "envup/common.h"
+
+#define ENVUP_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define ENVUP_WARN_UNUSED __attribute__((warn_unused_result))
+#define ENVUP_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- errors (util/error.c) ---------------------------------------------- */
+
+/**
+ * Record a one-line error for this thread and return ENVUP_ERROR.
+ * ENVUP_ERROR_OS appends ": strerror(errno)". Registered secrets are
+ * masked. A message is truncated at the first newline.
+ */
+int envup_error_set(int klass, const char *fmt, ...) ENVUP_PRINTF(2, 3);
+int envup_error_vset(int klass, const char *fmt, va_list ap);
+/** Record out-of-memory without allocating; returns ENVUP_ERROR. */
+int envup_error_set_oom(void);
+/** Copy another thread's error text into this thread's error. */
+int envup_error_set_str(int klass, const char *message);
+
+#define ENVUP_ERROR_CHECK_ALLOC(p) do { if ((p) == NULL) return envup_error_set_oom(); } while (0)
+
+#define ENVUP_ASSERT_ARG(expr) do { \
+	if (!(expr)) \
+		return envup_error_set(ENVUP_ERROR_INTERNAL, "invalid argument: %s", #expr); \
+	} while (0)
+
+/* ---- secrets (util/secret.c) -------------------------------------------- */
+
+/**
+ * Register a secret (copied): it is masked as "***" in every error message
+ * and progress detail from now on. Values shorter than 4 bytes are ignored.
+ */
+int envup_secret_add(const char *secret);
+/** Mask registered secrets in s; returns a new string or NULL on OOM. */
+char *envup_secret_mask(const char *s);
+
+/* ---- allocation (util/alloc.c) ------------------------------------------ */
+
+void *envup__malloc(size_t n);
+void *envup__calloc(size_t nmemb, size_t size);
+void *envup__realloc(void *p, size_t n);
+void envup__free(void *p);
+char *envup__strdup(const char *s);
+char *envup__strndup(const char *s, size_t n);
+/** malloc'd printf; NULL (error set) on failure */
+char *envup__sprintf(const char *fmt, ...) ENVUP_PRINTF(1, 2);
+/** cJSON hooks routed through the envup allocator (call once) */
+void envup__cjson_init(void);
+
+/* ---- growable buffer (util/buf.c) --------------------------------------- */
+
+/** Always NUL-terminated once anything was put. `max` (0 = 64 MiB) caps size. */
+typedef struct {
+	char *ptr;
+	size_t size;
+	size_t asize;
+	size_t max;
+} envup_buf;
+
+#define ENVUP_BUF_INIT {NULL, 0, 0, 0}
+
+int envup_buf_put(envup_buf *b, const void *data, size_t len) ENVUP_WARN_UNUSED;
+int envup_buf_puts(envup_buf *b, const char *s) ENVUP_WARN_UNUSED;
+int envup_buf_putc(envup_buf *b, char c) ENVUP_WARN_UNUSED;
+int envup_buf_printf(envup_buf *b, const char *fmt, ...) ENVUP_PRINTF(2, 3) ENVUP_WARN_UNUSED;
+/** "" when empty, never NULL */
+const char *envup_buf_cstr(const envup_buf *b);
+void envup_buf_clear(envup_buf *b);
+/** remove the first n bytes */
+void envup_buf_consume(envup_buf *b, size_t n);
+/** hand over the string (caller frees with envup__free); buffer becomes empty */
+char *envup_buf_detach(envup_buf *b);
+void envup_buf_dispose(envup_buf *b);
+
+/* ---- string list (util/list.c) ------------------------------------------ */
+
+typedef struct {
+	char **v;
+	size_t n;
+} envup_strlist;
+
+#define ENVUP_STRLIST_INIT {NULL, 0}
+
+int envup_strlist_push(envup_strlist *l, const char *s) ENVUP_WARN_UNUSED;
+int envup_strlist_copy(envup_strlist *dst, const envup_strlist *src) ENVUP_WARN_UNUSED;
+bool envup_strlist_contains(const envup_strlist *l, const char *s);
+void envup_strlist_dispose(envup_strlist *l);
+
+/* ---- ordered key/value list (util/list.c) ------------------------------- */
+
+typedef struct {
+	char *key;
+	char *value;
+} envup_kv;
+
+typedef struct {
+	envup_kv *v;
+	size_t n;
+} envup_kvlist;
+
+#define ENVUP_KVLIST_INIT {NULL, 0}
+
+/** set key (replacing an existing value, keeping its position) */
+int envup_kvlist_set(envup_kvlist *l, const char *key, const char *value) ENVUP_WARN_UNUSED;
+/** borrowed value, or NULL */
+const char *envup_kvlist_get(const envup_kvlist *l, const char *key);
+int envup_kvlist_copy(envup_kvlist *dst, const envup_kvlist *src) ENVUP_WARN_UNUSED;
+void envup_kvlist_dispose(envup_kvlist *l);
+
+/* ---- misc (util/misc.c) ------------------------------------------------- */
+
+/** monotonic clock in seconds */
+double envup_now(void);
+/** sleep for ms milliseconds (returns early never; short) */
+void envup_sleep_ms(long ms);
+/** fill out with n random bytes from getrandom(); -1 on failure */
+int envup_random_bytes(unsigned char *out, size_t n);
+/** a fresh random password: 24 chars of [a-zA-Z0-9] (malloc'd) */
+char *envup_random_password(void);
+/** read a whole file (max bytes, 0 = 16 MiB); error names the path */
+int envup_read_file(envup_buf *out, const char *path, size_t max);
+/** service name to env var stem: upper-case, '-' and '.' to '_' (malloc'd) */
+char *envup_env_stem(const char *service);
+
+#endif
