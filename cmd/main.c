@@ -1,3 +1,59 @@
+/*
+ * Entry point: dispatch to a subcommand. Called as `envdown`, envup is
+ * `envup down`.
+ */
 #include <stdio.h>
-#include "envup.h"
-int main(void) { printf("envup %s\n", envup_version()); return 0; }
+#include <string.h>
+#include "cli.h"
+
+static const cli_command commands[] = {
+	{"up",     cmd_up,     "start the environment, wait until ready, print exports"},
+	{"down",   cmd_down,   "remove everything the environment created (also: envdown)"},
+	{"run",    cmd_run,    "up, run a command with the exports, always down"},
+	{"env",    cmd_env,    "print the exports of a running environment again"},
+	{"status", cmd_status, "services of an environment: state, ports, age"},
+	{"logs",   cmd_logs,   "logs of one service"},
+	{"ls",     cmd_ls,     "list the environments on the engine"},
+	{NULL, NULL, NULL}
+};
+
+static void usage(FILE *out)
+{
+	const cli_command *c;
+	fprintf(out, "usage: envup COMMAND [OPTIONS]\n\n"
+		"Ephemeral test environments on a Docker Engine.\n\n"
+		"Commands:\n");
+	for (c = commands; c->name; c++)
+		fprintf(out, "  %-8s %s\n", c->name, c->summary);
+	fprintf(out, "\nRun 'envup COMMAND --help' for a command's options.\n"
+		"Exit codes: 0 ok, 1 failure, 2 usage or spec error, 128+N signal N.\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *self = strrchr(argv[0], '/');
+	const cli_command *c;
+
+	self = self ? self + 1 : argv[0];
+	if (strcmp(self, "envdown") == 0)
+		return cmd_down(argc, argv);
+	if (argc < 2) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("envup %s\n", envup_version());
+		return CLI_EXIT_OK;
+	}
+	for (c = commands; c->name; c++)
+		if (strcmp(argv[1], c->name) == 0)
+			return c->run(argc - 1, argv + 1);
+	fprintf(stderr, "envup: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return CLI_EXIT_USAGE;
+}

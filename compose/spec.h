@@ -8,6 +8,28 @@
  * Errors: ENVUP_ESPEC with a one-line message
  *   "FILE:LINE:COL: KEY.PATH: what is wrong"
  * e.g. "envup.yaml:7:5: services.postgres.envv: unknown key (did you mean 'env'?)".
+ * LINE:COL (1-based) point at the offending key or value; KEY.PATH is left
+ * out for YAML syntax errors. Errors about the file as a whole have no
+ * position: "FILE: No such file or directory",
+ * "FILE: the spec is larger than 1 MiB (N bytes)".
+ *
+ * Format decisions (see compose/README.md for the whole format):
+ *  - YAML: one document, at most 1 MiB, 64 levels of nesting and 100000
+ *    nodes counting aliases expanded. Anchors and aliases work; merge keys
+ *    (<<: *a, <<: [*a, *b]) are supported: keys written in the mapping win,
+ *    then earlier merged mappings win. Tags other than the YAML core ones
+ *    (!!str ...) are errors, as are aliases used as keys.
+ *  - "x-*" keys are ignored (not even interpolated) in every mapping that
+ *    has a schema: the top level, services:, a service, wait and its
+ *    forms, credentials. env: and export: are data: no key is ignored.
+ *  - ${VAR} applies to scalar values (never keys), when they are read.
+ *  - command/entrypoint as one string are split into words like a shell
+ *    would ('...', "...", backslash) without running one.
+ *  - tcp/http waits get their port at load (the first port when not
+ *    written); the port must be one of the service's ports.
+ *  - {{placeholders}} are checked at load against what the service has:
+ *    exports may use url host port port:N user password database; env,
+ *    command and entrypoint may use user password database.
  *
  * Ownership: envup_spec_load() allocates; free with envup_spec_free().
  * Everything inside the spec is owned by it.
@@ -31,7 +53,8 @@ typedef enum {
 
 typedef struct {
 	envup_wait_kind kind;
-	int port;      /* container port for tcp/http; 0 = the service's first port */
+	int port;      /* container port for tcp/http (set at load, one of the
+	                * service's ports); 0 for other kinds */
 	char *path;    /* http: default "/" */
 	char *method;  /* http: default "GET" */
 	int status;    /* http: default 200 */
@@ -102,7 +125,8 @@ int envup_spec_load(envup_spec **out, const char *path,
 
 /**
  * The same from memory. `display_path` names the file in messages; relative
- * file references are resolved against `dir`.
+ * file references are resolved against `dir` (NULL: the working directory;
+ * a relative dir is made absolute).
  */
 int envup_spec_load_buffer(envup_spec **out, const char *display_path,
 	const char *dir, const char *data, size_t len,
@@ -115,10 +139,18 @@ int envup_spec_find(const envup_spec *spec, const char *service);
 
 /**
  * Interpolate ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?message},
- * ${VAR?message} and $$ (a literal $) in `in`.
+ * ${VAR?message}, ${VAR:+alt}, ${VAR+alt} and $$ (a literal $) in `in`.
+ * The ':' forms treat an empty variable like an unset one. An unset
+ * ${VAR} is "". A '$' before anything but '{' or '$' stays as it is
+ * ($VAR is not expanded). default/message/alt are interpolated themselves,
+ * only when used, so ${A:-${B}} works; values from the environment are not.
+ * At most 16 levels of nesting.
  * @param[out] out malloc'd result
- * @param[out] why on ENVUP_ESPEC, a malloc'd reason ("VAR is not set: message",
- *                 "unterminated ${"), without position
+ * @param[out] why on ENVUP_ESPEC, a malloc'd reason, without position:
+ *                 "VAR: message", "VAR is required" (no message),
+ *                 "unterminated ${ in '...'", "invalid variable name in '${...}'",
+ *                 "invalid substitution '${...}'". May be NULL.
+ * @return 0, ENVUP_ESPEC (the reason is also the thread's error) or ENVUP_ERROR
  */
 int envup_interp(char **out, char **why, const char *in,
 	envup_getenv_fn getenv_fn, void *payload);
@@ -129,7 +161,11 @@ bool envup_name_valid(const char *s);
 /**
  * The environment's name: `override` (validated strictly), else the spec's
  * name:, else the basename of `dir` made valid (lower-cased, other
- * characters replaced by '-').
+ * characters replaced by '-', leading non-alphanumerics dropped, at most
+ * 63 characters; "envup" when nothing is left or dir is NULL).
+ * @param[out] out malloc'd name
+ * @return 0, ENVUP_ESPEC ("invalid environment name 'X': use lower-case
+ *         letters, digits, '.', '_' and '-'") or ENVUP_ERROR
  */
 int envup_name_resolve(char **out, const char *override, const char *spec_name,
 	const char *dir);

@@ -11,7 +11,12 @@
 
 #include "util/util.h"
 
-/** A TCP connection to host:port is accepted. */
+/**
+ * A TCP connection to host:port is accepted and the peer does not hang up
+ * within 20 ms. Docker's userland proxy accepts on a published port even
+ * while nothing listens inside, then closes at once; that is reported as
+ * not ready ("connection closed by peer"). Every address of `host` is tried.
+ */
 int envup_probe_tcp(char **why, const char *host, int port, long timeout_ms);
 
 /** `method path` over HTTP/1.1 answers `expect_status`. */
@@ -30,7 +35,12 @@ int envup_probe_postgres(char **why, const char *host, int port, const char *use
 int envup_probe_redis(char **why, const char *host, int port, const char *password,
 	long timeout_ms);
 
-/** PUT /mockserver/status answers 200. */
+/**
+ * PUT /mockserver/status answers 200.
+ *
+ * HTTP probes never use a proxy; a status mismatch reads
+ * "HTTP 503 from GET /health: BODY START".
+ */
 int envup_probe_mockserver(char **why, const char *host, int port, long timeout_ms);
 
 #endif

@@ -1,6 +1,8 @@
 /*
- * The waiter: calls a probe until it reports ready, the deadline passes,
- * the container dies, or the caller cancels.
+ * The waiter: envup_wait_until() calls a probe until it reports ready,
+ * the deadline passes, the container dies, or the caller cancels.
+ * (The function is envup_wait_until: envup_wait is the spec's wait type in
+ * compose/spec.h.)
  */
 #ifndef ENVUP_HEALTHCHECK_WAITER_H
 #define ENVUP_HEALTHCHECK_WAITER_H
@@ -29,7 +31,7 @@ typedef struct {
  * LAST REASON"; ENVUP_ECANCELLED; the alive callback's error; or a probe's
  * fatal error.
  */
-int envup_wait(envup_probe_fn probe, envup_alive_fn alive, void *payload,
+int envup_wait_until(envup_probe_fn probe, envup_alive_fn alive, void *payload,
 	const envup_wait_options *opts);
 
 #endif

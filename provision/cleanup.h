@@ -17,7 +17,11 @@ typedef struct {
 
 #define ENVUP_CLEANUP_REPORT_INIT {0, 0, 0, ENVUP_STRLIST_INIT}
 
-/** Called once per resource removed: kind is "container", "network" or "volume". */
+/**
+ * Called once per resource removed: kind is "container", "network" or
+ * "volume". Calls never overlap, but those for containers come from the
+ * worker threads that remove them.
+ */
 typedef void (*envup_cleanup_cb)(const char *kind, const char *name, void *payload);
 
 /**

@@ -60,7 +60,9 @@ void envup_engine_set_deadline(envup_engine *e, double deadline);
  * One request. `path` excludes the version prefix ("/containers/json?all=1").
  * `content_type` NULL with a body means "application/json". A body-less
  * POST sends no Content-Type. The response body (max 16 MiB) goes to
- * `resp` when non-NULL.
+ * `resp` when non-NULL (emptied first). Plain requests without a deadline
+ * give up after 300 s (ENVUP_ETIMEOUT); streams are bounded only by the
+ * deadline and the cancel flag.
  * @return 0 when an HTTP answer arrived (check *status), or a transport error
  */
 int envup_engine_request(envup_engine *e, const char *method, const char *path,
@@ -90,5 +92,35 @@ char *envup_engine_escape(const char *s);
 
 /** Build a `filters` query value matching all the labels ("k=v", or "k"). Malloc'd, escaped. */
 char *envup_engine_label_filter(const envup_strlist *labels);
+
+/* ---- helpers for the provision layer ------------------------------------ */
+
+struct cJSON;
+
+/**
+ * Parse an engine answer as JSON. On failure: ENVUP_ERROR with
+ * "invalid JSON from the engine for WHAT".
+ * @param[out] out the tree, freed with cJSON_Delete()
+ */
+int envup_engine_parse_json(struct cJSON **out, const envup_buf *resp, const char *what);
+
+/**
+ * 0 while neither the cancel flag nor the deadline stops us; otherwise
+ * ENVUP_ECANCELLED or ENVUP_ETIMEOUT with the error set. For wait loops.
+ */
+int envup_engine_check_interrupt(const envup_engine *e);
+
+/** The deadline set at open or by envup_engine_set_deadline() (0 = none). */
+double envup_engine_deadline(const envup_engine *e);
+
+/** The engine's own Api-Version from the ping (borrowed), or NULL when it sent none. */
+const char *envup_engine_server_api_version(const envup_engine *e);
+
+/**
+ * True when `have` (labels of a resource) satisfies every entry of `want`
+ * ("k=v": exact value; "k": present). Used to double-check what the
+ * engine's label filter returned before removing anything.
+ */
+bool envup_engine_labels_match(const envup_kvlist *have, const envup_strlist *want);
 
 #endif

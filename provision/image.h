@@ -34,4 +34,18 @@ typedef void (*envup_image_progress_cb)(const char *image, const char *detail, v
 int envup_image_ensure(envup_engine *e, const char *image,
 	envup_image_progress_cb cb, void *payload);
 
+/**
+ * Pulls started by this process so far (for tests of the single flight).
+ */
+size_t envup_image__pull_count(void);
+
+/**
+ * Split a reference the way POST /images/create wants it: `repo`
+ * ("127.0.0.1:5858/postgres") and either `tag` ("16-alpine"; "latest" when
+ * none) or `digest` ("sha256:...", then *tag is NULL). A registry port is
+ * never taken for a tag. All three malloc'd (NULL when absent), also on
+ * failure; ENVUP_ESPEC for an empty part.
+ */
+int envup_image__split(char **repo, char **tag, char **digest, const char *image);
+
 #endif

@@ -21,9 +21,11 @@ typedef struct {
 	size_t layers_seen;  /* distinct layer ids */
 	size_t layers_done;  /* "Pull complete" / "Already exists" */
 	envup_strlist ids;   /* layer ids seen */
+	envup_strlist done_ids; /* layer ids counted in layers_done (each once) */
 } envup_pullstream;
 
-#define ENVUP_PULLSTREAM_INIT {ENVUP_BUF_INIT, NULL, NULL, 0, 0, ENVUP_STRLIST_INIT}
+#define ENVUP_PULLSTREAM_INIT {ENVUP_BUF_INIT, NULL, NULL, 0, 0, ENVUP_STRLIST_INIT, ENVUP_STRLIST_INIT}
+#define ENVUP_PULLSTREAM_LINE_MAX ((size_t)1024 * 1024)
 
 /**
  * Called for each complete status object: `status` e.g. "Downloading",
@@ -54,16 +56,20 @@ typedef struct {
 	size_t hdr_have;
 	size_t remaining;  /* payload bytes left in the current frame */
 	int stream;
+	char syserr[256];  /* start of a type 3 (daemon error) frame's message */
+	size_t syserr_len;
 } envup_demux;
 
-#define ENVUP_DEMUX_INIT {{0}, 0, 0, 0}
+#define ENVUP_DEMUX_INIT {{0}, 0, 0, 0, {0}, 0}
 
 /** Payload bytes of one frame (possibly split across calls). */
 typedef int (*envup_demux_cb)(int stream, const char *data, size_t len, void *payload);
 
 /**
  * Feed bytes. A stream type 3 frame is an error carrying the daemon's
- * message; an unknown stream type is a protocol error.
+ * message; an unknown stream type is a protocol error. Stream 0 (stdin)
+ * is reported as stdout. A non-zero return from `cb` stops the feed and
+ * is returned as is (so 1 can mean "stop", < 0 an error).
  */
 int envup_demux_feed(envup_demux *d, const char *data, size_t len,
 	envup_demux_cb cb, void *payload);

@@ -102,7 +102,10 @@ char *envup__sprintf(const char *fmt, ...)
 
 static void *cjson_malloc(size_t n)
 {
-	return allocator.malloc_fn(n ? n : 1);
+	void *p = allocator.malloc_fn(n ? n : 1);
+	if (!p)
+		envup_error_set_oom();
+	return p;
 }
 
 static void cjson_free(void *p)

@@ -101,32 +101,86 @@ int envup_env_format(char **out, const envup_env *env, envup_format format);
 /** Free the handle (does not take the environment down). Accepts NULL. */
 void envup_env_free(envup_env *env);
 
-/** Options for envup_down(). Initialise with ENVUP_DOWN_OPTIONS_INIT. */
+/**
+ * Which environment a command is about: the one named `name`, else the
+ * spec's name:, else the spec directory's name. Initialise with
+ * ENVUP_TARGET_INIT.
+ */
 typedef struct {
 	int version;
-	const char *spec_path;   /**< used only to find the name; may be missing */
+	const char *spec_path;   /**< read only for its name:; may be missing */
 	const char *name;
 	const char *docker_host;
 	envup_progress_cb progress;
 	void *progress_payload;
-} envup_down_options;
+} envup_target;
 
-#define ENVUP_DOWN_OPTIONS_VERSION 1
-#define ENVUP_DOWN_OPTIONS_INIT {ENVUP_DOWN_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL}
+#define ENVUP_TARGET_VERSION 1
+#define ENVUP_TARGET_INIT {ENVUP_TARGET_VERSION, NULL, NULL, NULL, NULL, NULL}
+
+/**
+ * Resolve the environment name a target designates.
+ * @param[out] out malloc'd name, freed with envup_free()
+ */
+int envup_target_name(char **out, const envup_target *target);
 
 /**
  * Remove every container, network and volume labelled with the
- * environment's name. Succeeds when there is nothing to remove.
+ * environment's name, and only those. Succeeds when there is nothing to
+ * remove. When the engine refuses a removal, returns ENVUP_ERROR naming
+ * what remains.
  *
  * @param[out] removed when non-NULL, the number of resources removed
  */
-int envup_down(size_t *removed, const envup_down_options *opts);
+int envup_down(size_t *removed, const envup_target *target);
 
 /**
- * Load the exports of an environment that is up (from the state envup up
- * left behind, checked against the engine).
+ * Open an environment that is up: its exports, from the state `envup_up`
+ * saved (mode 0600), after checking its containers still exist.
+ * @return ENVUP_ENOTFOUND when it is not up
  */
-int envup_env_open(envup_env **out, const envup_down_options *opts);
+int envup_env_open(envup_env **out, const envup_target *target);
+
+/** One service of a running environment, as `envup status` shows it. */
+typedef struct {
+	char *service;
+	char *container;   /**< container name */
+	char *image;
+	char *state;       /**< running, exited, ... */
+	char *status;      /**< "Up 3 minutes (healthy)" */
+	char *ports;       /**< "127.0.0.1:49153->5432/tcp", comma separated */
+	long long created; /**< unix seconds */
+} envup_service_status;
+
+/**
+ * The services of an environment (empty when it is not up).
+ * @param[out] out array freed with envup_status_free()
+ */
+int envup_status(envup_service_status **out, size_t *count, const envup_target *target);
+void envup_status_free(envup_service_status *s, size_t count);
+
+/** One environment on the engine, as `envup ls` shows it. */
+typedef struct {
+	char *name;
+	size_t containers;
+	size_t running;
+	long long created; /**< oldest container, unix seconds */
+} envup_env_summary;
+
+/** Every envup environment on the engine. Free with envup_list_free(). */
+int envup_list(envup_env_summary **out, size_t *count, const char *docker_host);
+void envup_list_free(envup_env_summary *s, size_t count);
+
+/** Receives log bytes; return non-zero to stop. */
+typedef int (*envup_log_write_cb)(const char *data, size_t len, void *payload);
+
+/**
+ * Write a service's logs (stdout and stderr) to `cb`: the last `tail`
+ * lines (tail < 0: all), then, with `follow`, new output until the
+ * container stops or cb returns non-zero.
+ */
+int envup_logs(const envup_target *target, const char *service, int tail, int follow,
+	envup_log_write_cb cb, void *payload);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,61 @@
+/*
+ * envup down / envdown: remove every container, network and volume of the
+ * environment, and nothing else. Nothing to remove is success.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include "cli.h"
+
+static const char down_usage[] =
+	"usage: envdown [-f FILE] [-n NAME] [-q]\n"
+	"       envup down [-f FILE] [-n NAME] [-q]\n"
+	"\n"
+	"Remove every container, network and volume of the environment (found by\n"
+	"its labels on the engine, never anything envup did not create).\n"
+	"\n"
+	"  -f, --file FILE   the spec, read only for its name: (default envup.yaml)\n"
+	"  -n, --name NAME   environment name\n"
+	"  -q, --quiet       print only errors\n"
+	"  -h, --help        this help\n";
+
+static const struct option down_options[] = {
+	{"file", required_argument, NULL, 'f'},
+	{"name", required_argument, NULL, 'n'},
+	{"quiet", no_argument, NULL, 'q'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0}
+};
+
+int cmd_down(int argc, char **argv)
+{
+	envup_target target = ENVUP_TARGET_INIT;
+	cli_progress progress;
+	size_t removed = 0;
+	bool quiet = false;
+	int c, error;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":f:n:qh", down_options, NULL)) != -1) {
+		switch (c) {
+		case 'f': target.spec_path = optarg; break;
+		case 'n': target.name = optarg; break;
+		case 'q': quiet = true; break;
+		case 'h': fputs(down_usage, stdout); return CLI_EXIT_OK;
+		case ':': return cli_usage_error("down", "%s needs a value", argv[optind - 1]);
+		default: return cli_usage_error("down", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("down", "unexpected argument '%s'", argv[optind]);
+	cli_progress_init(&progress, quiet);
+	target.progress = cli_progress_cb;
+	target.progress_payload = &progress;
+	/* teardown runs to the end: an interrupted down would leak */
+	cli_signals_ignore();
+	if ((error = envup_down(&removed, &target)) < 0)
+		return cli_fail(error);
+	if (!quiet)
+		fprintf(stderr, "envup: removed %zu resource%s\n", removed, removed == 1 ? "" : "s");
+	return CLI_EXIT_OK;
+}

@@ -1,0 +1,121 @@
+/*
+ * envup up: start every service, wait until each really answers, print the
+ * exports on stdout (and nothing else). On failure stdout stays empty.
+ */
+#include <time.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+static const char up_usage[] =
+	"usage: envup up [-f FILE] [-n NAME] [--format shell|dotenv|json] [--timeout SECONDS] [-q]\n"
+	"\n"
+	"Start the environment described by FILE (default envup.yaml), wait until\n"
+	"every service answers its real protocol, and print the exports on stdout:\n"
+	"  eval \"$(envup up)\"\n"
+	"\n"
+	"  -f, --file FILE        the spec (default envup.yaml)\n"
+	"  -n, --name NAME        environment name (default: the spec's name:, else\n"
+	"                         the spec's directory name)\n"
+	"      --format FORMAT    shell (default), dotenv or json\n"
+	"      --timeout SECONDS  bound for the whole up (default 120)\n"
+	"  -q, --quiet            print only errors on stderr\n"
+	"  -h, --help             this help\n";
+
+static const struct option up_options[] = {
+	{"file", required_argument, NULL, 'f'},
+	{"name", required_argument, NULL, 'n'},
+	{"format", required_argument, NULL, 'F'},
+	{"timeout", required_argument, NULL, 't'},
+	{"quiet", no_argument, NULL, 'q'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0}
+};
+
+int cli_up_parse(envup_up_options *opts, int *format, bool *quiet, int argc, char **argv,
+	const char *cmd, const char *usage_text);
+
+int cli_up_parse(envup_up_options *opts, int *format, bool *quiet, int argc, char **argv,
+	const char *cmd, const char *usage_text)
+{
+	int c;
+	char *end;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+:f:n:qh", up_options, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			opts->spec_path = optarg;
+			break;
+		case 'n':
+			opts->name = optarg;
+			break;
+		case 'F':
+			if ((*format = cli_parse_format(optarg)) < 0)
+				return cli_usage_error(cmd, "unknown format '%s' (shell, dotenv or json)", optarg);
+			break;
+		case 't':
+			opts->timeout = strtod(optarg, &end);
+			if (*end || opts->timeout <= 0 || opts->timeout > 86400)
+				return cli_usage_error(cmd, "--timeout takes a number of seconds, not '%s'", optarg);
+			break;
+		case 'q':
+			*quiet = true;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return -1;
+		case ':':
+			return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
+		default:
+			return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	return 0;
+}
+
+int cmd_up(int argc, char **argv)
+{
+	envup_up_options opts = ENVUP_UP_OPTIONS_INIT;
+	cli_progress progress;
+	envup_env *env = NULL;
+	char *text = NULL;
+	int format = ENVUP_FORMAT_SHELL, error, rc;
+	bool quiet = false;
+	double start = 0;
+
+	if ((rc = cli_up_parse(&opts, &format, &quiet, argc, argv, "up", up_usage)) != 0)
+		return rc < 0 ? CLI_EXIT_OK : rc;
+	if (optind < argc)
+		return cli_usage_error("up", "unexpected argument '%s'", argv[optind]);
+	cli_progress_init(&progress, quiet);
+	opts.progress = cli_progress_cb;
+	opts.progress_payload = &progress;
+	opts.cancel = &cli_cancel;
+	cli_signals_install();
+	{
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		start = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	}
+	if ((error = envup_up(&env, &opts)) < 0)
+		return cli_fail(error);
+	if ((error = envup_env_format(&text, env, (envup_format)format)) < 0) {
+		envup_env_free(env);
+		return cli_fail(error);
+	}
+	{
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		cli_progress_summary(&progress, envup_env_name(env),
+			(double)ts.tv_sec + (double)ts.tv_nsec / 1e9 - start);
+	}
+	fputs(text, stdout);
+	fflush(stdout);
+	envup_free(text);
+	envup_env_free(env);
+	return CLI_EXIT_OK;
+}

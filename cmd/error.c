@@ -1,0 +1,43 @@
+/*
+ * Library errors to one-line messages and exit codes, in one place.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+
+int cli_fail(int error)
+{
+	const envup_error *e = envup_error_last();
+
+	if (error == ENVUP_ECANCELLED && cli_signal)
+		return 128 + (int)cli_signal;
+	fprintf(stderr, "envup: %s\n", e->message[0] ? e->message : "failed");
+	if (error == ENVUP_ESPEC)
+		return CLI_EXIT_USAGE;
+	if (error == ENVUP_ECANCELLED)
+		return 128 + SIGINT;
+	return CLI_EXIT_FAILURE;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "envup %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'envup %s --help')\n", cmd);
+	return CLI_EXIT_USAGE;
+}
+
+int cli_parse_format(const char *s)
+{
+	if (strcmp(s, "shell") == 0)
+		return ENVUP_FORMAT_SHELL;
+	if (strcmp(s, "dotenv") == 0)
+		return ENVUP_FORMAT_DOTENV;
+	if (strcmp(s, "json") == 0)
+		return ENVUP_FORMAT_JSON;
+	return -1;
+}

@@ -1,0 +1,207 @@
+/*
+ * Removal by label: containers in parallel (a small pool of threads, one
+ * container at a time each), then networks, then volumes.
+ *
+ * Safety: the managed label is always part of the filter, and every list
+ * function re-checks the labels of what the engine returned, so nothing
+ * without ENVUP_LABEL_MANAGED=true is ever removed.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include "provision/cleanup.h"
+#include "provision/container.h"
+#include "provision/network.h"
+
+#define CLEANUP_THREADS_MAX 16
+
+typedef struct {
+	envup_engine *e;
+	envup_container_summary *items;
+	size_t count;
+	size_t next;                /* next item to take (under lock) */
+	int *result;                /* per item */
+	char **message;             /* per item, on failure */
+	pthread_mutex_t lock;       /* guards next, cb calls */
+	envup_cleanup_cb cb;
+	void *payload;
+} cleanup_work;
+
+static const char *cleanup_name(const envup_container_summary *s)
+{
+	return s->name ? s->name : s->id;
+}
+
+static void *cleanup_worker(void *arg)
+{
+	cleanup_work *w = arg;
+
+	for (;;) {
+		size_t i;
+		int rc;
+
+		pthread_mutex_lock(&w->lock);
+		i = w->next++;
+		pthread_mutex_unlock(&w->lock);
+		if (i >= w->count)
+			break;
+		rc = envup_container_remove(w->e, w->items[i].id);
+		w->result[i] = rc;
+		if (rc < 0) {
+			/* errors are per thread: carry the text to the caller's thread */
+			w->message[i] = envup__strdup(envup_error_last()->message);
+		} else if (w->cb) {
+			pthread_mutex_lock(&w->lock);
+			w->cb("container", cleanup_name(&w->items[i]), w->payload);
+			pthread_mutex_unlock(&w->lock);
+		}
+	}
+	return NULL;
+}
+
+static int cleanup_failed(envup_cleanup_report *r, const char *fmt, ...) ENVUP_PRINTF(2, 3);
+
+static int cleanup_failed(envup_cleanup_report *r, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	return envup_strlist_push(&r->failed, line);
+}
+
+static int cleanup_containers(envup_cleanup_report *r, envup_engine *e,
+	const envup_strlist *filter, envup_cleanup_cb cb, void *payload)
+{
+	cleanup_work w;
+	pthread_t threads[CLEANUP_THREADS_MAX];
+	size_t nthreads = 0, i;
+	int error;
+
+	memset(&w, 0, sizeof(w));
+	if ((error = envup_container_list(&w.items, &w.count, e, filter)) < 0)
+		return error;
+	error = ENVUP_ERROR;
+	if (w.count == 0) {
+		error = 0;
+		goto done;
+	}
+	if ((w.result = envup__calloc(w.count, sizeof(int))) == NULL ||
+	    (w.message = envup__calloc(w.count, sizeof(char *))) == NULL)
+		goto done;
+	if (pthread_mutex_init(&w.lock, NULL) != 0) {
+		envup_error_set(ENVUP_ERROR_OS, "pthread_mutex_init");
+		goto done;
+	}
+	w.e = e;
+	w.cb = cb;
+	w.payload = payload;
+	for (i = 0; i < w.count && i < CLEANUP_THREADS_MAX; i++) {
+		if (pthread_create(&threads[nthreads], NULL, cleanup_worker, &w) != 0)
+			break;         /* fewer threads is fine; none is handled below */
+		nthreads++;
+	}
+	if (nthreads == 0)
+		cleanup_worker(&w);
+	for (i = 0; i < nthreads; i++)
+		pthread_join(threads[i], NULL);
+	pthread_mutex_destroy(&w.lock);
+
+	for (i = 0; i < w.count; i++) {
+		if (w.result[i] == 0) {
+			r->containers++;
+			continue;
+		}
+		if (cleanup_failed(r, "container %s (%.12s): %s", cleanup_name(&w.items[i]),
+		    w.items[i].id, w.message[i] ? w.message[i] : "out of memory") < 0)
+			goto done;
+	}
+	error = 0;
+done:
+	for (i = 0; w.message && i < w.count; i++)
+		envup__free(w.message[i]);
+	envup__free(w.message);
+	envup__free(w.result);
+	envup_container_summaries_free(w.items, w.count);
+	return error;
+}
+
+static int cleanup_named(envup_cleanup_report *r, envup_engine *e, const char *kind,
+	const envup_strlist *filter, envup_cleanup_cb cb, void *payload)
+{
+	envup_strlist names = ENVUP_STRLIST_INIT;
+	bool network = strcmp(kind, "network") == 0;
+	size_t i;
+	int error;
+
+	if ((error = network ? envup_network_list(&names, e, filter) :
+	    envup_volume_list(&names, e, filter)) < 0)
+		goto done;
+	for (i = 0; i < names.n; i++) {
+		int rc = network ? envup_network_remove(e, names.v[i]) :
+			envup_volume_remove(e, names.v[i]);
+		if (rc == 0) {
+			if (network)
+				r->networks++;
+			else
+				r->volumes++;
+			if (cb)
+				cb(kind, names.v[i], payload);
+		} else if (rc == ENVUP_ECANCELLED) {
+			error = rc;
+			goto done;
+		} else if ((error = cleanup_failed(r, "%s %s: %s", kind, names.v[i],
+		    envup_error_last()->message)) < 0) {
+			goto done;
+		}
+	}
+done:
+	envup_strlist_dispose(&names);
+	return error;
+}
+
+int envup_cleanup_by_labels(envup_cleanup_report *report, envup_engine *e,
+	const envup_strlist *labels, envup_cleanup_cb cb, void *payload)
+{
+	envup_strlist filter = ENVUP_STRLIST_INIT;
+	size_t i;
+	int error = ENVUP_ERROR;
+
+	ENVUP_ASSERT_ARG(report && e);
+	if (envup_strlist_push(&filter, ENVUP_LABEL_MANAGED "=true") < 0)
+		goto done;
+	for (i = 0; labels && i < labels->n; i++) {
+		/* a caller's own managed=... must not widen or contradict ours */
+		if (strncmp(labels->v[i], ENVUP_LABEL_MANAGED, strlen(ENVUP_LABEL_MANAGED)) == 0 &&
+		    (labels->v[i][strlen(ENVUP_LABEL_MANAGED)] == '\0' ||
+		     labels->v[i][strlen(ENVUP_LABEL_MANAGED)] == '='))
+			continue;
+		if (envup_strlist_push(&filter, labels->v[i]) < 0)
+			goto done;
+	}
+	if ((error = cleanup_containers(report, e, &filter, cb, payload)) < 0 ||
+	    (error = cleanup_named(report, e, "network", &filter, cb, payload)) < 0 ||
+	    (error = cleanup_named(report, e, "volume", &filter, cb, payload)) < 0)
+		goto done;
+	if (report->failed.n) {
+		if (report->failed.n == 1)
+			error = envup_error_set(ENVUP_ERROR_DOCKER, "could not remove %s",
+				report->failed.v[0]);
+		else
+			error = envup_error_set(ENVUP_ERROR_DOCKER, "could not remove %zu resources; first: %s",
+				report->failed.n, report->failed.v[0]);
+	}
+done:
+	envup_strlist_dispose(&filter);
+	return error;
+}
+
+void envup_cleanup_report_dispose(envup_cleanup_report *report)
+{
+	if (!report)
+		return;
+	envup_strlist_dispose(&report->failed);
+	report->containers = report->networks = report->volumes = 0;
+}

@@ -1,0 +1,822 @@
+/*
+ * The engine client: HTTP/1.1 to the Docker Engine API with libcurl, over
+ * a unix socket or plain TCP (TLS when DOCKER_CERT_PATH/DOCKER_TLS_VERIFY
+ * say so, like the docker CLI).
+ *
+ * Every curl failure is translated here, once, into a one-line envup
+ * error; nothing above this file sees a CURLcode.
+ *
+ * Threads: the engine is read-only after envup_engine_open() except for
+ * its handle pool, which a mutex protects. A request borrows an easy handle
+ * from the pool (or makes one) and gives it back when the transfer ends
+ * cleanly, so sequential requests reuse the keep-alive connection.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <curl/curl.h>
+#include <cjson/cJSON.h>
+#include "provision/engine.h"
+
+#define ENGINE_DEFAULT_HOST    "unix:///var/run/docker.sock"
+#define ENGINE_RESPONSE_MAX    ((size_t)16 * 1024 * 1024)
+#define ENGINE_ERRBODY_MAX     ((size_t)64 * 1024)
+#define ENGINE_CONNECT_MS      5000L
+/* Guard against a hung engine for plain (non-streaming) requests that run
+ * without a deadline; streams are bounded only by the deadline. */
+#define ENGINE_REQUEST_MAX_MS  (300L * 1000)
+#define ENGINE_POOL_MAX        8
+#define ENGINE_UNIX_PATH_MAX   107
+
+struct envup_engine {
+	char *address;      /* as given/defaulted: "unix:///x" or "tcp://h:p" */
+	char *socket_path;  /* unix: the socket; NULL for tcp */
+	char *base_url;     /* "http://localhost" or "http(s)://h:p" */
+	char *port_host;
+	char *bind_ip;
+	char *tls_ca, *tls_cert, *tls_key;  /* tcp + TLS only */
+	bool tls_verify;
+	char api_version[16];
+	char *engine_version;              /* Api-Version header from _ping, or NULL */
+	const volatile int *cancel;
+	double deadline;
+	pthread_mutex_t pool_lock;
+	CURL *pool[ENGINE_POOL_MAX];
+	size_t npool;
+};
+
+static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
+static CURLcode engine_global_rc;
+
+static void engine_global_init(void)
+{
+	/* once per process: the hooks are global, setting them is not thread-safe */
+	envup__cjson_init();
+	engine_global_rc = curl_global_init(CURL_GLOBAL_ALL);
+}
+
+/* Set the error and return `code` (a named code, not just ENVUP_ERROR). */
+static int engine_fail(int code, int klass, const char *fmt, ...) ENVUP_PRINTF(3, 4);
+
+static int engine_fail(int code, int klass, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	envup_error_vset(klass, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/* ---- small helpers -------------------------------------------------------- */
+
+/* "1.44" -> 1*1000+44; -1 when it is not "MAJOR.MINOR" */
+static long engine_version_num(const char *v)
+{
+	char *end;
+	long major, minor;
+
+	if (!v || !isdigit((unsigned char)v[0]))
+		return -1;
+	errno = 0;
+	major = strtol(v, &end, 10);
+	if (errno || *end != '.' || !isdigit((unsigned char)end[1]))
+		return -1;
+	minor = strtol(end + 1, &end, 10);
+	if (errno || *end != '\0' || major > 1000 || minor > 999)
+		return -1;
+	return major * 1000 + minor;
+}
+
+static bool engine_has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+char *envup_engine_escape(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i, n = 0, len;
+	char *out;
+
+	if (!s)
+		s = "";
+	len = strlen(s);
+	if ((out = envup__malloc(len * 3 + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+			out[n++] = (char)c;
+		} else {
+			out[n++] = '%';
+			out[n++] = hex[c >> 4];
+			out[n++] = hex[c & 15];
+		}
+	}
+	out[n] = '\0';
+	return out;
+}
+
+char *envup_engine_label_filter(const envup_strlist *labels)
+{
+	cJSON *root = NULL, *label;
+	char *text = NULL, *escaped = NULL;
+	size_t i;
+
+	if ((root = cJSON_CreateObject()) == NULL ||
+	    (label = cJSON_AddObjectToObject(root, "label")) == NULL)
+		goto oom;
+	for (i = 0; labels && i < labels->n; i++)
+		if (cJSON_AddTrueToObject(label, labels->v[i]) == NULL)
+			goto oom;
+	if ((text = cJSON_PrintUnformatted(root)) == NULL)
+		goto oom;
+	escaped = envup_engine_escape(text);
+	goto done;
+oom:
+	envup_error_set_oom();
+done:
+	cJSON_free(text);
+	cJSON_Delete(root);
+	return escaped;
+}
+
+bool envup_engine_labels_match(const envup_kvlist *have, const envup_strlist *want)
+{
+	size_t i;
+
+	for (i = 0; want && i < want->n; i++) {
+		const char *eq = strchr(want->v[i], '=');
+		size_t j;
+		bool found = false;
+
+		for (j = 0; have && j < have->n && !found; j++) {
+			const char *k = have->v[j].key;
+			if (eq) {
+				size_t klen = (size_t)(eq - want->v[i]);
+				found = strlen(k) == klen && strncmp(k, want->v[i], klen) == 0 &&
+					strcmp(have->v[j].value, eq + 1) == 0;
+			} else {
+				found = strcmp(k, want->v[i]) == 0;
+			}
+		}
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+int envup_engine_parse_json(struct cJSON **out, const envup_buf *resp, const char *what)
+{
+	cJSON *json = NULL;
+
+	*out = NULL;
+	if (resp && resp->ptr && resp->size)
+		json = cJSON_ParseWithLength(resp->ptr, resp->size);
+	if (!json)
+		return envup_error_set(ENVUP_ERROR_JSON, "invalid JSON from the engine for %s", what);
+	*out = json;
+	return 0;
+}
+
+int envup_engine_api_error(long status, const envup_buf *resp, const char *what)
+{
+	cJSON *json = NULL;
+	const cJSON *msg;
+	char text[512];
+	int rc = status == 404 ? ENVUP_ENOTFOUND : status == 409 ? ENVUP_EEXISTS : ENVUP_EDOCKER;
+
+	text[0] = '\0';
+	if (resp && resp->ptr && resp->size) {
+		json = cJSON_ParseWithLength(resp->ptr, resp->size);
+		msg = cJSON_GetObjectItemCaseSensitive(json, "message");
+		if (cJSON_IsString(msg) && msg->valuestring[0]) {
+			snprintf(text, sizeof(text), "%s", msg->valuestring);
+		} else if (!json) {
+			/* not JSON (a proxy, an old engine): its first line, printable only */
+			size_t i, n = 0;
+			for (i = 0; i < resp->size && n + 1 < sizeof(text) && n < 200; i++) {
+				unsigned char c = (unsigned char)resp->ptr[i];
+				if (c == '\n' || c == '\r')
+					break;
+				text[n++] = isprint(c) ? (char)c : '?';
+			}
+			text[n] = '\0';
+		}
+	}
+	/* the engine's messages are single sentences; fold any newline */
+	for (char *p = text; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	if (text[0])
+		envup_error_set(ENVUP_ERROR_DOCKER, "%s: %s", what, text);
+	else
+		envup_error_set(ENVUP_ERROR_DOCKER, "%s: HTTP %ld", what, status);
+	cJSON_Delete(json);
+	return rc;
+}
+
+/* ---- DOCKER_HOST ------------------------------------------------------------ */
+
+static int engine_parse_host(envup_engine *e, const char *host)
+{
+	if (engine_has_prefix(host, "unix://")) {
+		const char *path = host + strlen("unix://");
+		if (!*path)
+			path = "/var/run/docker.sock";
+		if (strlen(path) > ENGINE_UNIX_PATH_MAX)
+			return engine_fail(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
+				"DOCKER_HOST %s: socket path longer than %d bytes", host,
+				ENGINE_UNIX_PATH_MAX);
+		if ((e->address = envup__sprintf("unix://%s", path)) == NULL ||
+		    (e->socket_path = envup__strdup(path)) == NULL ||
+		    (e->base_url = envup__strdup("http://localhost")) == NULL ||
+		    (e->port_host = envup__strdup("127.0.0.1")) == NULL ||
+		    (e->bind_ip = envup__strdup("127.0.0.1")) == NULL)
+			return ENVUP_ERROR;
+		return 0;
+	}
+	if (engine_has_prefix(host, "tcp://")) {
+		const char *hp = host + strlen("tcp://");
+		const char *cert_path = getenv("DOCKER_CERT_PATH");
+		const char *verify = getenv("DOCKER_TLS_VERIFY");
+		bool tls = (cert_path && *cert_path) || (verify && *verify);
+		size_t len = strcspn(hp, "/?#");
+		char *hostport = NULL, *hostonly = NULL;
+		const char *colon;
+		int error = ENVUP_ERROR;
+
+		if (len == 0)
+			return engine_fail(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
+				"DOCKER_HOST %s: no host name", host);
+		if ((hostport = envup__strndup(hp, len)) == NULL)
+			return ENVUP_ERROR;
+		if (hostport[0] == '[') {            /* [::1]:2375 */
+			const char *close = strchr(hostport, ']');
+			if (!close) {
+				envup__free(hostport);
+				return engine_fail(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
+					"DOCKER_HOST %s: bad IPv6 address", host);
+			}
+			hostonly = envup__strndup(hostport + 1, (size_t)(close - hostport - 1));
+			colon = close[1] == ':' ? close + 1 : NULL;
+		} else {
+			colon = strchr(hostport, ':');
+			hostonly = envup__strndup(hostport, colon ? (size_t)(colon - hostport) : strlen(hostport));
+		}
+		if (!hostonly)
+			goto tcp_done;
+		if (colon && (!colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1))) {
+			error = engine_fail(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
+				"DOCKER_HOST %s: bad port", host);
+			goto tcp_done;
+		}
+		if ((e->address = envup__sprintf("tcp://%s%s", hostport, colon ? "" : ":2375")) == NULL ||
+		    (e->base_url = envup__sprintf("%s://%s%s", tls ? "https" : "http", hostport,
+			colon ? "" : (tls ? ":2376" : ":2375"))) == NULL ||
+		    (e->port_host = envup__strdup(hostonly)) == NULL ||
+		    (e->bind_ip = envup__strdup("0.0.0.0")) == NULL)
+			goto tcp_done;
+		if (tls) {
+			const char *dir = cert_path && *cert_path ? cert_path : NULL;
+			if (dir && ((e->tls_ca = envup__sprintf("%s/ca.pem", dir)) == NULL ||
+			    (e->tls_cert = envup__sprintf("%s/cert.pem", dir)) == NULL ||
+			    (e->tls_key = envup__sprintf("%s/key.pem", dir)) == NULL))
+				goto tcp_done;
+			e->tls_verify = verify && *verify;
+		}
+		error = 0;
+tcp_done:
+		envup__free(hostport);
+		envup__free(hostonly);
+		return error;
+	}
+	if (engine_has_prefix(host, "ssh://"))
+		return engine_fail(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
+			"DOCKER_HOST %s: ssh:// engines are not supported (forward the socket: "
+			"ssh -nNT -L /tmp/docker.sock:/var/run/docker.sock HOST, then "
+			"DOCKER_HOST=unix:///tmp/docker.sock)", host);
+	return engine_fail(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
+		"DOCKER_HOST %s: unsupported address (use unix:///path or tcp://host:port)",
+		host);
+}
+
+/* ---- the handle pool -------------------------------------------------------- */
+
+static CURL *engine_handle_get(envup_engine *e)
+{
+	CURL *h = NULL;
+
+	pthread_mutex_lock(&e->pool_lock);
+	if (e->npool > 0)
+		h = e->pool[--e->npool];
+	pthread_mutex_unlock(&e->pool_lock);
+	if (h) {
+		/* keeps the live connection, forgets every option */
+		curl_easy_reset(h);
+		return h;
+	}
+	if ((h = curl_easy_init()) == NULL)
+		envup_error_set(ENVUP_ERROR_DOCKER, "cannot create a curl handle");
+	return h;
+}
+
+static void engine_handle_put(envup_engine *e, CURL *h, bool reusable)
+{
+	if (!h)
+		return;
+	if (reusable) {
+		pthread_mutex_lock(&e->pool_lock);
+		if (e->npool < ENGINE_POOL_MAX) {
+			e->pool[e->npool++] = h;
+			h = NULL;
+		}
+		pthread_mutex_unlock(&e->pool_lock);
+	}
+	if (h)
+		curl_easy_cleanup(h);
+}
+
+/* ---- one transfer ------------------------------------------------------------ */
+
+typedef struct {
+	envup_engine *e;
+	CURL *h;
+	envup_buf *resp;             /* plain requests: the body (capped) */
+	envup_engine_data_cb cb;     /* streams: 2xx bodies go here ... */
+	void *payload;
+	envup_buf *errbody;          /* ... and other bodies here (capped) */
+	long status;                 /* known once the first body byte arrives */
+	int cb_error;                /* what cb returned when it aborted */
+	bool overflow;
+	bool cancelled;
+	char api_version[16];        /* Api-Version response header */
+} engine_xfer;
+
+static size_t engine_write(char *data, size_t size, size_t nmemb, void *p)
+{
+	engine_xfer *x = p;
+	size_t len = size * nmemb;
+	envup_buf *into;
+
+	if (x->status == 0)
+		curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &x->status);
+	if (x->cb && x->status >= 200 && x->status < 300) {
+		int rc = x->cb(data, len, x->payload);
+		if (rc < 0) {
+			x->cb_error = rc;
+			return 0;
+		}
+		return len;
+	}
+	into = x->cb ? x->errbody : x->resp;
+	if (!into)
+		return len;
+	if (into->size + len > (x->cb ? ENGINE_ERRBODY_MAX : ENGINE_RESPONSE_MAX)) {
+		if (x->cb)      /* an error body: the start is enough */
+			return len;
+		x->overflow = true;
+		return 0;
+	}
+	if (envup_buf_put(into, data, len) < 0) {
+		x->overflow = true;
+		return 0;
+	}
+	return len;
+}
+
+static size_t engine_header(char *data, size_t size, size_t nmemb, void *p)
+{
+	engine_xfer *x = p;
+	size_t len = size * nmemb;
+	static const char name[] = "api-version:";
+
+	if (len > sizeof(name) - 1 && strncasecmp(data, name, sizeof(name) - 1) == 0) {
+		size_t i = sizeof(name) - 1, n = 0;
+		while (i < len && (data[i] == ' ' || data[i] == '\t'))
+			i++;
+		while (i < len && n + 1 < sizeof(x->api_version) &&
+		       data[i] != '\r' && data[i] != '\n' && data[i] != ' ')
+			x->api_version[n++] = data[i++];
+		x->api_version[n] = '\0';
+	}
+	return len;
+}
+
+static int engine_progress(void *p, curl_off_t dltotal, curl_off_t dlnow,
+	curl_off_t ultotal, curl_off_t ulnow)
+{
+	engine_xfer *x = p;
+
+	if (x->e->cancel && *x->e->cancel) {
+		x->cancelled = true;
+		return 1;
+	}
+	return 0;
+}
+
+int envup_engine_check_interrupt(const envup_engine *e)
+{
+	if (e->cancel && *e->cancel)
+		return engine_fail(ENVUP_ECANCELLED, ENVUP_ERROR_CANCELLED, "cancelled");
+	if (e->deadline > 0 && envup_now() >= e->deadline)
+		return engine_fail(ENVUP_ETIMEOUT, ENVUP_ERROR_DOCKER, "deadline passed");
+	return 0;
+}
+
+/* Translate a failed transfer into one error line and a return code. */
+static int engine_curl_error(const envup_engine *e, const engine_xfer *x, CURLcode rc,
+	const char *errbuf, const char *method, const char *path, bool timeout_is_deadline,
+	long timeout_ms, long elapsed_ms)
+{
+	long oserr = 0;
+	const char *addr = e->address;
+
+	if (x->cb_error)
+		return x->cb_error;      /* the callback set its own error */
+	if (x->cancelled || rc == CURLE_ABORTED_BY_CALLBACK)
+		return engine_fail(ENVUP_ECANCELLED, ENVUP_ERROR_CANCELLED, "cancelled");
+	if (x->overflow)
+		return engine_fail(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
+			"the Docker engine's answer to %s %s is larger than %zu MiB", method, path,
+			ENGINE_RESPONSE_MAX >> 20);
+	curl_easy_getinfo(x->h, CURLINFO_OS_ERRNO, &oserr);
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+		if (rc == CURLE_COULDNT_RESOLVE_HOST)
+			envup_error_set(ENVUP_ERROR_DOCKER,
+				"cannot connect to the Docker engine at %s: unknown host", addr);
+		else if (oserr == ENOENT)
+			envup_error_set(ENVUP_ERROR_DOCKER,
+				"cannot connect to the Docker engine at %s: no such file "
+				"(is dockerd running? set DOCKER_HOST)", addr);
+		else if (oserr == EACCES || oserr == EPERM)
+			envup_error_set(ENVUP_ERROR_DOCKER,
+				"cannot connect to the Docker engine at %s: permission denied "
+				"(add your user to the docker group, or set DOCKER_HOST)", addr);
+		else if (oserr == ECONNREFUSED)
+			envup_error_set(ENVUP_ERROR_DOCKER,
+				"cannot connect to the Docker engine at %s: connection refused "
+				"(is dockerd running?)", addr);
+		else if (oserr)
+			envup_error_set(ENVUP_ERROR_DOCKER,
+				"cannot connect to the Docker engine at %s: %s", addr, strerror((int)oserr));
+		else
+			envup_error_set(ENVUP_ERROR_DOCKER,
+				"cannot connect to the Docker engine at %s: %s", addr,
+				errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		return ENVUP_EDOCKER;
+	case CURLE_OPERATION_TIMEDOUT:
+		/* the connect timeout fired (well before the transfer's): unreachable */
+		if (timeout_ms == 0 || elapsed_ms + 100 < timeout_ms) {
+			envup_error_set(ENVUP_ERROR_DOCKER,
+				"cannot connect to the Docker engine at %s: timed out", addr);
+			return ENVUP_EDOCKER;
+		}
+		if (timeout_is_deadline)
+			envup_error_set(ENVUP_ERROR_DOCKER,
+				"timed out waiting for the Docker engine (%s %s): deadline passed", method, path);
+		else
+			envup_error_set(ENVUP_ERROR_DOCKER,
+				"timed out waiting for the Docker engine (%s %s): no answer after %ld s",
+				method, path, ENGINE_REQUEST_MAX_MS / 1000);
+		return ENVUP_ETIMEOUT;
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+		envup_error_set(ENVUP_ERROR_DOCKER,
+			"the Docker engine closed the connection (%s %s)", method, path);
+		return ENVUP_EDOCKER;
+	case CURLE_OUT_OF_MEMORY:
+		return envup_error_set_oom();
+	default:
+		envup_error_set(ENVUP_ERROR_DOCKER, "Docker engine request %s %s: %s", method, path,
+			errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		return ENVUP_EDOCKER;
+	}
+}
+
+/*
+ * The one place a request is made. `versioned` puts "/vX.Y" before path.
+ * Plain requests (cb == NULL) collect the body into resp; streams hand it
+ * to cb. api_version_out (may be NULL) receives the Api-Version header.
+ */
+static int engine_perform(envup_engine *e, const char *method, const char *path,
+	bool versioned, const char *content_type, const void *body, size_t body_len,
+	long *status, envup_buf *resp, envup_engine_data_cb cb, void *payload,
+	envup_buf *errbody, char *api_version_out, size_t api_version_size)
+{
+	engine_xfer x;
+	struct curl_slist *headers = NULL, *tmp;
+	char errbuf[CURL_ERROR_SIZE];
+	char *url = NULL, *ctype = NULL;
+	long timeout_ms = 0;
+	bool timeout_is_deadline = false, reusable = false;
+	double started;
+	CURLcode rc;
+	int error = ENVUP_ERROR;
+
+	memset(&x, 0, sizeof(x));
+	errbuf[0] = '\0';
+	if (status)
+		*status = 0;
+	if ((error = envup_engine_check_interrupt(e)) < 0) {
+		if (error == ENVUP_ETIMEOUT)
+			envup_error_set(ENVUP_ERROR_DOCKER,
+				"timed out waiting for the Docker engine (%s %s): deadline passed", method, path);
+		return error;
+	}
+	error = ENVUP_ERROR;
+	if (pthread_once(&engine_once, engine_global_init) != 0 || engine_global_rc != CURLE_OK)
+		return engine_fail(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER, "cannot initialise libcurl");
+	if (resp)
+		envup_buf_clear(resp);
+	if (errbody)
+		envup_buf_clear(errbody);
+	if ((x.h = engine_handle_get(e)) == NULL)
+		return ENVUP_EDOCKER;
+	x.e = e;
+	x.resp = resp;
+	x.cb = cb;
+	x.payload = payload;
+	x.errbody = errbody;
+
+	if (versioned)
+		url = envup__sprintf("%s/v%s%s", e->base_url, e->api_version, path);
+	else
+		url = envup__sprintf("%s%s", e->base_url, path);
+	if (!url)
+		goto done;
+
+	if (e->deadline > 0) {
+		double left = (e->deadline - envup_now()) * 1000.0;
+		timeout_ms = left < 1 ? 1 : (long)left;
+		timeout_is_deadline = true;
+	}
+	if (!cb && (timeout_ms == 0 || timeout_ms > ENGINE_REQUEST_MAX_MS)) {
+		timeout_ms = ENGINE_REQUEST_MAX_MS;
+		timeout_is_deadline = false;
+	}
+
+	if (body) {
+		ctype = envup__sprintf("Content-Type: %s", content_type ? content_type : "application/json");
+		if (!ctype)
+			goto done;
+	}
+	/* "Content-Type:" removes the header curl would add for POSTFIELDS: the
+	 * engine accepts no Content-Type only with an empty body. */
+	if ((tmp = curl_slist_append(headers, ctype ? ctype : "Content-Type:")) == NULL)
+		goto oom;
+	headers = tmp;
+	if ((tmp = curl_slist_append(headers, "Expect:")) == NULL)
+		goto oom;
+	headers = tmp;
+
+	curl_easy_setopt(x.h, CURLOPT_URL, url);
+	if (e->socket_path)
+		curl_easy_setopt(x.h, CURLOPT_UNIX_SOCKET_PATH, e->socket_path);
+	if (e->tls_ca) {
+		curl_easy_setopt(x.h, CURLOPT_CAINFO, e->tls_ca);
+		curl_easy_setopt(x.h, CURLOPT_SSLCERT, e->tls_cert);
+		curl_easy_setopt(x.h, CURLOPT_SSLKEY, e->tls_key);
+	}
+	if (engine_has_prefix(e->base_url, "https:")) {
+		curl_easy_setopt(x.h, CURLOPT_SSL_VERIFYPEER, e->tls_verify ? 1L : 0L);
+		curl_easy_setopt(x.h, CURLOPT_SSL_VERIFYHOST, e->tls_verify ? 2L : 0L);
+	}
+	curl_easy_setopt(x.h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(x.h, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(x.h, CURLOPT_USERAGENT, "envup/" ENVUP_VERSION_STRING);
+	curl_easy_setopt(x.h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(x.h, CURLOPT_CONNECTTIMEOUT_MS, ENGINE_CONNECT_MS);
+	curl_easy_setopt(x.h, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(x.h, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(x.h, CURLOPT_WRITEFUNCTION, engine_write);
+	curl_easy_setopt(x.h, CURLOPT_WRITEDATA, &x);
+	curl_easy_setopt(x.h, CURLOPT_HEADERFUNCTION, engine_header);
+	curl_easy_setopt(x.h, CURLOPT_HEADERDATA, &x);
+	curl_easy_setopt(x.h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(x.h, CURLOPT_XFERINFOFUNCTION, engine_progress);
+	curl_easy_setopt(x.h, CURLOPT_XFERINFODATA, &x);
+	curl_easy_setopt(x.h, CURLOPT_TCP_KEEPALIVE, 1L);
+
+	if (strcmp(method, "GET") == 0) {
+		curl_easy_setopt(x.h, CURLOPT_HTTPGET, 1L);
+	} else if (strcmp(method, "HEAD") == 0) {
+		curl_easy_setopt(x.h, CURLOPT_NOBODY, 1L);
+	} else if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) {
+		curl_easy_setopt(x.h, CURLOPT_POST, 1L);
+		curl_easy_setopt(x.h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? body_len : 0));
+		curl_easy_setopt(x.h, CURLOPT_POSTFIELDS, body ? (const char *)body : "");
+		if (method[1] == 'U')
+			curl_easy_setopt(x.h, CURLOPT_CUSTOMREQUEST, "PUT");
+	} else {
+		curl_easy_setopt(x.h, CURLOPT_CUSTOMREQUEST, method);
+		if (body) {
+			curl_easy_setopt(x.h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+			curl_easy_setopt(x.h, CURLOPT_POSTFIELDS, (const char *)body);
+		}
+	}
+
+	started = envup_now();
+	rc = curl_easy_perform(x.h);
+	if (rc != CURLE_OK) {
+		error = engine_curl_error(e, &x, rc, errbuf, method, path, timeout_is_deadline,
+			timeout_ms, (long)((envup_now() - started) * 1000.0));
+		goto done;
+	}
+	curl_easy_getinfo(x.h, CURLINFO_RESPONSE_CODE, &x.status);
+	if (status)
+		*status = x.status;
+	if (api_version_out)
+		snprintf(api_version_out, api_version_size, "%s", x.api_version);
+	if (resp && !resp->ptr && envup_buf_put(resp, "", 0) < 0)
+		goto done;
+	reusable = true;
+	error = 0;
+	goto done;
+oom:
+	error = envup_error_set_oom();
+done:
+	/* a pooled handle must not point at this stack frame */
+	if (x.h && reusable)
+		curl_easy_reset(x.h);
+	engine_handle_put(e, x.h, reusable);
+	curl_slist_free_all(headers);
+	envup__free(url);
+	envup__free(ctype);
+	return error;
+}
+
+int envup_engine_request(envup_engine *e, const char *method, const char *path,
+	const char *content_type, const void *body, size_t body_len,
+	long *status, envup_buf *resp)
+{
+	ENVUP_ASSERT_ARG(e && method && path);
+	return engine_perform(e, method, path, true, content_type, body, body_len,
+		status, resp, NULL, NULL, NULL, NULL, 0);
+}
+
+int envup_engine_stream(envup_engine *e, const char *method, const char *path,
+	envup_engine_data_cb cb, void *payload, long *status, envup_buf *errbody)
+{
+	ENVUP_ASSERT_ARG(e && method && path && cb);
+	return engine_perform(e, method, path, true, NULL, NULL, 0,
+		status, NULL, cb, payload, errbody, NULL, 0);
+}
+
+/* ---- open / negotiate --------------------------------------------------------- */
+
+static int engine_negotiate(envup_engine *e)
+{
+	envup_buf body = ENVUP_BUF_INIT;
+	char header[16];
+	const char *pinned = getenv("DOCKER_API_VERSION");
+	long status = 0, have, max = engine_version_num(ENVUP_API_MAX);
+	int error;
+
+	header[0] = '\0';
+	if ((error = engine_perform(e, "GET", "/_ping", false, NULL, NULL, 0, &status, &body,
+	    NULL, NULL, NULL, header, sizeof(header))) < 0)
+		goto done;
+	if (status != 200) {
+		if (status == 404)
+			error = engine_fail(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
+				"%s does not look like a Docker engine (GET /_ping: HTTP 404)",
+				e->address);
+		else
+			error = envup_engine_api_error(status, &body, "the Docker engine is not ready (GET /_ping)");
+		error = ENVUP_EDOCKER;
+		goto done;
+	}
+	if (header[0] && (e->engine_version = envup__strdup(header)) == NULL) {
+		error = ENVUP_ERROR;
+		goto done;
+	}
+	if (pinned && *pinned) {
+		if (engine_version_num(pinned) < 0) {
+			error = engine_fail(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
+				"DOCKER_API_VERSION=%s is not a version like 1.44", pinned);
+			goto done;
+		}
+		snprintf(e->api_version, sizeof(e->api_version), "%s", pinned);
+		goto done;
+	}
+	/* no header: an old or odd engine; 1.41 is what every engine we support speaks */
+	have = engine_version_num(header[0] ? header : ENVUP_API_MIN);
+	if (have < 0) {
+		error = engine_fail(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
+			"the Docker engine at %s reports an unreadable API version \"%s\"",
+			e->address, header);
+		goto done;
+	}
+	if (have < engine_version_num(ENVUP_API_MIN)) {
+		error = engine_fail(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
+			"the Docker engine at %s speaks API %s; envup needs %s or newer (upgrade Docker)",
+			e->address, header, ENVUP_API_MIN);
+		goto done;
+	}
+	snprintf(e->api_version, sizeof(e->api_version), "%s",
+		have < max ? (header[0] ? header : ENVUP_API_MIN) : ENVUP_API_MAX);
+done:
+	envup_buf_dispose(&body);
+	return error;
+}
+
+int envup_engine_open(envup_engine **out, const envup_engine_options *opts)
+{
+	envup_engine *e = NULL;
+	const char *host = opts ? opts->docker_host : NULL;
+	int error = ENVUP_ERROR;
+
+	ENVUP_ASSERT_ARG(out);
+	*out = NULL;
+	if (pthread_once(&engine_once, engine_global_init) != 0 || engine_global_rc != CURLE_OK)
+		return engine_fail(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER, "cannot initialise libcurl");
+	if (!host || !*host)
+		host = getenv("DOCKER_HOST");
+	if (!host || !*host)
+		host = ENGINE_DEFAULT_HOST;
+	if ((e = envup__calloc(1, sizeof(*e))) == NULL)
+		return ENVUP_ERROR;
+	if (pthread_mutex_init(&e->pool_lock, NULL) != 0) {
+		envup__free(e);
+		return envup_error_set(ENVUP_ERROR_OS, "pthread_mutex_init");
+	}
+	if (opts) {
+		e->cancel = opts->cancel;
+		e->deadline = opts->deadline;
+	}
+	if ((error = engine_parse_host(e, host)) < 0)
+		goto done;
+	if ((error = engine_negotiate(e)) < 0)
+		goto done;
+	*out = e;
+	e = NULL;
+done:
+	envup_engine_free(e);
+	return error;
+}
+
+void envup_engine_free(envup_engine *e)
+{
+	size_t i;
+
+	if (!e)
+		return;
+	for (i = 0; i < e->npool; i++)
+		curl_easy_cleanup(e->pool[i]);
+	pthread_mutex_destroy(&e->pool_lock);
+	envup__free(e->address);
+	envup__free(e->socket_path);
+	envup__free(e->base_url);
+	envup__free(e->port_host);
+	envup__free(e->bind_ip);
+	envup__free(e->tls_ca);
+	envup__free(e->tls_cert);
+	envup__free(e->tls_key);
+	envup__free(e->engine_version);
+	envup__free(e);
+}
+
+const char *envup_engine_api_version(const envup_engine *e)
+{
+	return e->api_version;
+}
+
+const char *envup_engine_server_api_version(const envup_engine *e)
+{
+	return e->engine_version;
+}
+
+const char *envup_engine_address(const envup_engine *e)
+{
+	return e->address;
+}
+
+const char *envup_engine_port_host(const envup_engine *e)
+{
+	return e->port_host;
+}
+
+const char *envup_engine_bind_ip(const envup_engine *e)
+{
+	return e->bind_ip;
+}
+
+void envup_engine_set_deadline(envup_engine *e, double deadline)
+{
+	e->deadline = deadline;
+}
+
+double envup_engine_deadline(const envup_engine *e)
+{
+	return e->deadline;
+}

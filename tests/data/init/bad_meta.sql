@@ -1,0 +1,4 @@
+CREATE TABLE meta_ok (id int);
+
+\connect other
+SELECT 1;

@@ -1,0 +1,6 @@
+CREATE TABLE txn_kept (id int);
+BEGIN;
+INSERT INTO txn_kept VALUES (1);
+INSERT INTO txn_kept VALUES (2);
+SELECT 1 / 0;
+COMMIT;

@@ -1,0 +1,242 @@
+/*
+ * Specs that must not load: a data-driven catalogue. Each
+ * tests/data/spec/bad/NAME.yaml starts with
+ *     # expect: MESSAGE
+ * and loading it (as "NAME.yaml", from that directory) must fail with
+ * ENVUP_ESPEC and exactly MESSAGE, or, when MESSAGE does not start with
+ * "NAME.yaml:", a message containing it. Inputs awkward to commit (not
+ * UTF-8, 10 MB, truly empty) are written to a temporary directory here.
+ *
+ * ${VAR} in the catalogue sees only EMPTY_VAR="" and SET_VAR="value".
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+#include "compose/spec.h"
+
+#define BAD_DIR ENVUP_TEST_DATA "/spec/bad"
+
+static const char *fake_getenv(const char *name, void *payload)
+{
+	(void)payload;
+	if (strcmp(name, "EMPTY_VAR") == 0)
+		return "";
+	if (strcmp(name, "SET_VAR") == 0)
+		return "value";
+	return NULL;
+}
+
+/* Load `file` from `dir`; check the code and the message against `expect`. */
+static void expect_failure(const char *dir, const char *file, const char *expect)
+{
+	char cwd[PATH_MAX];
+	envup_spec *spec = (envup_spec *)&spec;
+	const char *msg;
+	int rc;
+
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(dir), 0);
+	rc = envup_spec_load(&spec, file, fake_getenv, NULL);
+	assert_int_equal(chdir(cwd), 0);
+	msg = envup_error_last()->message;
+	if (rc != ENVUP_ESPEC)
+		fail_msg("%s: expected ENVUP_ESPEC, got %d (%s)", file, rc, rc ? msg : "loaded");
+	assert_null(spec);
+	assert_null(strchr(msg, '\n'));
+	if (strncmp(expect, file, strlen(file)) == 0 && expect[strlen(file)] == ':') {
+		if (strcmp(msg, expect) != 0)
+			fail_msg("%s:\n  got:  %s\n  want: %s", file, msg, expect);
+	} else if (!strstr(msg, expect)) {
+		fail_msg("%s:\n  got: %s\n  want a message containing: %s", file, msg, expect);
+	}
+}
+
+/* ---- the catalogue --------------------------------------------------------- */
+
+static void test_spec_bad__case(void **state)
+{
+	const char *name = *state;
+	char path[PATH_MAX], line[1024], *expect, *end;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", BAD_DIR, name);
+	assert_non_null(f = fopen(path, "rb"));
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	if (strncmp(line, "# expect: ", 10) != 0)
+		fail_msg("%s: the first line must be '# expect: MESSAGE'", name);
+	expect = line + 10;
+	if ((end = strpbrk(expect, "\r\n")) != NULL)
+		*end = '\0';
+	expect_failure(BAD_DIR, name, expect);
+}
+
+/* ---- generated inputs ------------------------------------------------------- */
+
+static char tmpdir[] = "/tmp/envup-test-spec-XXXXXX";
+
+static void write_file(const char *name, const void *data, size_t len)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	assert_non_null(f = fopen(path, "wb"));
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void test_spec_bad__not_utf8(void **state)
+{
+	static const char latin1[] = "services:\n  web:\n    image: nginx\n"
+		"    env: { GREETING: \"gr\xfc\xdf gott\" }\n";
+	/* libyaml points at the octet that breaks the sequence: the quote */
+	static const char truncated[] = "services:\n  web:\n    image: \"caf\xc3\"\n";
+
+	(void)state;
+	write_file("latin1.yaml", latin1, sizeof(latin1) - 1);
+	expect_failure(tmpdir, "latin1.yaml",
+		"latin1.yaml:4:25: invalid leading UTF-8 octet (#xFC)");
+	write_file("truncated.yaml", truncated, sizeof(truncated) - 1);
+	expect_failure(tmpdir, "truncated.yaml",
+		"truncated.yaml:3:17: invalid trailing UTF-8 octet (#x22)");
+}
+
+static void test_spec_bad__too_large(void **state)
+{
+	size_t len = (size_t)10 * 1024 * 1024, i;
+	char *big = malloc(len);
+	static const char head[] = "services:\n  web:\n    image: nginx\n";
+	envup_spec *spec = NULL;
+
+	(void)state;
+	assert_non_null(big);
+	memcpy(big, head, sizeof(head) - 1);
+	for (i = sizeof(head) - 1; i < len; i++)
+		big[i] = (i % 80 == 79) ? '\n' : '#';
+	write_file("big.yaml", big, len);
+	expect_failure(tmpdir, "big.yaml",
+		"big.yaml: the spec is larger than 1 MiB (10485760 bytes)");
+
+	/* the same from memory, and just over the limit */
+	assert_int_equal(envup_spec_load_buffer(&spec, "mem.yaml", tmpdir, big,
+		1024 * 1024 + 1, NULL, NULL), ENVUP_ESPEC);
+	assert_null(spec);
+	assert_string_equal(envup_error_last()->message,
+		"mem.yaml: the spec is larger than 1 MiB (1048577 bytes)");
+	free(big);
+}
+
+static void test_spec_bad__empty(void **state)
+{
+	(void)state;
+	write_file("empty.yaml", "", 0);
+	expect_failure(tmpdir, "empty.yaml", "empty.yaml:1:1: the spec is empty");
+	write_file("blank.yaml", "\n\n   \n", 6);
+	expect_failure(tmpdir, "blank.yaml", "blank.yaml:1:1: the spec is empty");
+	write_file("tilde.yaml", "--- ~\n", 6);
+	expect_failure(tmpdir, "tilde.yaml", "tilde.yaml:1:5: the spec is empty");
+}
+
+static void test_spec_bad__unreadable(void **state)
+{
+	(void)state;
+	expect_failure(tmpdir, "missing.yaml", "missing.yaml: No such file or directory");
+	expect_failure(tmpdir, ".", ".: Is a directory");
+}
+
+static void test_spec_bad__unreadable_init(void **state)
+{
+	static const char spec[] = "services:\n  pg:\n    template: postgres\n"
+		"    init: [locked.sql]\n";
+	char path[PATH_MAX];
+
+	(void)state;
+	if (geteuid() == 0)
+		skip(); /* root reads anything */
+	write_file("locked.sql", "SELECT 1;\n", 10);
+	snprintf(path, sizeof(path), "%s/locked.sql", tmpdir);
+	assert_int_equal(chmod(path, 0), 0);
+	write_file("locked.yaml", spec, sizeof(spec) - 1);
+	expect_failure(tmpdir, "locked.yaml",
+		"locked.yaml:4:12: services.pg.init[0]: init file locked.sql: Permission denied");
+}
+
+static void test_spec_bad__every_case_has_a_file(void **state)
+{
+	(void)state;
+	/* guards against the catalogue silently shrinking */
+	assert_true(*(size_t *)*state >= 30);
+}
+
+static int setup_tmp(void **state)
+{
+	(void)state;
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown_tmp(void **state)
+{
+	static const char *const files[] = {"latin1.yaml", "truncated.yaml", "big.yaml",
+		"empty.yaml", "blank.yaml", "tilde.yaml", "locked.sql", "locked.yaml"};
+	char path[PATH_MAX];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", tmpdir, files[i]);
+		unlink(path);
+	}
+	return rmdir(tmpdir);
+}
+
+static int is_yaml(const struct dirent *e)
+{
+	size_t n = strlen(e->d_name);
+	return n > 5 && strcmp(e->d_name + n - 5, ".yaml") == 0;
+}
+
+int main(void)
+{
+	struct dirent **entries = NULL;
+	struct CMUnitTest *tests;
+	size_t n, i, ncases;
+	int found, rc;
+
+	if ((found = scandir(BAD_DIR, &entries, is_yaml, alphasort)) < 0) {
+		perror(BAD_DIR);
+		return 1;
+	}
+	ncases = (size_t)found;
+	if ((tests = calloc(ncases + 6, sizeof(*tests))) == NULL)
+		return 1;
+	for (i = 0; i < ncases; i++) {
+		tests[i].name = entries[i]->d_name;
+		tests[i].test_func = test_spec_bad__case;
+		tests[i].initial_state = entries[i]->d_name;
+	}
+	n = ncases;
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_spec_bad__not_utf8);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_spec_bad__too_large);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_spec_bad__empty);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_spec_bad__unreadable);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_spec_bad__unreadable_init);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test_prestate(
+		test_spec_bad__every_case_has_a_file, &ncases);
+	rc = _cmocka_run_group_tests("spec_bad", tests, n, setup_tmp, teardown_tmp);
+	for (i = 0; i < ncases; i++)
+		free(entries[i]);
+	free(entries);
+	free(tests);
+	return rc;
+}
