@@ -60,14 +60,17 @@ int envup_container_host_port(const envup_container_info *info, int container_po
 
 /**
  * The last `tail` lines of stdout+stderr (tail < 0: all), demultiplexed
- * (or raw for Tty containers), appended to `out`.
+ * (or raw for Tty containers), appended to `out`. At most out->max bytes
+ * (16 MiB when out->max is 0); more is an error.
  */
 int envup_container_logs(envup_buf *out, envup_engine *e, const char *id, int tail);
 
 /**
- * Follow logs from now (or from the start) and call `cb` with each
- * demultiplexed chunk until cb returns non-zero (1 = stop, <0 = error) or
- * the container stops.
+ * Follow logs from the container's first line on (so nothing printed
+ * before the call is missed) and call `cb` with each demultiplexed chunk
+ * until cb returns non-zero (1 = stop, returns 0; <0 = error, returned) or
+ * the container stops (0). Bounded by the engine's deadline and cancel
+ * flag only.
  */
 typedef int (*envup_log_cb)(const char *data, size_t len, void *payload);
 int envup_container_logs_follow(envup_engine *e, const char *id, envup_log_cb cb, void *payload);

@@ -358,6 +358,12 @@ typedef struct {
 	char api_version[16];        /* Api-Version response header */
 } engine_xfer;
 
+/* The flag is set by another thread or a signal handler: read it atomically. */
+static bool engine_cancelled(const envup_engine *e)
+{
+	return e->cancel && __atomic_load_n(e->cancel, __ATOMIC_RELAXED) != 0;
+}
+
 static size_t engine_write(char *data, size_t size, size_t nmemb, void *p)
 {
 	engine_xfer *x = p;
@@ -413,7 +419,7 @@ static int engine_progress(void *p, curl_off_t dltotal, curl_off_t dlnow,
 {
 	engine_xfer *x = p;
 
-	if (x->e->cancel && *x->e->cancel) {
+	if (engine_cancelled(x->e)) {
 		x->cancelled = true;
 		return 1;
 	}
@@ -422,7 +428,7 @@ static int engine_progress(void *p, curl_off_t dltotal, curl_off_t dlnow,
 
 int envup_engine_check_interrupt(const envup_engine *e)
 {
-	if (e->cancel && *e->cancel)
+	if (engine_cancelled(e))
 		return engine_fail(ENVUP_ECANCELLED, ENVUP_ERROR_CANCELLED, "cancelled");
 	if (e->deadline > 0 && envup_now() >= e->deadline)
 		return engine_fail(ENVUP_ETIMEOUT, ENVUP_ERROR_DOCKER, "deadline passed");

@@ -541,6 +541,31 @@ static void test_provision__latencies(void **state)
 	}
 	print_message("latency median of %d (ms): create %.1f, start %.1f, inspect %.2f, remove %.1f\n",
 		N, median(create, N), median(start, N), median(inspect, N), median(removal, N));
+
+	/* cleanup removes containers in parallel: 8 running ones */
+	{
+		envup_cleanup_report report = ENVUP_CLEANUP_REPORT_INIT;
+		envup_strlist want = ENVUP_STRLIST_INIT;
+		char label[128];
+
+		for (i = 0; i < 8; i++) {
+			char suffix[32];
+			char *id;
+			snprintf(suffix, sizeof(suffix), "par%zu", i);
+			id = make_redis(e, suffix, true, NULL, NULL);
+			assert_int_equal(envup_container_start(e, id), 0);
+			envup__free(id);
+		}
+		snprintf(label, sizeof(label), ENVUP_LABEL_ENV "=%s", run_id);
+		assert_int_equal(envup_strlist_push(&want, label), 0);
+		t0 = envup_now();
+		if (envup_cleanup_by_labels(&report, e, &want, NULL, NULL) != 0)
+			fail_msg("cleanup: %s", envup_error_last()->message);
+		print_message("cleanup of 8 running containers: %.1f ms\n", ms_since(t0));
+		assert_int_equal(report.containers, 8);
+		envup_cleanup_report_dispose(&report);
+		envup_strlist_dispose(&want);
+	}
 	envup_engine_free(e);
 }
 

@@ -34,6 +34,9 @@
 /* ---- the fake engine ------------------------------------------------------- */
 
 #define FAKE_MAX_REQS  512
+#define STOPPED() __atomic_load_n(&F.stop, __ATOMIC_SEQ_CST)
+#define HANDLER() __atomic_load_n(&F.handler, __ATOMIC_SEQ_CST)
+#define SET_HANDLER(h) __atomic_store_n(&F.handler, (h), __ATOMIC_SEQ_CST)
 #define FAKE_MAX_CONNS 256
 
 typedef struct {
@@ -51,7 +54,7 @@ typedef struct {
 	char path[108];
 	int lfd;
 	pthread_t accept_thread;
-	volatile int stop;
+	int stop;
 	pthread_mutex_t lock;
 	fake_handler handler;
 	const char *api_version;     /* header on every answer; NULL: none */
@@ -127,7 +130,7 @@ static void fake_stream_end(int fd)
 /* Sleep up to ms, returning early when the server stops. */
 static void fake_nap(long ms)
 {
-	while (ms > 0 && !F.stop) {
+	while (ms > 0 && !STOPPED()) {
 		usleep(10 * 1000);
 		ms -= 10;
 	}
@@ -186,28 +189,38 @@ static void *fake_conn(void *arg)
 	size_t cap = 1 << 20, have = 0;
 	char *buf = malloc(cap);
 
-	while (!F.stop) {
+	while (!STOPPED()) {
 		fake_req *r = fake_read_request(fd, buf, &have, cap);
+		fake_handler handler = HANDLER();
+		bool full;
 		int rc = -1;
 
 		if (!r)
 			break;
 		pthread_mutex_lock(&F.lock);
-		if (F.nreqs < FAKE_MAX_REQS)
+		if (F.nreqs < FAKE_MAX_REQS) {
 			F.reqs[F.nreqs++] = r;
+		} else {
+			free(r->body);
+			free(r);
+			r = NULL;
+		}
+		full = F.nreqs >= FAKE_MAX_REQS;
 		pthread_mutex_unlock(&F.lock);
-		if (strcmp(r->target, "/_ping") == 0 && (!F.handler || F.handler(fd, r) < 0)) {
+		if (!r)
+			break;
+		if (strcmp(r->target, "/_ping") == 0 && (!handler || handler(fd, r) < 0)) {
 			fake_head(fd, 200, NULL, "Content-Type: text/plain\r\nContent-Length: 2\r\n");
 			fake_write(fd, "OK", 2);
 			rc = 0;
 		} else if (strcmp(r->target, "/_ping") != 0) {
-			rc = F.handler ? F.handler(fd, r) : -1;
+			rc = handler ? handler(fd, r) : -1;
 			if (rc < 0)
 				fake_reply(fd, 404, "{\"message\":\"page not found\"}");
 		} else {
 			rc = 0;
 		}
-		if (F.nreqs >= FAKE_MAX_REQS || rc == 1)
+		if (full || rc == 1)
 			break;
 	}
 	shutdown(fd, SHUT_RDWR);
@@ -217,7 +230,7 @@ static void *fake_conn(void *arg)
 
 static void *fake_accept(void *arg)
 {
-	while (!F.stop) {
+	while (!STOPPED()) {
 		struct pollfd p = {F.lfd, POLLIN, 0};
 		int fd;
 
@@ -260,7 +273,7 @@ static int fake_stop(void **state)
 {
 	size_t i;
 
-	F.stop = 1;
+	__atomic_store_n(&F.stop, 1, __ATOMIC_SEQ_CST);
 	pthread_join(F.accept_thread, NULL);
 	pthread_mutex_lock(&F.lock);
 	for (i = 0; i < F.nconns; i++)
@@ -512,7 +525,7 @@ static void negotiate_case(const char *server, const char *pin, int want_rc, con
 	char host[160];
 
 	F.api_version = server;
-	F.handler = h_any_json;
+	SET_HANDLER(h_any_json);
 	if (pin)
 		setenv("DOCKER_API_VERSION", pin, 1);
 	else
@@ -552,7 +565,7 @@ static void test_engine__ping_is_unversioned_requests_are(void **state)
 	envup_buf resp = ENVUP_BUF_INIT;
 	long status = 0;
 
-	F.handler = h_any_json;
+	SET_HANDLER(h_any_json);
 	e = fake_open();
 	{
 		char want[160];
@@ -600,11 +613,11 @@ static void test_engine__ping_failures(void **state)
 
 	snprintf(host, sizeof(host), "unix://%s", F.path);
 	opts.docker_host = host;
-	F.handler = h_ping_500;
+	SET_HANDLER(h_ping_500);
 	assert_int_equal(envup_engine_open(&e, &opts), ENVUP_EDOCKER);
 	assert_string_equal(envup_error_last()->message,
 		"the Docker engine is not ready (GET /_ping): daemon is shutting down");
-	F.handler = h_ping_404;
+	SET_HANDLER(h_ping_404);
 	assert_int_equal(envup_engine_open(&e, &opts), ENVUP_EDOCKER);
 	assert_non_null(strstr(envup_error_last()->message, "does not look like a Docker engine"));
 }
@@ -619,7 +632,7 @@ static void test_engine__request_headers(void **state)
 	long status;
 	char big[5000];
 
-	F.handler = h_any_json;
+	SET_HANDLER(h_any_json);
 	e = fake_open();
 	assert_int_equal(envup_engine_request(e, "POST", "/containers/x/start", NULL, NULL, 0,
 		&status, &resp), 0);
@@ -734,7 +747,7 @@ static int h_transport(int fd, const fake_req *r)
 		memset(block, ' ', sizeof(block));
 		snprintf(framing, sizeof(framing), "Content-Length: %zu\r\n", total);
 		fake_head(fd, 200, NULL, framing);
-		while (sent < total && !F.stop) {
+		while (sent < total && !STOPPED()) {
 			fake_write(fd, block, sizeof(block));
 			sent += sizeof(block);
 		}
@@ -743,7 +756,7 @@ static int h_transport(int fd, const fake_req *r)
 	if (is(r, "GET", "/v1.44/drip")) {
 		int i;
 		fake_stream_begin(fd, 200);
-		for (i = 0; i < 500 && !F.stop; i++) {
+		for (i = 0; i < 500 && !STOPPED(); i++) {
 			fake_chunk(fd, "tick\n", 5);
 			fake_nap(20);
 		}
@@ -763,7 +776,7 @@ static void test_engine__closed_mid_body(void **state)
 	envup_buf resp = ENVUP_BUF_INIT;
 	long status;
 
-	F.handler = h_transport;
+	SET_HANDLER(h_transport);
 	e = fake_open();
 	assert_int_equal(envup_engine_request(e, "GET", "/closed-mid-body", NULL, NULL, 0, &status, &resp),
 		ENVUP_EDOCKER);
@@ -774,7 +787,7 @@ static void test_engine__closed_mid_body(void **state)
 	assert_string_equal(envup_error_last()->message,
 		"the Docker engine closed the connection (GET /nothing)");
 	/* the engine keeps working afterwards */
-	F.handler = h_any_json;
+	SET_HANDLER(h_any_json);
 	assert_int_equal(envup_engine_request(e, "GET", "/info", NULL, NULL, 0, &status, &resp), 0);
 	assert_int_equal(status, 200);
 	envup_buf_dispose(&resp);
@@ -788,7 +801,7 @@ static void test_engine__deadline(void **state)
 	long status;
 	double t0;
 
-	F.handler = h_transport;
+	SET_HANDLER(h_transport);
 	e = fake_open();
 	envup_engine_set_deadline(e, envup_now() + 0.3);
 	assert_true(envup_engine_deadline(e) > 0);
@@ -812,12 +825,12 @@ static void test_engine__deadline(void **state)
 	envup_engine_free(e);
 }
 
-static volatile int cancel_flag;
+static int cancel_flag;
 
 static void *cancel_later(void *arg)
 {
 	usleep(200 * 1000);
-	cancel_flag = 1;
+	__atomic_store_n(&cancel_flag, 1, __ATOMIC_SEQ_CST);
 	return NULL;
 }
 
@@ -837,7 +850,7 @@ static void test_engine__cancel(void **state)
 	long status;
 	double t0;
 
-	F.handler = h_transport;
+	SET_HANDLER(h_transport);
 	cancel_flag = 0;
 	snprintf(host, sizeof(host), "unix://%s", F.path);
 	opts.docker_host = host;
@@ -874,7 +887,7 @@ static void test_engine__stream_callback_abort(void **state)
 	size_t got = 0;
 	long status;
 
-	F.handler = h_transport;
+	SET_HANDLER(h_transport);
 	e = fake_open();
 	assert_int_equal(envup_engine_stream(e, "GET", "/drip", stop_at_ten, &got, &status, NULL),
 		ENVUP_ERROR);
@@ -888,7 +901,7 @@ static void test_engine__response_cap(void **state)
 	envup_buf resp = ENVUP_BUF_INIT;
 	long status;
 
-	F.handler = h_transport;
+	SET_HANDLER(h_transport);
 	e = fake_open();
 	assert_int_equal(envup_engine_request(e, "GET", "/huge", NULL, NULL, 0, &status, &resp),
 		ENVUP_EDOCKER);
@@ -905,7 +918,7 @@ static void test_engine__invalid_json_answer(void **state)
 	cJSON *json = NULL;
 	long status;
 
-	F.handler = h_transport;
+	SET_HANDLER(h_transport);
 	e = fake_open();
 	assert_int_equal(envup_engine_request(e, "GET", "/notjson", NULL, NULL, 0, &status, &resp), 0);
 	assert_int_equal(envup_engine_parse_json(&json, &resp, "inspect container abc"), ENVUP_ERROR);
@@ -933,7 +946,7 @@ static void test_engine__stream_error_body(void **state)
 	size_t got = 0;
 	long status = 0;
 
-	F.handler = h_error_stream;
+	SET_HANDLER(h_error_stream);
 	e = fake_open();
 	assert_int_equal(envup_engine_stream(e, "GET", "/stream-404", count_bytes, &got, &status, &errbody), 0);
 	assert_int_equal(status, 404);
@@ -973,7 +986,7 @@ static void test_engine__concurrent_requests(void **state)
 	thread_arg a[8];
 	size_t i;
 
-	F.handler = h_any_json;
+	SET_HANDLER(h_any_json);
 	e = fake_open();
 	for (i = 0; i < 8; i++) {
 		a[i].e = e;
@@ -1025,7 +1038,7 @@ static int h_image(int fd, const fake_req *r)
 		}
 		fake_stream_begin(fd, 200);
 		/* drip the lines, cut at odd places */
-		for (p = pull_ok_lines; *p && !F.stop;) {
+		for (p = pull_ok_lines; *p && !STOPPED();) {
 			size_t n = strlen(p) < 37 ? strlen(p) : 37;
 			const char *nl = strchr(p, '\n');
 			if (strstr(r->target, "failmid") && nl && (size_t)(nl + 1 - p) < n)
@@ -1066,7 +1079,7 @@ static void test_engine__image_present_no_pull(void **state)
 {
 	envup_engine *e;
 
-	F.handler = h_image;
+	SET_HANDLER(h_image);
 	F.state = 1;
 	e = fake_open();
 	assert_int_equal(envup_image_ensure(e, IMG, NULL, NULL), 0);
@@ -1082,7 +1095,7 @@ static void test_engine__image_pull(void **state)
 	const fake_req *r;
 
 	memset(&p, 0, sizeof(p));
-	F.handler = h_image;
+	SET_HANDLER(h_image);
 	e = fake_open();
 	assert_int_equal(envup_image_ensure(e, IMG, progress, &p), 0);
 	r = fake_find("POST", "/v1.44/images/create", 0);
@@ -1104,7 +1117,7 @@ static void test_engine__image_pull_digest(void **state)
 	envup_engine *e;
 	const fake_req *r;
 
-	F.handler = h_image;
+	SET_HANDLER(h_image);
 	e = fake_open();
 	assert_int_equal(envup_image_ensure(e, "127.0.0.1:5858/redis@sha256:abc", NULL, NULL), 0);
 	r = fake_find("POST", "/v1.44/images/create", 0);
@@ -1118,7 +1131,7 @@ static void test_engine__image_pull_errors(void **state)
 {
 	envup_engine *e;
 
-	F.handler = h_image;
+	SET_HANDLER(h_image);
 	e = fake_open();
 	assert_int_equal(envup_image_ensure(e, "127.0.0.1:5858/failmid:1", NULL, NULL), ENVUP_ERROR);
 	assert_string_equal(envup_error_last()->message, "pull 127.0.0.1:5858/failmid:1: manifest unknown");
@@ -1155,7 +1168,7 @@ static void test_engine__image_single_flight(void **state)
 	size_t i, before = envup_image__pull_count();
 	const fake_req *r;
 
-	F.handler = h_image;
+	SET_HANDLER(h_image);
 	e = fake_open();
 	for (i = 0; i < 6; i++) {
 		a[i].e = e;
@@ -1279,7 +1292,7 @@ static void test_engine__container_create_body(void **state)
 	char *id = NULL, *text;
 	int ports[] = {6379, 16379, 6379};
 
-	F.handler = h_container;
+	SET_HANDLER(h_container);
 	e = fake_open();
 	assert_int_equal(envup_kvlist_set(&env, "A", "1"), 0);
 	assert_int_equal(envup_kvlist_set(&env, "B", "x=y z"), 0);
@@ -1353,7 +1366,7 @@ static void test_engine__container_start(void **state)
 {
 	envup_engine *e;
 
-	F.handler = h_container;
+	SET_HANDLER(h_container);
 	e = fake_open();
 	assert_int_equal(envup_container_start(e, "abc123"), 0);
 	assert_false(fake_has_header(fake_find("POST", "/v1.44/containers/abc123/start", 0), "Content-Type"));
@@ -1372,7 +1385,7 @@ static void test_engine__container_inspect(void **state)
 	envup_engine *e;
 	envup_container_info info = ENVUP_CONTAINER_INFO_INIT;
 
-	F.handler = h_container;
+	SET_HANDLER(h_container);
 	e = fake_open();
 	assert_int_equal(envup_container_inspect(&info, e, "abc123"), 0);
 	assert_string_equal(info.id, "abc123");
@@ -1417,7 +1430,7 @@ static void test_engine__container_logs(void **state)
 	envup_buf out = ENVUP_BUF_INIT;
 	double t0;
 
-	F.handler = h_container;
+	SET_HANDLER(h_container);
 	e = fake_open();
 	assert_int_equal(envup_container_logs(&out, e, "abc123", 50), 0);
 	assert_string_equal(out.ptr, "hello\noops\nReady to accept connections\n");
@@ -1444,7 +1457,7 @@ static void test_engine__container_remove(void **state)
 {
 	envup_engine *e;
 
-	F.handler = h_container;
+	SET_HANDLER(h_container);
 	e = fake_open();
 	assert_int_equal(envup_container_remove(e, "abc123"), 0);
 	assert_int_equal(envup_container_remove(e, "gone"), 0);
@@ -1524,7 +1537,7 @@ static void test_engine__container_list(void **state)
 	const fake_req *r;
 	char *dec;
 
-	F.handler = h_lists;
+	SET_HANDLER(h_lists);
 	e = fake_open();
 	assert_int_equal(envup_strlist_push(&labels, "dev.envup.managed=true"), 0);
 	assert_int_equal(envup_strlist_push(&labels, "dev.envup.env=t"), 0);
@@ -1558,7 +1571,7 @@ static void test_engine__networks(void **state)
 	char *id = NULL;
 	cJSON *body;
 
-	F.handler = h_lists;
+	SET_HANDLER(h_lists);
 	e = fake_open();
 	assert_int_equal(envup_kvlist_set(&labels, "dev.envup.managed", "true"), 0);
 	assert_int_equal(envup_network_create(&id, e, "envup-t", &labels), 0);
@@ -1620,7 +1633,7 @@ static void test_engine__cleanup(void **state)
 
 	memset(&seen, 0, sizeof(seen));
 	pthread_mutex_init(&seen.lock, NULL);
-	F.handler = h_lists;
+	SET_HANDLER(h_lists);
 	e = fake_open();
 	assert_int_equal(envup_strlist_push(&labels, "dev.envup.env=t"), 0);
 	assert_int_equal(envup_strlist_push(&labels, "dev.envup.managed=false"), 0);  /* ignored */
