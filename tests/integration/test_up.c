@@ -225,7 +225,7 @@ static void test_full_stack(void **state)
 {
 	it_env *t = *state;
 	envup_buf out = ENVUP_BUF_INIT, err = ENVUP_BUF_INIT;
-	char script[1024];
+	char script[16384];
 	const char *argv[] = {"/bin/sh", "-c", script, NULL};
 
 	it_env_init(t, FULL_SPEC);
@@ -235,12 +235,16 @@ static void test_full_stack(void **state)
 	snprintf(script, sizeof(script),
 		"set -e; eval \"$(cat <<'EOF'\n%sEOF\n)\"; "
 		"psql \"$TEST_DATABASE_URL\" -Atc 'select count(*) from users'; "
-		"redis-cli -u \"$REDIS_TEST_URL\" --no-auth-warning ping; "
+		/* redis-cli 7.0 sends an empty user name for "redis://:pw@" (a
+		 * redis-cli regression; client libraries accept the form) */
+		"redis-cli -u \"$(echo \"$REDIS_TEST_URL\" | sed 's#redis://:#redis://default:#')\" "
+		"--no-auth-warning ping; "
 		"curl -s \"$MOCKSERVER_URL/api/users\"; echo; "
 		"curl -s -o /dev/null -w '%%{http_code}\\n' \"http://$WORKER_HOST:$WORKER_PORT/\"; "
 		"echo \"$POSTGRES_URL\" | grep -q '/testdb?sslmode=disable' && echo dbname-ok",
 		envup_buf_cstr(&t->out));
-	assert_int_equal(it_exec(t->dir, argv, NULL, &out, &err, NULL), 0);
+	if (it_exec(t->dir, argv, NULL, &out, &err, NULL) != 0)
+		fail_msg("client script failed:\n%s\n%s", envup_buf_cstr(&out), envup_buf_cstr(&err));
 	assert_string_equal(out.ptr, "2\nPONG\n[{\"id\":1}]\n200\ndbname-ok\n");
 	/* progress went to stderr, one line per state change, with timings */
 	it_assert_contains(t->err.ptr, "postgres: ready");
@@ -320,7 +324,8 @@ static void test_run(void **state)
 
 	it_env_init(t, "services:\n  cache: { template: redis }\n");
 	assert_int_equal(it_envup(t, "run", "--", "/bin/sh", "-c",
-		"redis-cli -u \"$CACHE_URL\" --no-auth-warning ping; exit 7", NULL), 7);
+		"redis-cli -u \"$(echo \"$CACHE_URL\" | sed 's#redis://:#redis://default:#')\" "
+		"--no-auth-warning ping; exit 7", NULL), 7);
 	it_assert_contains(t->out.ptr, "PONG");
 	assert_int_equal(it_leftovers(t->name), 0);
 }
