@@ -8,13 +8,15 @@
 
 static const char down_usage[] =
 	"usage: envdown [-f FILE] [-n NAME] [-q]\n"
-	"       envup down [-f FILE] [-n NAME] [-q]\n"
+	"       envdown --all [-q]\n"
+	"       envup down [-f FILE] [-n NAME] [--all] [-q]\n"
 	"\n"
 	"Remove every container, network and volume of the environment (found by\n"
 	"its labels on the engine, never anything envup did not create).\n"
 	"\n"
 	"  -f, --file FILE   the spec, read only for its name: (default envup.yaml)\n"
 	"  -n, --name NAME   environment name\n"
+	"      --all         every envup environment on the engine (and only those)\n"
 	"  -q, --quiet       print only errors\n"
 	"  -h, --help        this help\n";
 
@@ -22,6 +24,7 @@ static const struct option down_options[] = {
 	{"file", required_argument, NULL, 'f'},
 	{"name", required_argument, NULL, 'n'},
 	{"quiet", no_argument, NULL, 'q'},
+	{"all", no_argument, NULL, 'A'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0}
 };
@@ -31,7 +34,7 @@ int cmd_down(int argc, char **argv)
 	envup_target target = ENVUP_TARGET_INIT;
 	cli_progress progress;
 	size_t removed = 0;
-	bool quiet = false;
+	bool quiet = false, all = false;
 	int c, error;
 
 	opterr = 0;
@@ -41,6 +44,7 @@ int cmd_down(int argc, char **argv)
 		case 'f': target.spec_path = optarg; break;
 		case 'n': target.name = optarg; break;
 		case 'q': quiet = true; break;
+		case 'A': all = true; break;
 		case 'h': fputs(down_usage, stdout); return CLI_EXIT_OK;
 		case ':': return cli_usage_error("down", "%s needs a value", argv[optind - 1]);
 		default: return cli_usage_error("down", "unknown option '%s'", argv[optind - 1]);
@@ -48,12 +52,18 @@ int cmd_down(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("down", "unexpected argument '%s'", argv[optind]);
+	if (all && (target.name || target.spec_path))
+		return cli_usage_error("down", "--all takes no -f or -n");
 	cli_progress_init(&progress, quiet);
 	target.progress = cli_progress_cb;
 	target.progress_payload = &progress;
 	/* teardown runs to the end: an interrupted down would leak */
 	cli_signals_ignore();
-	if ((error = envup_down(&removed, &target)) < 0)
+	if (all)
+		error = envup_down_all(&removed, NULL, cli_progress_cb, &progress);
+	else
+		error = envup_down(&removed, &target);
+	if (error < 0)
 		return cli_fail(error);
 	if (!quiet)
 		fprintf(stderr, "envup: removed %zu resource%s\n", removed, removed == 1 ? "" : "s");

@@ -21,11 +21,15 @@ static const char run_usage[] =
 	"  -f, --file FILE        the spec (default envup.yaml)\n"
 	"  -n, --name NAME        environment name\n"
 	"      --timeout SECONDS  bound for the up (default 120)\n"
+	"      --ttl DURATION     expiry, e.g. 30m or 2h (default 1h)\n"
+	"      --owner-pid PID    also remove everything if PID exits (default:\n"
+	"                         this envup run process, so kill -9 of it cleans up)\n"
 	"  -q, --quiet            print only errors on stderr\n"
 	"  -h, --help             this help\n";
 
 int cli_up_parse(envup_up_options *opts, int *format, bool *quiet, int argc, char **argv,
 	const char *cmd, const char *usage_text);
+const char *cli_self_exe(void);
 
 static int teardown(envup_up_options *opts, bool quiet)
 {
@@ -61,6 +65,12 @@ int cmd_run(int argc, char **argv)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	if (optind >= argc)
 		return cli_usage_error("run", "missing the command to run after --");
+	if (opts.keep)
+		return cli_usage_error("run", "--keep makes no sense with run, which always tears down");
+	/* if this process dies, even by SIGKILL, the watchdog removes everything */
+	if (!opts.owner_pid)
+		opts.owner_pid = (long)getpid();
+	opts.watchdog_exe = cli_self_exe();
 	cli_progress_init(&progress, quiet);
 	opts.progress = cli_progress_cb;
 	opts.progress_payload = &progress;

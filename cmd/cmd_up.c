@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 
 static const char up_usage[] =
@@ -21,6 +22,12 @@ static const char up_usage[] =
 	"                         the spec's directory name)\n"
 	"      --format FORMAT    shell (default), dotenv or json\n"
 	"      --timeout SECONDS  bound for the whole up (default 120)\n"
+	"      --owner-pid PID    remove the environment when process PID exits\n"
+	"                         (default: the calling shell, envup's parent)\n"
+	"      --keep             no owner: the environment stays until envdown,\n"
+	"                         'envup gc' after its expiry, or its watchdog's expiry\n"
+	"      --ttl DURATION     expiry, e.g. 90s, 30m, 2h (default 1h); the\n"
+	"                         environment is removed then, owner or not\n"
 	"  -q, --quiet            print only errors on stderr\n"
 	"  -h, --help             this help\n";
 
@@ -30,9 +37,42 @@ static const struct option up_options[] = {
 	{"format", required_argument, NULL, 'F'},
 	{"timeout", required_argument, NULL, 't'},
 	{"quiet", no_argument, NULL, 'q'},
+	{"owner-pid", required_argument, NULL, 'O'},
+	{"keep", no_argument, NULL, 'K'},
+	{"ttl", required_argument, NULL, 'T'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0}
 };
+
+/* "90", "90s", "30m", "2h", "1d" -> seconds; -1 when invalid */
+static double parse_duration(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || v <= 0)
+		return -1;
+	if (*end == '\0' || strcmp(end, "s") == 0)
+		return v;
+	if (strcmp(end, "m") == 0)
+		return v * 60;
+	if (strcmp(end, "h") == 0)
+		return v * 3600;
+	if (strcmp(end, "d") == 0)
+		return v * 86400;
+	return -1;
+}
+
+/* The envup binary, so the watchdog can be exec'd cleanly. */
+const char *cli_self_exe(void);
+const char *cli_self_exe(void)
+{
+	static char path[4096];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	if (n <= 0)
+		return NULL;
+	path[n] = '\0';
+	return path;
+}
 
 int cli_up_parse(envup_up_options *opts, int *format, bool *quiet, int argc, char **argv,
 	const char *cmd, const char *usage_text);
@@ -65,6 +105,19 @@ int cli_up_parse(envup_up_options *opts, int *format, bool *quiet, int argc, cha
 		case 'q':
 			*quiet = true;
 			break;
+		case 'O':
+			opts->owner_pid = strtol(optarg, &end, 10);
+			if (*end || opts->owner_pid <= 0)
+				return cli_usage_error(cmd, "--owner-pid takes a process id, not '%s'", optarg);
+			break;
+		case 'K':
+			opts->keep = 1;
+			break;
+		case 'T':
+			if ((opts->ttl = parse_duration(optarg)) <= 0)
+				return cli_usage_error(cmd, "--ttl takes a duration such as 90s, 30m or 2h, not '%s'",
+					optarg);
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return -1;
@@ -91,6 +144,13 @@ int cmd_up(int argc, char **argv)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	if (optind < argc)
 		return cli_usage_error("up", "unexpected argument '%s'", argv[optind]);
+	if (opts.keep && opts.owner_pid)
+		return cli_usage_error("up", "--keep and --owner-pid exclude each other");
+	/* the owner is the shell that runs envup: with eval "$(envup up)" it is
+	 * the shell the tests run in */
+	if (!opts.keep && !opts.owner_pid)
+		opts.owner_pid = (long)getppid();
+	opts.watchdog_exe = cli_self_exe();
 	cli_progress_init(&progress, quiet);
 	opts.progress = cli_progress_cb;
 	opts.progress_payload = &progress;

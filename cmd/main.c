@@ -14,6 +14,7 @@ static const cli_command commands[] = {
 	{"status", cmd_status, "services of an environment: state, ports, age"},
 	{"logs",   cmd_logs,   "logs of one service"},
 	{"ls",     cmd_ls,     "list the environments on the engine"},
+	{"gc",     cmd_gc,     "remove environments that expired or whose owner is gone"},
 	{NULL, NULL, NULL}
 };
 
@@ -50,6 +51,9 @@ int main(int argc, char **argv)
 		printf("envup %s\n", envup_version());
 		return CLI_EXIT_OK;
 	}
+	/* the detached watchdog of an environment (see provision/watchdog.h) */
+	if (strcmp(argv[1], "__watchdog") == 0)
+		return envup_watchdog_main(argc - 1, argv + 1);
 	for (c = commands; c->name; c++)
 		if (strcmp(argv[1], c->name) == 0)
 			return c->run(argc - 1, argv + 1);

@@ -27,7 +27,5 @@ int envup_env__new(envup_env **out, const char *name, const envup_kvlist *export
 int envup_env__remove(envup_engine *e, const char *name, size_t *removed,
 	envup_cleanup_cb cb, void *payload);
 
-/** Extra labels recording who owns the environment (none yet). */
-int envup_env__owner_labels(envup_kvlist *labels, const envup_up_options *opts);
 
 #endif

@@ -17,6 +17,7 @@
  */
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <regex.h>
 #include <stdio.h>
@@ -31,6 +32,8 @@
 #include "provision/cleanup.h"
 #include "provision/env_internal.h"
 #include "provision/state.h"
+#include "provision/owner.h"
+#include "provision/watchdog.h"
 #include "healthcheck/probe.h"
 #include "healthcheck/waiter.h"
 #include "healthcheck/init.h"
@@ -81,6 +84,10 @@ struct up_ctx {
 	char *fail_message;     /* "SERVICE: what happened" */
 	double start;
 	double deadline;
+	char instance[32];      /* dev.envup.instance: this one `up` */
+	char owner[400];        /* dev.envup.owner, "" with --keep */
+	char expires[32];       /* dev.envup.expires, unix seconds */
+	envup_watchdog watchdog;
 };
 
 /* ---- progress --------------------------------------------------------- */
@@ -458,9 +465,47 @@ static int labels_for(envup_kvlist *labels, const up_ctx *ctx, const char *servi
 	if (envup_kvlist_set(labels, ENVUP_LABEL_MANAGED, "true") < 0 ||
 	    envup_kvlist_set(labels, ENVUP_LABEL_ENV, ctx->name) < 0 ||
 	    envup_kvlist_set(labels, ENVUP_LABEL_VERSION, ENVUP_VERSION_STRING) < 0 ||
-	    (service && envup_kvlist_set(labels, ENVUP_LABEL_SERVICE, service) < 0))
+	    (service && envup_kvlist_set(labels, ENVUP_LABEL_SERVICE, service) < 0) ||
+	    envup_kvlist_set(labels, ENVUP_LABEL_INSTANCE, ctx->instance) < 0 ||
+	    envup_kvlist_set(labels, ENVUP_LABEL_EXPIRES, ctx->expires) < 0 ||
+	    (ctx->owner[0] && envup_kvlist_set(labels, ENVUP_LABEL_OWNER, ctx->owner) < 0))
 		return ENVUP_ERROR;
-	return envup_env__owner_labels(labels, ctx->opts);
+	return 0;
+}
+
+/* Who owns this environment, when it expires, and the watchdog that
+ * enforces both. Spawned before anything exists on the engine. */
+static int plan_ownership(up_ctx *ctx)
+{
+	const envup_up_options *opts = ctx->opts;
+	envup_watchdog_options wo = {0};
+	unsigned char raw[8];
+	double ttl = opts->ttl > 0 ? opts->ttl : ENVUP_DEFAULT_TTL;
+	size_t i;
+
+	if (envup_random_bytes(raw, sizeof(raw)) < 0)
+		return ENVUP_ERROR;
+	for (i = 0; i < sizeof(raw); i++)
+		snprintf(ctx->instance + 2 * i, 3, "%02x", raw[i]);
+	snprintf(ctx->expires, sizeof(ctx->expires), "%lld", (long long)time(NULL) + (long long)ttl);
+	if (!opts->keep) {
+		envup_owner owner;
+		pid_t pid = opts->owner_pid > 0 ? (pid_t)opts->owner_pid : getpid();
+		int error = envup_owner_of(&owner, pid);
+		if (error == ENVUP_ENOTFOUND)
+			return envup_error_set(ENVUP_ERROR_SPEC, "owner process %ld does not exist",
+				(long)pid), ENVUP_ESPEC;
+		if (error < 0)
+			return error;
+		envup_owner_format(ctx->owner, sizeof(ctx->owner), &owner);
+	}
+	wo.env_name = ctx->name;
+	wo.instance = ctx->instance;
+	wo.docker_host = opts->docker_host;
+	wo.owner = ctx->owner[0] ? ctx->owner : NULL;
+	wo.expires = strtoll(ctx->expires, NULL, 10);
+	wo.exe = opts->watchdog_exe;
+	return envup_watchdog_spawn(&ctx->watchdog, &wo);
 }
 
 static int bring_up(up_service *s)
@@ -845,6 +890,7 @@ done:
 static int ctx_init(up_ctx *ctx, const envup_up_options *opts)
 {
 	memset(ctx, 0, sizeof(*ctx));
+	ctx->watchdog.fd = -1;
 	ctx->opts = opts;
 	ctx->start = envup_now();
 	ctx->deadline = ctx->start + (opts->timeout > 0 ? opts->timeout : DEFAULT_TIMEOUT);
@@ -857,6 +903,8 @@ static int ctx_init(up_ctx *ctx, const envup_up_options *opts)
 static void ctx_dispose(up_ctx *ctx)
 {
 	size_t i;
+	/* a watchdog not told otherwise by now: up failed and cleaned up */
+	envup_watchdog_release(&ctx->watchdog, false);
 	for (i = 0; i < ctx->nsvcs; i++)
 		service_dispose(&ctx->svcs[i]);
 	envup__free(ctx->svcs);
@@ -931,6 +979,8 @@ int envup_up(envup_env **out, const envup_up_options *opts)
 		goto done;
 	if ((error = check_name_free(&ctx)) < 0)
 		goto done;
+	if ((error = plan_ownership(&ctx)) < 0)
+		goto done;
 	if ((error = create_network(&ctx)) < 0) {
 		teardown(&ctx);
 		goto done;
@@ -980,6 +1030,7 @@ int envup_up(envup_env **out, const envup_up_options *opts)
 		error = ctx.fail_code ? ctx.fail_code : ENVUP_ERROR;
 		goto done;
 	}
+	envup_watchdog_release(&ctx.watchdog, true);
 	*out = env;
 	error = 0;
 done:

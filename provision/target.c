@@ -99,13 +99,6 @@ done:
 	return error;
 }
 
-int envup_env__owner_labels(envup_kvlist *labels, const envup_up_options *opts)
-{
-	(void)labels;
-	(void)opts;
-	return 0;
-}
-
 typedef struct {
 	const envup_target *target;
 	double start;

@@ -62,10 +62,23 @@ typedef struct {
 	/** when non-NULL and set non-zero (e.g. by a signal handler), up stops,
 	 *  removes what it created and returns ENVUP_ECANCELLED */
 	const volatile int *cancel;
+	/** the process whose death removes the environment; 0: the caller */
+	long owner_pid;
+	/** non-zero: no owner; only the expiry (ttl) removes it */
+	int keep;
+	/** seconds until the environment expires; 0: ENVUP_DEFAULT_TTL */
+	double ttl;
+	/** the envup binary, exec'd as the watchdog; NULL: the watchdog runs in
+	 *  a forked child without exec (call envup_up with no other threads) */
+	const char *watchdog_exe;
 } envup_up_options;
 
+/** Default lifetime of an environment: it is removed after this, owner or not. */
+#define ENVUP_DEFAULT_TTL 3600.0
+
 #define ENVUP_UP_OPTIONS_VERSION 1
-#define ENVUP_UP_OPTIONS_INIT {ENVUP_UP_OPTIONS_VERSION, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL}
+#define ENVUP_UP_OPTIONS_INIT {ENVUP_UP_OPTIONS_VERSION, NULL, NULL, 0, NULL, NULL, NULL, NULL, \
+	NULL, 0, 0, 0, NULL}
 
 /**
  * Bring an environment up and wait until every service is ready.
@@ -140,6 +153,33 @@ int envup_down(size_t *removed, const envup_target *target);
  * @return ENVUP_ENOTFOUND when it is not up
  */
 int envup_env_open(envup_env **out, const envup_target *target);
+
+/**
+ * Remove every envup environment on the engine (everything labelled
+ * dev.envup.managed=true), and nothing else.
+ */
+int envup_down_all(size_t *removed, const char *docker_host,
+	envup_progress_cb progress, void *payload);
+
+/** What `envup gc` removed. */
+typedef struct {
+	char *name;      /**< environment */
+	char *reason;    /**< "expired 3m ago", "owner process 123 is gone" */
+	size_t removed;  /**< resources removed */
+	int failed;      /**< non-zero: the engine refused part of it (see message) */
+	char *message;
+} envup_gc_entry;
+
+/**
+ * Remove environments that expired or whose owner process is gone (on
+ * this machine). Safe to run twice or concurrently.
+ * @param[out] out one entry per environment removed; envup_gc_free()
+ */
+int envup_gc(envup_gc_entry **out, size_t *count, const char *docker_host);
+void envup_gc_free(envup_gc_entry *entries, size_t count);
+
+/** The watchdog process's entry point, for the envup binary ("envup __watchdog"). */
+int envup_watchdog_main(int argc, char **argv);
 
 /** One service of a running environment, as `envup status` shows it. */
 typedef struct {

@@ -1,0 +1,395 @@
+/*
+ * The watchdog process (see watchdog.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "provision/watchdog.h"
+#include "provision/owner.h"
+#include "provision/engine.h"
+#include "provision/container.h"
+#include "provision/cleanup.h"
+#include "provision/state.h"
+
+#define STATUS_FD 3
+#define ENV_CHECK_MS 5000
+#define POLL_OWNER_MS 1000
+
+/* ---- spawning (in envup up) -------------------------------------------- */
+
+static void close_from(int lowest)
+{
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, (unsigned)lowest, ~0U, 0) == 0)
+		return;
+#endif
+	{
+		long max = sysconf(_SC_OPEN_MAX);
+		int fd;
+		for (fd = lowest; fd < (max > 0 ? max : 1024); fd++)
+			close(fd);
+	}
+}
+
+static int run(const char *env, const char *instance, const char *docker_host,
+	const char *owner, long long expires, int status_fd);
+
+int envup_watchdog_spawn(envup_watchdog *w, const envup_watchdog_options *o)
+{
+	char expires[32];
+	const char *argv[16];
+	size_t n = 0;
+	int p[2];
+	pid_t pid;
+
+	ENVUP_ASSERT_ARG(w && o && o->env_name && o->instance);
+	w->fd = -1;
+	snprintf(expires, sizeof(expires), "%lld", o->expires);
+	argv[n++] = o->exe ? o->exe : "envup";
+	argv[n++] = "__watchdog";
+	argv[n++] = "--env";
+	argv[n++] = o->env_name;
+	argv[n++] = "--instance";
+	argv[n++] = o->instance;
+	argv[n++] = "--expires";
+	argv[n++] = expires;
+	if (o->owner) {
+		argv[n++] = "--owner";
+		argv[n++] = o->owner;
+	}
+	if (o->docker_host) {
+		argv[n++] = "--docker-host";
+		argv[n++] = o->docker_host;
+	}
+	argv[n] = NULL;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return envup_error_set(ENVUP_ERROR_OS, "cannot create the watchdog's pipe");
+	if ((pid = fork()) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return envup_error_set(ENVUP_ERROR_OS, "cannot start the watchdog");
+	}
+	if (pid == 0) {
+		/* the first child: a new session, then the grandchild is orphaned
+		 * to init so nothing waits for it and no terminal signals reach it */
+		int devnull;
+		sigset_t none;
+		if (setsid() < 0 || (pid = fork()) != 0)
+			_exit(pid < 0 ? 1 : 0);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_IGN);
+		signal(SIGPIPE, SIG_IGN);
+		if ((devnull = open("/dev/null", O_RDWR)) >= 0) {
+			dup2(devnull, 0);
+			dup2(devnull, 1);
+			dup2(devnull, 2);
+		}
+		if (p[0] == STATUS_FD)
+			fcntl(STATUS_FD, F_SETFD, 0);
+		else
+			dup2(p[0], STATUS_FD);
+		close_from(STATUS_FD + 1);
+		if (chdir("/") < 0)
+			_exit(1);
+		if (o->exe)
+			execv(o->exe, (char *const *)argv);
+		_exit(run(o->env_name, o->instance, o->docker_host, o->owner, o->expires,
+			STATUS_FD));
+	}
+	close(p[0]);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	w->fd = p[1];
+	w->pid = pid;
+	return 0;
+}
+
+void envup_watchdog_release(envup_watchdog *w, bool ready)
+{
+	char c = ready ? 'R' : 'F';
+	sigset_t pipe_set, old;
+	struct timespec zero = {0, 0};
+
+	if (!w || w->fd < 0)
+		return;
+	/* the watchdog may be gone: never die of SIGPIPE for it */
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	if (write(w->fd, &c, 1) < 0 && errno == EPIPE)
+		sigtimedwait(&pipe_set, NULL, &zero);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	close(w->fd);
+	w->fd = -1;
+}
+
+/* ---- the watchdog process ------------------------------------------------ */
+
+static FILE *wd_log;
+
+static void say(const char *fmt, ...) ENVUP_PRINTF(1, 2);
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+	char when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (!wd_log)
+		return;
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", localtime_r(&now, &tm));
+	fprintf(wd_log, "%s [%ld] ", when, (long)getpid());
+	va_start(ap, fmt);
+	vfprintf(wd_log, fmt, ap);
+	va_end(ap);
+	fputc('\n', wd_log);
+	fflush(wd_log);
+}
+
+static void open_log(const char *env)
+{
+	char *dir = NULL, *path = NULL;
+	int fd;
+
+	if (envup_state_dir(&dir, true) < 0)
+		return;
+	if ((path = envup__sprintf("%s/%s.watchdog.log", dir, env)) != NULL &&
+	    (fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600)) >= 0)
+		wd_log = fdopen(fd, "a");
+	envup__free(path);
+	envup__free(dir);
+}
+
+static int labels_of(envup_strlist *labels, const char *env, const char *instance)
+{
+	char *a = envup__sprintf("%s=%s", ENVUP_LABEL_ENV, env);
+	char *b = envup__sprintf("%s=%s", ENVUP_LABEL_INSTANCE, instance);
+	int error = ENVUP_ERROR;
+	if (a && b && envup_strlist_push(labels, ENVUP_LABEL_MANAGED "=true") == 0 &&
+	    envup_strlist_push(labels, a) == 0 && envup_strlist_push(labels, b) == 0)
+		error = 0;
+	envup__free(a);
+	envup__free(b);
+	return error;
+}
+
+static int open_engine(envup_engine **e, const char *docker_host, double seconds)
+{
+	envup_engine_options eo = {0};
+	eo.docker_host = docker_host;
+	eo.deadline = envup_now() + seconds;
+	return envup_engine_open(e, &eo);
+}
+
+/* 1: the environment still has containers, 0: it has none, <0: unknown */
+static int env_exists(const char *env, const char *instance, const char *docker_host)
+{
+	envup_engine *e = NULL;
+	envup_container_summary *list = NULL;
+	envup_strlist labels = ENVUP_STRLIST_INIT;
+	size_t n = 0;
+	int r = -1;
+
+	if (labels_of(&labels, env, instance) == 0 && open_engine(&e, docker_host, 10) == 0 &&
+	    envup_container_list(&list, &n, e, &labels) == 0)
+		r = n > 0;
+	envup_container_summaries_free(list, n);
+	envup_strlist_dispose(&labels);
+	envup_engine_free(e);
+	return r;
+}
+
+static void log_removed(const char *kind, const char *name, void *payload)
+{
+	(void)payload;
+	say("removed %s %s", kind, name);
+}
+
+static int remove_env(const char *env, const char *instance, const char *docker_host,
+	const char *why)
+{
+	envup_strlist labels = ENVUP_STRLIST_INIT;
+	int attempt, error = ENVUP_ERROR;
+
+	say("removing environment %s (%s)", env, why);
+	if (labels_of(&labels, env, instance) < 0)
+		goto done;
+	for (attempt = 0; attempt < 5; attempt++) {
+		envup_cleanup_report report = ENVUP_CLEANUP_REPORT_INIT;
+		envup_engine *e = NULL;
+		if (attempt)
+			envup_sleep_ms(2000);
+		if ((error = open_engine(&e, docker_host, 120)) == 0)
+			error = envup_cleanup_by_labels(&report, e, &labels, log_removed, NULL);
+		if (error < 0)
+			say("attempt %d: %s", attempt + 1, envup_error_last()->message);
+		envup_cleanup_report_dispose(&report);
+		envup_engine_free(e);
+		if (error == 0)
+			break;
+	}
+	/* the saved exports go too, unless a newer `up` of the name owns them */
+	if (error == 0) {
+		envup_strlist any = ENVUP_STRLIST_INIT;
+		envup_engine *e = NULL;
+		envup_container_summary *list = NULL;
+		size_t n = 1;
+		char *a = envup__sprintf("%s=%s", ENVUP_LABEL_ENV, env);
+		if (a && envup_strlist_push(&any, ENVUP_LABEL_MANAGED "=true") == 0 &&
+		    envup_strlist_push(&any, a) == 0 && open_engine(&e, docker_host, 10) == 0 &&
+		    envup_container_list(&list, &n, e, &any) == 0 && n == 0)
+			envup_state_remove(env);
+		envup_container_summaries_free(list, n);
+		envup_engine_free(e);
+		envup_strlist_dispose(&any);
+		envup__free(a);
+		say("environment %s removed", env);
+	}
+done:
+	envup_strlist_dispose(&labels);
+	return error < 0 ? 1 : 0;
+}
+
+/* Phase 1: wait for envup up to say how it ended. 'R', 'F', or 0 (EOF). */
+static char wait_status(int fd)
+{
+	char c = 0;
+	for (;;) {
+		ssize_t r = read(fd, &c, 1);
+		if (r == 1)
+			return c;
+		if (r == 0)
+			return 0;
+		if (errno != EINTR)
+			return 0;
+	}
+}
+
+static int pidfd_of(const envup_owner *o)
+{
+#ifdef SYS_pidfd_open
+	int fd = (int)syscall(SYS_pidfd_open, (pid_t)o->pid, 0);
+	if (fd < 0)
+		return -1;
+	/* the pid may have been reused between the label and the open */
+	if (envup_owner_check(o) != ENVUP_OWNER_ALIVE) {
+		close(fd);
+		return -2;
+	}
+	return fd;
+#else
+	(void)o;
+	return -1;
+#endif
+}
+
+static long ms_until(long long expires)
+{
+	long long left = expires - (long long)time(NULL);
+	if (left <= 0)
+		return 0;
+	if (left > 3600 * 24)
+		left = 3600 * 24;
+	return (long)(left * 1000);
+}
+
+static int run(const char *env, const char *instance, const char *docker_host,
+	const char *owner_label, long long expires, int status_fd)
+{
+	envup_owner owner;
+	bool have_owner = false;
+	int pidfd = -1;
+	double last_env_check = envup_now();
+	char status;
+
+	envup__cjson_init();
+	open_log(env);
+	say("watching environment %s (instance %s, owner %s, expires %lld)", env, instance,
+		owner_label ? owner_label : "none", expires);
+	status = wait_status(status_fd);
+	close(status_fd);
+	if (status == 'F') {
+		say("envup up failed and cleaned up; nothing to do");
+		return 0;
+	}
+	if (status != 'R')
+		return remove_env(env, instance, docker_host, "envup up ended before it finished");
+	say("envup up finished; watching %s", owner_label ? "the owner and the expiry" : "the expiry");
+
+	if (owner_label && envup_owner_parse(&owner, owner_label) == 0) {
+		have_owner = true;
+		if ((pidfd = pidfd_of(&owner)) == -2)
+			return remove_env(env, instance, docker_host, "its owner is gone");
+	}
+	for (;;) {
+		long wait_ms = ms_until(expires);
+		bool owner_gone = false;
+
+		if (wait_ms == 0)
+			return remove_env(env, instance, docker_host, "it expired");
+		if (wait_ms > ENV_CHECK_MS)
+			wait_ms = ENV_CHECK_MS;
+		if (have_owner && pidfd >= 0) {
+			struct pollfd pfd = {pidfd, POLLIN, 0};
+			int r = poll(&pfd, 1, (int)wait_ms);
+			if (r > 0)
+				owner_gone = true;
+		} else if (have_owner) {
+			envup_sleep_ms(wait_ms < POLL_OWNER_MS ? wait_ms : POLL_OWNER_MS);
+			owner_gone = envup_owner_check(&owner) == ENVUP_OWNER_GONE;
+		} else {
+			envup_sleep_ms(wait_ms);
+		}
+		if (owner_gone) {
+			char why[64];
+			snprintf(why, sizeof(why), "its owner, process %ld, is gone", owner.pid);
+			return remove_env(env, instance, docker_host, why);
+		}
+		if (envup_now() - last_env_check >= ENV_CHECK_MS / 1000.0) {
+			last_env_check = envup_now();
+			if (env_exists(env, instance, docker_host) == 0) {
+				say("environment %s is gone (taken down); exiting", env);
+				return 0;
+			}
+		}
+	}
+}
+
+int envup_watchdog_main(int argc, char **argv)
+{
+	const char *env = NULL, *instance = NULL, *owner = NULL, *docker_host = NULL;
+	long long expires = 0;
+	int i;
+
+	for (i = 1; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--env") == 0)
+			env = argv[i + 1];
+		else if (strcmp(argv[i], "--instance") == 0)
+			instance = argv[i + 1];
+		else if (strcmp(argv[i], "--owner") == 0)
+			owner = argv[i + 1];
+		else if (strcmp(argv[i], "--docker-host") == 0)
+			docker_host = argv[i + 1];
+		else if (strcmp(argv[i], "--expires") == 0)
+			expires = strtoll(argv[i + 1], NULL, 10);
+		else
+			return 2;
+	}
+	if (!env || !instance || expires <= 0)
+		return 2;
+	return run(env, instance, docker_host, owner, expires, STATUS_FD);
+}

@@ -1,0 +1,61 @@
+/*
+ * The watchdog: one small detached process per environment, so that an
+ * environment is removed when the process that owns it dies for any
+ * reason, SIGKILL included, with no sidecar container and no socket
+ * mounted anywhere.
+ *
+ * envup_up() spawns it before creating anything, and talks to it over a
+ * pipe:
+ *   - "F" (up failed; up removed everything itself): the watchdog exits;
+ *   - "R" (up succeeded): the watchdog now watches the owner;
+ *   - end of file with no message (up was killed half-way): it removes
+ *     the environment at once.
+ * Then it waits, with pidfd_open()+poll() (instant) or, on old kernels,
+ * by polling /proc every second, until:
+ *   - the owner exits               -> remove the environment, exit;
+ *   - the expiry passes             -> remove the environment, exit;
+ *   - the environment is gone       -> (envdown ran) exit.
+ * It removes by the labels of this one `up` (dev.envup.instance), so a
+ * new environment of the same name is never touched.
+ *
+ * It detaches fully (setsid, double fork, stdio on /dev/null, every other
+ * descriptor closed), so `eval "$(envup up)"` returns as soon as up exits.
+ * What it did goes to DIR/NAME.watchdog.log in the state directory.
+ */
+#ifndef ENVUP_PROVISION_WATCHDOG_H
+#define ENVUP_PROVISION_WATCHDOG_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include "util/util.h"
+
+typedef struct {
+	const char *env_name;
+	const char *instance;       /* the dev.envup.instance label value */
+	const char *docker_host;    /* NULL: the default */
+	const char *owner;          /* owner label value, NULL: no owner (--keep) */
+	long long expires;          /* unix seconds */
+	const char *exe;            /* envup binary to exec as "envup __watchdog";
+	                             * NULL: run in the forked child without exec */
+} envup_watchdog_options;
+
+typedef struct {
+	int fd;       /* write end of the status pipe, -1 once released */
+	pid_t pid;    /* the first child (reaped at spawn) */
+} envup_watchdog;
+
+#define ENVUP_WATCHDOG_INIT {-1, 0}
+
+/** Spawn the watchdog. Call while the process has no other threads. */
+int envup_watchdog_spawn(envup_watchdog *w, const envup_watchdog_options *opts);
+
+/** Tell it how up ended: ready (watch the owner) or failed (exit). */
+void envup_watchdog_release(envup_watchdog *w, bool ready);
+
+/**
+ * The watchdog process's main (argv as given to "envup __watchdog").
+ * Never returns to a caller that expects anything but an exit code.
+ */
+int envup_watchdog_main(int argc, char **argv);
+
+#endif
