@@ -345,7 +345,8 @@ class Handler(BaseHTTPRequestHandler):
         raise AttributeError(name)
 
     def send(self, status, data=b"", ctype=None, headers=(), reason=None):
-        self.send_response(status, reason)
+        self.log_request(status)
+        self.send_response_only(status, reason)  # no Server/Date headers, like MockServer
         for k, v in headers:
             if k.lower() not in ("content-length", "connection"):
                 self.send_header(k, v)
@@ -409,7 +410,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.command == "PUT" and path in CONTROL:
             try:
                 return CONTROL[path](self, req, raw)
-            except ValueError as e:  # JSON syntax errors and the like
+            except (ValueError, TypeError, AttributeError, KeyError) as e:  # bad JSON or wrong shape
                 return self.send_text(400, f"incorrect json format for:\n\n  {raw.decode('utf-8', 'replace')}\n\n {e}")
         self.serve_mock(req)
 
