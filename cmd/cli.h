@@ -55,6 +55,14 @@ void cli_progress_cb(const char *service, envup_state state, const char *detail,
 /** "ready in 2.31s (postgres 2.10s, redis 0.40s)" */
 void cli_progress_summary(cli_progress *p, const char *env_name, double elapsed);
 
+/* ---- cmd_up.c: shared by up and run --------------------------------------- */
+
+/** Parse up's options into opts; 0, -1 after --help, or an exit code. */
+int cli_up_parse(envup_up_options *opts, int *format, bool *quiet, int argc, char **argv,
+	const char *cmd, const char *usage_text);
+/** Progress on stderr, the cancel flag, signal handlers, the watchdog binary. */
+void cli_up_prepare(envup_up_options *opts, cli_progress *progress, bool quiet);
+
 /* ---- signals.c ------------------------------------------------------------- */
 
 extern volatile int cli_cancel;       /* raised by SIGINT/SIGTERM/SIGHUP */

@@ -27,9 +27,6 @@ static const char run_usage[] =
 	"  -q, --quiet            print only errors on stderr\n"
 	"  -h, --help             this help\n";
 
-int cli_up_parse(envup_up_options *opts, int *format, bool *quiet, int argc, char **argv,
-	const char *cmd, const char *usage_text);
-const char *cli_self_exe(void);
 
 static int teardown(envup_up_options *opts, bool quiet)
 {
@@ -70,12 +67,7 @@ int cmd_run(int argc, char **argv)
 	/* if this process dies, even by SIGKILL, the watchdog removes everything */
 	if (!opts.owner_pid)
 		opts.owner_pid = (long)getpid();
-	opts.watchdog_exe = cli_self_exe();
-	cli_progress_init(&progress, quiet);
-	opts.progress = cli_progress_cb;
-	opts.progress_payload = &progress;
-	opts.cancel = &cli_cancel;
-	cli_signals_install();
+	cli_up_prepare(&opts, &progress, quiet);
 	if ((error = envup_up(&env, &opts)) < 0)
 		return cli_fail(error);
 	/* the name the environment got, so teardown finds it even if the

@@ -63,8 +63,7 @@ static double parse_duration(const char *s)
 }
 
 /* The envup binary, so the watchdog can be exec'd cleanly. */
-const char *cli_self_exe(void);
-const char *cli_self_exe(void)
+static const char *self_exe(void)
 {
 	static char path[4096];
 	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
@@ -73,9 +72,6 @@ const char *cli_self_exe(void)
 	path[n] = '\0';
 	return path;
 }
-
-int cli_up_parse(envup_up_options *opts, int *format, bool *quiet, int argc, char **argv,
-	const char *cmd, const char *usage_text);
 
 int cli_up_parse(envup_up_options *opts, int *format, bool *quiet, int argc, char **argv,
 	const char *cmd, const char *usage_text)
@@ -130,6 +126,16 @@ int cli_up_parse(envup_up_options *opts, int *format, bool *quiet, int argc, cha
 	return 0;
 }
 
+void cli_up_prepare(envup_up_options *opts, cli_progress *progress, bool quiet)
+{
+	opts->watchdog_exe = self_exe();
+	cli_progress_init(progress, quiet);
+	opts->progress = cli_progress_cb;
+	opts->progress_payload = progress;
+	opts->cancel = &cli_cancel;
+	cli_signals_install();
+}
+
 int cmd_up(int argc, char **argv)
 {
 	envup_up_options opts = ENVUP_UP_OPTIONS_INIT;
@@ -150,12 +156,7 @@ int cmd_up(int argc, char **argv)
 	 * the shell the tests run in */
 	if (!opts.keep && !opts.owner_pid)
 		opts.owner_pid = (long)getppid();
-	opts.watchdog_exe = cli_self_exe();
-	cli_progress_init(&progress, quiet);
-	opts.progress = cli_progress_cb;
-	opts.progress_payload = &progress;
-	opts.cancel = &cli_cancel;
-	cli_signals_install();
+	cli_up_prepare(&opts, &progress, quiet);
 	{
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);

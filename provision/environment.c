@@ -551,6 +551,10 @@ static int bring_up(up_service *s)
 	emit(ctx, spec->name, ENVUP_STATE_WAITING, NULL);
 	wopts.deadline = ctx->deadline;
 	wopts.cancel = &ctx->abort;
+	/* probes are cheap (a refused attempt costs well under a millisecond),
+	 * and every millisecond between "answers" and "ready" is the user's */
+	wopts.interval_ms = 5;
+	wopts.max_interval_ms = 10;
 	if ((error = envup_wait_until(probe_service, service_alive, s, &wopts)) < 0) {
 		if (error == ENVUP_ETIMEOUT) {
 			char *msg = envup__sprintf("%s (timeout %.0fs)", envup_error_last()->message,

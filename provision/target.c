@@ -153,6 +153,18 @@ static int list_env(envup_container_summary **list, size_t *n, envup_engine *e, 
 	return error;
 }
 
+/* Resolve the target's name, open the engine and list the environment's
+ * containers: the first steps of env, status and logs. */
+static int open_target(char **name, envup_engine **e, envup_container_summary **list,
+	size_t *n, const envup_target *target)
+{
+	int error;
+	if ((error = envup_target_name(name, target)) < 0 ||
+	    (error = open_engine(e, target->docker_host)) < 0)
+		return error;
+	return list_env(list, n, *e, *name);
+}
+
 int envup_env_open(envup_env **out, const envup_target *target)
 {
 	envup_target defaults = ENVUP_TARGET_INIT;
@@ -167,11 +179,7 @@ int envup_env_open(envup_env **out, const envup_target *target)
 	*out = NULL;
 	if (!target)
 		target = &defaults;
-	if ((error = envup_target_name(&name, target)) < 0)
-		goto done;
-	if ((error = open_engine(&e, target->docker_host)) < 0)
-		goto done;
-	if ((error = list_env(&list, &n, e, name)) < 0)
+	if ((error = open_target(&name, &e, &list, &n, target)) < 0)
 		goto done;
 	if (n == 0) {
 		error = envup_error_set(ENVUP_ERROR_DOCKER, "environment '%s' is not up", name);
@@ -222,11 +230,7 @@ int envup_status(envup_service_status **out, size_t *count, const envup_target *
 	*count = 0;
 	if (!target)
 		target = &defaults;
-	if ((error = envup_target_name(&name, target)) < 0)
-		goto done;
-	if ((error = open_engine(&e, target->docker_host)) < 0)
-		goto done;
-	if ((error = list_env(&list, &n, e, name)) < 0)
+	if ((error = open_target(&name, &e, &list, &n, target)) < 0)
 		goto done;
 	if ((st = envup__calloc(n ? n : 1, sizeof(*st))) == NULL) {
 		error = ENVUP_ERROR;
@@ -363,14 +367,10 @@ int envup_logs(const envup_target *target, const char *service, int tail, int fo
 	ENVUP_ASSERT_ARG(service && cb);
 	if (!target)
 		target = &defaults;
-	if ((error = envup_target_name(&name, target)) < 0)
-		goto done;
-	if ((error = open_engine(&e, target->docker_host)) < 0)
+	if ((error = open_target(&name, &e, &list, &n, target)) < 0)
 		goto done;
 	if (follow)
 		envup_engine_set_deadline(e, 0);
-	if ((error = list_env(&list, &n, e, name)) < 0)
-		goto done;
 	for (i = 0; i < n; i++) {
 		const char *svc = envup_kvlist_get(&list[i].labels, ENVUP_LABEL_SERVICE);
 		if (svc && strcmp(svc, service) == 0)
