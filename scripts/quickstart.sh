@@ -34,5 +34,7 @@ if [ -z "${ENVUP_HUB_IMAGE_PREFIX:-}" ] &&
 	say "using $prefix"
 fi
 
-build/envup up -f examples/stack/envup.yaml
+# --keep: this script exits now, and the stack should outlive it (it still
+# expires after the default ttl of 1 h)
+build/envup up --keep -f examples/stack/envup.yaml
 say "the example stack is up; take it down with: build/envdown -f examples/stack/envup.yaml"
