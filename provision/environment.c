@@ -41,6 +41,7 @@
 #define DEFAULT_TIMEOUT 120.0
 #define FAILURE_LOG_LINES 20
 #define CLEANUP_TIMEOUT 60.0
+#define LOG_FETCH_SECONDS 5.0
 
 typedef enum { SVC_PENDING = 0, SVC_RUNNING, SVC_READY, SVC_FAILED, SVC_SKIPPED } svc_phase;
 
@@ -615,14 +616,21 @@ static void record_failure(up_service *s, int error)
 	pthread_mutex_unlock(&ctx->lock);
 
 	if (first) {
-		/* the last log lines, fetched before the abort cancels requests */
+		/* the last log lines, through a handle of their own with a short
+		 * deadline: a hanging engine must not hold the report back */
+		envup_engine *le = NULL;
+		envup_engine_options eo = {0};
+		eo.docker_host = ctx->opts->docker_host;
+		eo.deadline = envup_now() + LOG_FETCH_SECONDS;
 		if (envup_buf_puts(&detail, envup_error_last()->message) == 0 && s->id &&
-		    envup_container_logs(&logs, ctx->engine, s->id, FAILURE_LOG_LINES) == 0 &&
+		    envup_engine_open(&le, &eo) == 0 &&
+		    envup_container_logs(&logs, le, s->id, FAILURE_LOG_LINES) == 0 &&
 		    logs.size > 0) {
 			if (envup_buf_printf(&detail, "\nlast %d log lines of %s:\n", FAILURE_LOG_LINES,
 			    s->spec->name) < 0 || envup_buf_puts(&detail, logs.ptr) < 0)
 				envup_buf_clear(&detail);
 		}
+		envup_engine_free(le);
 		emit(ctx, s->spec->name, ENVUP_STATE_FAILED, envup_buf_cstr(&detail));
 	}
 	pthread_mutex_lock(&ctx->lock);
@@ -747,6 +755,19 @@ static void cleanup_progress(const char *kind, const char *name, void *payload)
 	envup__free(detail);
 }
 
+/* Cleanup after a failure gets as long as the up had, within [10, 60] s:
+ * enough to remove containers from a slow engine, and --timeout 5 does not
+ * turn into a minute when the engine hangs. */
+static double cleanup_seconds(const up_ctx *ctx)
+{
+	double t = ctx->opts->timeout > 0 ? ctx->opts->timeout : DEFAULT_TIMEOUT;
+	if (t < 10)
+		t = 10;
+	if (t > CLEANUP_TIMEOUT)
+		t = CLEANUP_TIMEOUT;
+	return t;
+}
+
 /* Remove everything labelled with this environment, with a fresh engine
  * handle: the main one is cancelled by now. */
 static int teardown(up_ctx *ctx)
@@ -757,7 +778,7 @@ static int teardown(up_ctx *ctx)
 
 	emit(ctx, NULL, ENVUP_STATE_REMOVING, ctx->name);
 	eo.docker_host = ctx->opts->docker_host;
-	eo.deadline = envup_now() + CLEANUP_TIMEOUT;
+	eo.deadline = envup_now() + cleanup_seconds(ctx);
 	if ((error = envup_engine_open(&e, &eo)) < 0)
 		return error;
 	error = envup_env__remove(e, ctx->name, NULL, cleanup_progress, ctx);

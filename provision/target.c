@@ -57,6 +57,54 @@ static int env_labels(envup_strlist *labels, const char *name)
 	return error;
 }
 
+/*
+ * After a failed removal, say what remains and the exact commands that
+ * remove it, built from what failed (cleanup.c writes "container NAME
+ * (ID): ...", "network NAME: ...", "volume NAME: ..."). When the listing
+ * itself failed, we cannot know what remains: say how to find it.
+ */
+static void remove_advice(const envup_cleanup_report *report, const char *name)
+{
+	envup_buf msg = ENVUP_BUF_INIT, containers = ENVUP_BUF_INIT, others = ENVUP_BUF_INIT;
+	size_t i;
+
+	if (report->failed.n == 0) {
+		if (envup_buf_printf(&msg, "%s; the environment may still have resources: remove "
+		    "them with 'envdown -n %s', or 'docker rm -f $(docker ps -aq --filter label=%s=%s)' "
+		    "and 'docker network rm envup-%s'", envup_error_last()->message, name,
+		    ENVUP_LABEL_ENV, name, name) == 0)
+			envup_error_set_str(ENVUP_ERROR_DOCKER, msg.ptr);
+		goto done;
+	}
+	for (i = 0; i < report->failed.n; i++) {
+		const char *f = report->failed.v[i], *open, *close, *colon;
+		if (strncmp(f, "container ", 10) == 0 && (open = strchr(f, '(')) != NULL &&
+		    (close = strchr(open, ')')) != NULL) {
+			if (envup_buf_printf(&containers, " %.*s", (int)(close - open - 1), open + 1) < 0)
+				goto done;
+		} else if ((colon = strchr(f, ':')) != NULL) {
+			const char *sp = strchr(f, ' ');
+			if (sp && sp < colon && envup_buf_printf(&others, "; docker %.*s rm %.*s",
+			    (int)(sp - f), f, (int)(colon - sp - 1), sp + 1) < 0)
+				goto done;
+		}
+	}
+	if (envup_buf_printf(&msg, "could not remove %zu resource%s: ", report->failed.n,
+	    report->failed.n == 1 ? "" : "s") < 0)
+		goto done;
+	for (i = 0; i < report->failed.n; i++)
+		if (envup_buf_printf(&msg, "%s%s", i ? "; " : "", report->failed.v[i]) < 0)
+			goto done;
+	if (envup_buf_printf(&msg, " (remove by hand: %s%s%s)",
+	    containers.size ? "docker rm -f" : "", envup_buf_cstr(&containers),
+	    containers.size ? envup_buf_cstr(&others) : (others.size ? others.ptr + 2 : "")) == 0)
+		envup_error_set_str(ENVUP_ERROR_DOCKER, msg.ptr);
+done:
+	envup_buf_dispose(&msg);
+	envup_buf_dispose(&containers);
+	envup_buf_dispose(&others);
+}
+
 int envup_env__remove(envup_engine *e, const char *name, size_t *removed,
 	envup_cleanup_cb cb, void *payload)
 {
@@ -75,20 +123,8 @@ int envup_env__remove(envup_engine *e, const char *name, size_t *removed,
 		if (pass == 0 && report.containers + report.networks + report.volumes == before)
 			break;
 	}
-	if (error < 0 && report.failed.n > 0) {
-		envup_buf msg = ENVUP_BUF_INIT;
-		size_t i;
-		if (envup_buf_printf(&msg, "the engine refused to remove %zu resource%s: ",
-		    report.failed.n, report.failed.n == 1 ? "" : "s") == 0) {
-			for (i = 0; i < report.failed.n; i++)
-				if (envup_buf_printf(&msg, "%s%s", i ? "; " : "", report.failed.v[i]) < 0)
-					break;
-			if (envup_buf_printf(&msg, " (remove by hand: docker rm -f $(docker ps -aq "
-			    "--filter label=%s=%s); docker network rm envup-%s)", ENVUP_LABEL_ENV, name, name) == 0)
-				envup_error_set_str(ENVUP_ERROR_DOCKER, msg.ptr);
-		}
-		envup_buf_dispose(&msg);
-	}
+	if (error < 0 && error != ENVUP_ECANCELLED)
+		remove_advice(&report, name);
 	if (error == 0)
 		error = envup_state_remove(name);
 	if (removed)

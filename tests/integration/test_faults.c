@@ -1,0 +1,595 @@
+/*
+ * Faults from the engine: envup runs against a fault-injecting proxy
+ * (support_fault.h) in front of the real engine, and every fault must end
+ * the same way: exit 1, stdout empty, one line on stderr naming the cause,
+ * within --timeout plus a margin (a hang guard, not a speed check), no
+ * crash, and nothing labelled with the environment left on the REAL engine
+ * (checked there, never through the proxy).
+ *
+ * Pulls use localhost:5858/... names, which only these tests use: the
+ * stand-in registry under another name, so the image is missing and gets
+ * pulled without touching the shared 127.0.0.1:5858 tags.
+ */
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "support.h"
+#include "support_fault.h"
+
+#define MARGIN 10.0              /* seconds allowed past --timeout */
+#define PULL_IMAGE "localhost:5858/redis:7-alpine"
+
+static const char redis_spec[] =
+	"services:\n"
+	"  cache:\n"
+	"    template: redis\n";
+
+static const char pull_spec[] =
+	"services:\n"
+	"  ghost:\n"
+	"    image: %s\n"
+	"    command: [sleep, \"1000\"]\n";
+
+typedef struct {
+	it_env t;                /* first: the environment, cleaned up by the teardown */
+	fault_proxy *proxy;
+	const char *image;       /* pulled by the test: removed from the real engine at the end */
+} fault_state;
+
+static int fault_setup(void **state)
+{
+	fault_state *s = calloc(1, sizeof(*s));
+
+	if (!s || fault_proxy_start(&s->proxy, NULL) < 0) {
+		fprintf(stderr, "cannot start the fault proxy in front of the engine\n");
+		free(s);
+		return -1;
+	}
+	*state = s;
+	return 0;
+}
+
+/* Even after a failure: let the proxy finish what the engine was doing,
+ * stop it, remove a pulled image, then envdown and check for leftovers. */
+static int fault_teardown(void **state)
+{
+	fault_state *s = *state;
+	bool idle;
+
+	if (!s)
+		return 0;
+	idle = fault_proxy_wait_idle(s->proxy, 60.0);
+	fault_proxy_stop(s->proxy);
+	s->proxy = NULL;
+	if (s->image)
+		it_fault_remove_image(s->image);
+	if (s->t.initialized)
+		it_env_cleanup(&s->t);
+	free(s);
+	assert_true(idle);
+	return 0;
+}
+
+static int add_rule(fault_state *s, const char *match, fault_kind kind, int status,
+	const char *body, long after, int times)
+{
+	fault_rule r = {match, kind, status, body, after, times};
+	return fault_proxy_add_rule(s->proxy, &r);
+}
+
+/* envup ARGS... through the proxy. */
+#define up_via_proxy(s, ...) \
+	it_fault_envup(&(s)->t, fault_proxy_host((s)->proxy), 0, __VA_ARGS__, (const char *)NULL)
+
+static size_t count_of(const char *haystack, const char *needle)
+{
+	size_t n = 0;
+	const char *p = haystack;
+
+	while ((p = strstr(p, needle)) != NULL) {
+		n++;
+		p += strlen(needle);
+	}
+	return n;
+}
+
+/* The last line of stderr (malloc'd): the error line of a failed command. */
+static char *last_line(const it_env *t)
+{
+	const char *err = envup_buf_cstr(&t->err);
+	size_t len = strlen(err);
+	const char *start;
+
+	while (len > 0 && err[len - 1] == '\n')
+		len--;
+	for (start = err + len; start > err && start[-1] != '\n'; start--)
+		;
+	return strndup(start, (size_t)(err + len - start));
+}
+
+/*
+ * The command failed the way every fault must: exit 1 within timeout +
+ * MARGIN, nothing on stdout, `cause` on the last stderr line and on no
+ * other, and no leftovers on the real engine.
+ */
+static void assert_fault(fault_state *s, double timeout, const char *cause)
+{
+	it_env *t = &s->t;
+	const char *err = envup_buf_cstr(&t->err);
+	char *line;
+
+	if (t->status == 128 + SIGSEGV || t->status == 128 + SIGABRT || t->status == 128 + SIGBUS)
+		fail_msg("envup crashed (exit %d); stderr:\n%s", t->status, err);
+	if (t->status != 1)
+		fail_msg("exit %d, expected 1; stderr:\n%s\nrequests:\n%s", t->status, err,
+			fault_proxy_log(s->proxy));
+	if (t->seconds >= timeout + MARGIN)
+		fail_msg("took %.1fs with --timeout %.0f; stderr:\n%s", t->seconds, timeout, err);
+	assert_int_equal(t->out.size, 0);
+	line = last_line(t);
+	assert_non_null(line);
+	if (strncmp(line, "envup: ", 7) != 0 || !strstr(line, cause) || count_of(err, cause) != 1)
+		fail_msg("expected one error line with\n  %s\ngot stderr:\n%s", cause, err);
+	free(line);
+	assert_int_equal(it_leftovers(t->name), 0);
+}
+
+static void assert_hit(fault_state *s, int rule)
+{
+	if (fault_proxy_hits(s->proxy, rule) < 1)
+		fail_msg("the fault was never injected; requests:\n%s", fault_proxy_log(s->proxy));
+}
+
+/* ---- answers with an error ------------------------------------------------------ */
+
+static void test_create_500(void **state)
+{
+	fault_state *s = *state;
+	char cause[256];
+	int r;
+
+	it_env_init(&s->t, redis_spec);
+	r = add_rule(s, "^POST /v[0-9.]+/containers/create", FAULT_STATUS, 500,
+		"{\"message\":\"fault: no space left on device\"}", 0, 0);
+	up_via_proxy(s, "up", "-q", "--timeout", "30");
+	assert_hit(s, r);
+	snprintf(cause, sizeof(cause),
+		"cache: create container envup-%s-cache: fault: no space left on device", s->t.name);
+	assert_fault(s, 30, cause);
+}
+
+static void test_start_500(void **state)
+{
+	fault_state *s = *state;
+	int r;
+
+	it_env_init(&s->t, redis_spec);
+	r = add_rule(s, "^POST /v[0-9.]+/containers/[0-9a-f]+/start", FAULT_STATUS, 500,
+		"{\"message\":\"OCI runtime create failed: fault: exec format error\"}", 0, 0);
+	up_via_proxy(s, "up", "-q", "--timeout", "30");
+	assert_hit(s, r);
+	/* the container was created: envup's own cleanup must have removed it */
+	assert_fault(s, 30, ": OCI runtime create failed: fault: exec format error");
+	it_assert_contains(s->t.err.ptr, "cache: start container ");
+}
+
+static void test_pull_500(void **state)
+{
+	fault_state *s = *state;
+	char image[64], spec[256], cause[256];
+	int r;
+
+	/* a tag nobody has: the inspect says 404, and the pull never reaches the engine */
+	snprintf(image, sizeof(image), "localhost:5858/redis:fault-%d", (int)getpid());
+	snprintf(spec, sizeof(spec), pull_spec, image);
+	it_env_init(&s->t, spec);
+	r = add_rule(s, "^POST /v[0-9.]+/images/create", FAULT_STATUS, 500,
+		"{\"message\":\"Get \\\"http://localhost:5858/v2/\\\": fault: connection refused\"}", 0, 0);
+	up_via_proxy(s, "up", "-q", "--timeout", "30");
+	assert_hit(s, r);
+	snprintf(cause, sizeof(cause), "ghost: pull %s: Get \"http://localhost:5858/v2/\": "
+		"fault: connection refused", image);
+	assert_fault(s, 30, cause);
+	assert_false(it_fault_has_image(image));
+}
+
+static void test_port_already_allocated(void **state)
+{
+	fault_state *s = *state;
+	int r;
+
+	it_env_init(&s->t, redis_spec);
+	r = add_rule(s, "^POST /v[0-9.]+/containers/[0-9a-f]+/start", FAULT_STATUS, 500,
+		"{\"message\":\"driver failed programming external connectivity on endpoint x: "
+		"Bind for 127.0.0.1:5432 failed: port is already allocated\"}", 0, 0);
+	up_via_proxy(s, "up", "-q", "--timeout", "30");
+	assert_hit(s, r);
+	assert_fault(s, 30, "the host port is already taken by another process (driver failed "
+		"programming external connectivity on endpoint x: Bind for 127.0.0.1:5432 failed: "
+		"port is already allocated)");
+}
+
+/* ---- hangs ------------------------------------------------------------------------ */
+
+static void test_create_hangs(void **state)
+{
+	fault_state *s = *state;
+	int r;
+
+	it_env_init(&s->t, redis_spec);
+	/* the engine creates the container; envup never hears of it */
+	r = add_rule(s, "^POST /v[0-9.]+/containers/create", FAULT_HANG, 0, NULL, -1, 0);
+	up_via_proxy(s, "up", "-q", "--timeout", "5");
+	assert_hit(s, r);
+	assert_fault(s, 5, "cache: timed out waiting for the Docker engine "
+		"(POST /containers/create?name=envup-");
+	it_assert_contains(s->t.err.ptr, "): deadline passed");
+	/* envup removed the container it never heard of */
+	it_assert_contains(fault_proxy_log(s->proxy), "DELETE /v1.41/containers/");
+}
+
+static void test_start_hangs(void **state)
+{
+	fault_state *s = *state;
+	int r;
+
+	it_env_init(&s->t, redis_spec);
+	/* the container starts and runs; the answer never comes */
+	r = add_rule(s, "^POST /v[0-9.]+/containers/[0-9a-f]+/start", FAULT_HANG, 0, NULL, -1, 0);
+	up_via_proxy(s, "up", "-q", "--timeout", "5");
+	assert_hit(s, r);
+	assert_fault(s, 5, "cache: timed out waiting for the Docker engine (POST /containers/");
+	it_assert_contains(s->t.err.ptr, "/start): deadline passed");
+}
+
+static void test_pull_hangs_midway(void **state)
+{
+	fault_state *s = *state;
+	char spec[256];
+	int r;
+
+	s->image = PULL_IMAGE;
+	it_fault_remove_image(PULL_IMAGE);
+	assert_false(it_fault_has_image(PULL_IMAGE));
+	snprintf(spec, sizeof(spec), pull_spec, PULL_IMAGE);
+	it_env_init(&s->t, spec);
+	/* the head and the first progress line pass, then nothing */
+	r = add_rule(s, "^POST /v[0-9.]+/images/create", FAULT_HANG, 0, NULL, 60, 0);
+	up_via_proxy(s, "up", "-q", "--timeout", "5");
+	assert_hit(s, r);
+	assert_fault(s, 5, "ghost: timed out waiting for the Docker engine (POST /images/create?"
+		"fromImage=localhost%3A5858%2Fredis&tag=7-alpine): deadline passed");
+}
+
+/* ---- broken connections and bodies -------------------------------------------------- */
+
+/* A pull whose progress stream is a complete message with a bad body. */
+static void pull_with_body(fault_state *s, fault_kind kind, const char *body, long after,
+	const char *cause)
+{
+	char spec[256], expect[256];
+	int r;
+
+	s->image = PULL_IMAGE;
+	it_fault_remove_image(PULL_IMAGE);
+	assert_false(it_fault_has_image(PULL_IMAGE));
+	snprintf(spec, sizeof(spec), pull_spec, PULL_IMAGE);
+	it_env_init(&s->t, spec);
+	r = add_rule(s, "^POST /v[0-9.]+/images/create", kind, 0, body, after, 0);
+	up_via_proxy(s, "up", "-q", "--timeout", "30");
+	assert_hit(s, r);
+	snprintf(expect, sizeof(expect), "ghost: pull %s: %s", PULL_IMAGE, cause);
+	assert_fault(s, 30, expect);
+}
+
+static void test_pull_stream_truncated(void **state)
+{
+	/* the first progress line, cut after 30 bytes: {"status":"Pulling from redis" */
+	pull_with_body(*state, FAULT_TRUNCATE, NULL, 30,
+		"the progress stream from the engine ended in the middle of a line (truncated)");
+}
+
+static void test_pull_stream_malformed(void **state)
+{
+	pull_with_body(*state, FAULT_REPLACE,
+		"{\"status\":\"Pulling from redis\"}\r\n<html>502 Bad Gateway</html>\r\n", 0,
+		"invalid JSON from the engine for the pull progress");
+}
+
+static void test_pull_stream_closed(void **state)
+{
+	fault_state *s = *state;
+	char spec[256];
+	int r;
+
+	s->image = PULL_IMAGE;
+	it_fault_remove_image(PULL_IMAGE);
+	assert_false(it_fault_has_image(PULL_IMAGE));
+	snprintf(spec, sizeof(spec), pull_spec, PULL_IMAGE);
+	it_env_init(&s->t, spec);
+	r = add_rule(s, "^POST /v[0-9.]+/images/create", FAULT_CLOSE, 0, NULL, 60, 0);
+	up_via_proxy(s, "up", "-q", "--timeout", "30");
+	assert_hit(s, r);
+	assert_fault(s, 30, "ghost: the Docker engine closed the connection (POST /images/create?"
+		"fromImage=localhost%3A5858%2Fredis&tag=7-alpine)");
+}
+
+static void test_inspect_body_closed(void **state)
+{
+	fault_state *s = *state;
+	int r;
+
+	it_env_init(&s->t, redis_spec);
+	/* the first inspect of the container (its ports, after the start) breaks off */
+	r = add_rule(s, "^GET /v[0-9.]+/containers/[0-9a-f]{64}/json", FAULT_CLOSE, 0, NULL, 20, 1);
+	up_via_proxy(s, "up", "-q", "--timeout", "30");
+	assert_hit(s, r);
+	assert_fault(s, 30, "cache: the Docker engine closed the connection (GET /containers/");
+}
+
+static void test_truncated_json(void **state)
+{
+	fault_state *s = *state;
+	char cause[256];
+	int r;
+
+	it_env_init(&s->t, redis_spec);
+	/* a complete answer whose JSON stops after 20 bytes; the container exists */
+	r = add_rule(s, "^POST /v[0-9.]+/containers/create", FAULT_TRUNCATE, 0, NULL, 20, 0);
+	up_via_proxy(s, "up", "-q", "--timeout", "30");
+	assert_hit(s, r);
+	snprintf(cause, sizeof(cause),
+		"cache: invalid JSON from the engine for create container envup-%s-cache", s->t.name);
+	assert_fault(s, 30, cause);
+	it_assert_contains(fault_proxy_log(s->proxy), "DELETE /v1.41/containers/");
+}
+
+static void test_malformed_json(void **state)
+{
+	fault_state *s = *state;
+	int r;
+
+	it_env_init(&s->t, redis_spec);
+	r = add_rule(s, "^GET /v[0-9.]+/containers/[0-9a-f]{64}/json", FAULT_REPLACE, 0,
+		"{\"Id\": \"0123\", \"State\": {\"Running\": tru}}", 0, 1);
+	up_via_proxy(s, "up", "-q", "--timeout", "30");
+	assert_hit(s, r);
+	assert_fault(s, 30, "cache: invalid JSON from the engine for inspect container ");
+}
+
+/* ---- no engine ------------------------------------------------------------------------ */
+
+static void test_no_socket(void **state)
+{
+	fault_state *s = *state;
+	char host[256], cause[300];
+
+	it_env_init(&s->t, redis_spec);
+	snprintf(host, sizeof(host), "unix://%s/absent.sock", s->t.dir);
+	it_fault_envup(&s->t, host, 0, "up", "-q", "--timeout", "30", (const char *)NULL);
+	snprintf(cause, sizeof(cause), "cannot connect to the Docker engine at %s: no such file "
+		"(is dockerd running? set DOCKER_HOST)", host);
+	assert_fault(s, 30, cause);
+}
+
+static void test_permission_denied(void **state)
+{
+	fault_state *s = *state;
+	uid_t uid = 0;
+	char cause[300];
+
+	/* root connects whatever the mode says: run envup as nobody then */
+	if (geteuid() == 0) {
+		const struct passwd *pw = getpwnam("nobody");
+		if (!pw || pw->pw_uid == 0) {
+			fprintf(stderr, "skipped: running as root and there is no user nobody\n");
+			skip();
+		}
+		uid = pw->pw_uid;
+	}
+	it_env_init(&s->t, redis_spec);
+	assert_int_equal(chmod(s->t.dir, 0755), 0);          /* nobody reads the spec */
+	assert_int_equal(chmod(fault_proxy_socket(s->proxy), 0), 0);
+	it_fault_envup(&s->t, fault_proxy_host(s->proxy), uid, "up", "-q", "--timeout", "30",
+		(const char *)NULL);
+	snprintf(cause, sizeof(cause), "cannot connect to the Docker engine at %s: permission denied "
+		"(add your user to the docker group, or set DOCKER_HOST)", fault_proxy_host(s->proxy));
+	assert_fault(s, 30, cause);
+	assert_string_equal(fault_proxy_log(s->proxy), "");
+}
+
+/* ---- the engine refuses to remove ------------------------------------------------------ */
+
+static void test_removal_refused(void **state)
+{
+	fault_state *s = *state;
+	char cause[512], *line, *fix;
+	int start, del;
+
+	it_env_init(&s->t, redis_spec);
+	start = add_rule(s, "^POST /v[0-9.]+/containers/[0-9a-f]+/start", FAULT_STATUS, 500,
+		"{\"message\":\"fault: cannot start\"}", 0, 0);
+	del = add_rule(s, "^DELETE /v[0-9.]+/containers/", FAULT_STATUS, 500,
+		"{\"message\":\"driver \\\"overlay2\\\" failed to remove root filesystem: "
+		"device or resource busy\"}", 0, 0);
+
+	/* up fails, and so does its cleanup: the error says what is left */
+	up_via_proxy(s, "up", "-q", "--timeout", "30");
+	assert_hit(s, start);
+	assert_hit(s, del);
+	if (s->t.status != 1)
+		fail_msg("exit %d; stderr:\n%s", s->t.status, envup_buf_cstr(&s->t.err));
+	assert_true(s->t.seconds < 30 + MARGIN);
+	assert_int_equal(s->t.out.size, 0);
+	line = last_line(&s->t);
+	snprintf(cause, sizeof(cause), "envup: cache: start container ");
+	it_assert_contains(line, cause);
+	it_assert_contains(line, ": fault: cannot start; cleanup incomplete: "
+		"could not remove 1 resource: container envup-");
+	snprintf(cause, sizeof(cause), "container envup-%s-cache (", s->t.name);
+	it_assert_contains(line, cause);
+	it_assert_contains(line, "failed to remove root filesystem: device or resource busy");
+	/* the advice names exactly what is left: the container, not the
+	 * network, which did go */
+	it_assert_contains(line, "(remove by hand: docker rm -f ");
+	it_assert_not_contains(line, "docker network rm");
+	free(line);
+	/* exactly that container is left: the network went */
+	assert_int_equal(it_leftovers(s->t.name), 1);
+
+	/* envdown through the refusing engine says the same */
+	up_via_proxy(s, "down");
+	if (s->t.status != 1)
+		fail_msg("down: exit %d; stderr:\n%s", s->t.status, envup_buf_cstr(&s->t.err));
+	line = last_line(&s->t);
+	snprintf(cause, sizeof(cause), "envup: could not remove 1 resource: "
+		"container envup-%s-cache (", s->t.name);
+	it_assert_contains(line, cause);
+	free(line);
+	assert_int_equal(it_leftovers(s->t.name), 1);
+
+	/* and the advice works, against the real engine */
+	if (system("command -v docker >/dev/null 2>&1") == 0) {
+		line = last_line(&s->t);
+		fix = strstr(line, "(remove by hand: ");
+		assert_non_null(fix);
+		fix += strlen("(remove by hand: ");
+		fix[strlen(fix) - 1] = '\0';       /* the closing parenthesis */
+		{
+			char *cmd = NULL;
+			assert_true(asprintf(&cmd, "(%s) >/dev/null 2>&1", fix) > 0);
+			if (system(cmd) < 0)
+				fail_msg("cannot run %s", cmd);
+			free(cmd);
+		}
+		free(line);
+		assert_int_equal(it_leftovers(s->t.name), 0);
+	}
+}
+
+/* ---- the proxy itself ---------------------------------------------------------------- */
+
+/* Without rules the proxy changes nothing: streams (logs), keep-alive, every command. */
+static void test_passthrough(void **state)
+{
+	fault_state *s = *state;
+	it_env *t = &s->t;
+	const char *host = fault_proxy_host(s->proxy);
+	int connections = 0, requests = 0, i;
+
+	it_env_init(t, redis_spec);
+	it_fault_envup(t, host, 0, "up", "-q", "--timeout", "60", (const char *)NULL);
+	if (t->status != 0)
+		fail_msg("up: exit %d; stderr:\n%s", t->status, envup_buf_cstr(&t->err));
+	/* the engine stores log lines asynchronously: once it has the line
+	 * (asked directly), the log stream through the proxy must carry it */
+	for (i = 0; i < 100; i++) {
+		it_fault_envup(t, NULL, 0, "logs", "cache", (const char *)NULL);
+		if (strstr(envup_buf_cstr(&t->out), "Ready to accept connections"))
+			break;
+		envup_sleep_ms(100);
+	}
+	it_fault_envup(t, host, 0, "logs", "cache", (const char *)NULL);
+	assert_int_equal(t->status, 0);
+	it_assert_contains(envup_buf_cstr(&t->out), "Ready to accept connections");
+	it_fault_envup(t, host, 0, "status", (const char *)NULL);
+	assert_int_equal(t->status, 0);
+	it_assert_contains(envup_buf_cstr(&t->out), "running");
+	it_fault_envup(t, host, 0, "down", (const char *)NULL);
+	assert_int_equal(t->status, 0);
+	assert_int_equal(it_leftovers(t->name), 0);
+	/* requests shared connections */
+	fault_proxy_counts(s->proxy, &connections, &requests);
+	if (requests <= connections)
+		fail_msg("%d requests on %d connections:\n%s", requests, connections,
+			fault_proxy_log(s->proxy));
+}
+
+/* ---- API version negotiation ------------------------------------------------------------ */
+
+/* A whole up and down through an engine reporting `reported`: envup must use `expect`. */
+static void negotiate(fault_state *s, const char *reported, const char *expect)
+{
+	it_env *t = &s->t;
+
+	it_env_init(t, redis_spec);
+	fault_proxy_set_api_version(s->proxy, reported);
+	up_via_proxy(s, "up", "-q", "--format", "json", "--timeout", "60");
+	if (t->status != 0)
+		fail_msg("up with API %s: exit %d; stderr:\n%s", reported, t->status,
+			envup_buf_cstr(&t->err));
+	it_assert_contains(envup_buf_cstr(&t->out), "\"CACHE_URL\"");
+	assert_true(it_leftovers(t->name) > 0);
+	up_via_proxy(s, "down");
+	if (t->status != 0)
+		fail_msg("down with API %s: exit %d; stderr:\n%s", reported, t->status,
+			envup_buf_cstr(&t->err));
+	assert_int_equal(it_leftovers(t->name), 0);
+	if (strcmp(fault_proxy_versions(s->proxy), expect) != 0)
+		fail_msg("engine at %s: envup used API %s, expected %s; requests:\n%s", reported,
+			fault_proxy_versions(s->proxy), expect, fault_proxy_log(s->proxy));
+}
+
+static void test_api_141(void **state)
+{
+	negotiate(*state, "1.41", "1.41");
+}
+
+static void test_api_144(void **state)
+{
+	negotiate(*state, "1.44", "1.44");
+}
+
+static void test_api_152(void **state)
+{
+	negotiate(*state, "1.52", "1.44");
+}
+
+static void test_api_140_too_old(void **state)
+{
+	fault_state *s = *state;
+	char cause[300];
+
+	it_env_init(&s->t, redis_spec);
+	fault_proxy_set_api_version(s->proxy, "1.40");
+	up_via_proxy(s, "up", "-q", "--timeout", "30");
+	snprintf(cause, sizeof(cause), "the Docker engine at %s speaks API 1.40; envup needs 1.41 "
+		"or newer (upgrade Docker)", fault_proxy_host(s->proxy));
+	assert_fault(s, 30, cause);
+	assert_string_equal(fault_proxy_versions(s->proxy), "");
+}
+
+#define FAULT_TEST(f) cmocka_unit_test_setup_teardown(f, fault_setup, fault_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		FAULT_TEST(test_create_500),
+		FAULT_TEST(test_start_500),
+		FAULT_TEST(test_pull_500),
+		FAULT_TEST(test_port_already_allocated),
+		FAULT_TEST(test_create_hangs),
+		FAULT_TEST(test_start_hangs),
+		FAULT_TEST(test_pull_hangs_midway),
+		FAULT_TEST(test_pull_stream_closed),
+		FAULT_TEST(test_pull_stream_truncated),
+		FAULT_TEST(test_pull_stream_malformed),
+		FAULT_TEST(test_inspect_body_closed),
+		FAULT_TEST(test_truncated_json),
+		FAULT_TEST(test_malformed_json),
+		FAULT_TEST(test_no_socket),
+		FAULT_TEST(test_permission_denied),
+		FAULT_TEST(test_removal_refused),
+		FAULT_TEST(test_passthrough),
+		FAULT_TEST(test_api_141),
+		FAULT_TEST(test_api_144),
+		FAULT_TEST(test_api_152),
+		FAULT_TEST(test_api_140_too_old),
+	};
+	it_require_engine();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
