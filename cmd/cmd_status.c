@@ -68,6 +68,7 @@ int cmd_status(int argc, char **argv)
 	}
 	if (n == 0) {
 		fprintf(stderr, "envup: environment '%s' is not up\n", name);
+		envup_status_free(st, n);
 		envup_free(name);
 		return CLI_EXIT_FAILURE;
 	}

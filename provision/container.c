@@ -69,13 +69,20 @@ static cJSON *container_body(envup_engine *e, const envup_container_config *cfg)
 	if (cfg->cmd) {
 		if ((arr = container_strarray(cfg->cmd)) == NULL)
 			goto oom;
-		cJSON_AddItemToObject(root, "Cmd", arr);
+		/* adding copies the key and can fail: the command must not vanish */
+		if (!cJSON_AddItemToObject(root, "Cmd", arr)) {
+			cJSON_Delete(arr);
+			goto oom;
+		}
 	}
 	if (cfg->entrypoint) {
 		/* an empty list clears the image's ENTRYPOINT */
 		if ((arr = container_strarray(cfg->entrypoint)) == NULL)
 			goto oom;
-		cJSON_AddItemToObject(root, "Entrypoint", arr);
+		if (!cJSON_AddItemToObject(root, "Entrypoint", arr)) {
+			cJSON_Delete(arr);
+			goto oom;
+		}
 	}
 	if ((obj = cJSON_AddObjectToObject(root, "Labels")) == NULL)
 		goto oom;
@@ -98,7 +105,10 @@ static cJSON *container_body(envup_engine *e, const envup_container_config *cfg)
 			    (list = cJSON_AddArrayToObject(bindings, key)) == NULL ||
 			    (binding = cJSON_CreateObject()) == NULL)
 				goto oom;
-			cJSON_AddItemToArray(list, binding);
+			if (!cJSON_AddItemToArray(list, binding)) {
+				cJSON_Delete(binding);
+				goto oom;
+			}
 			/* HostPort "": the engine picks a free port at start */
 			if (!cJSON_AddStringToObject(binding, "HostIp", envup_engine_bind_ip(e)) ||
 			    !cJSON_AddStringToObject(binding, "HostPort", ""))
@@ -127,11 +137,10 @@ static cJSON *container_body(envup_engine *e, const envup_container_config *cfg)
 		if (cfg->alias && *cfg->alias) {
 			cJSON *aliases = cJSON_AddArrayToObject(ep, "Aliases");
 			cJSON *a = cJSON_CreateString(cfg->alias);
-			if (!aliases || !a) {
+			if (!aliases || !a || !cJSON_AddItemToArray(aliases, a)) {
 				cJSON_Delete(a);
 				goto oom;
 			}
-			cJSON_AddItemToArray(aliases, a);
 		}
 	}
 	return root;
@@ -313,6 +322,15 @@ int envup_container_inspect(envup_container_info *out, envup_engine *e, const ch
 	}
 	if (jsonx_labels(&out->labels, cJSON_GetObjectItemCaseSensitive(config, "Labels")) < 0)
 		goto done;
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(json, "NetworkSettings"), "Networks")) {
+		const char *ip = jsonx_str(it, "IPAddress");
+		if (ip && *ip) {
+			if ((out->ip = envup__strdup(ip)) == NULL)
+				goto done;
+			break;
+		}
+	}
 	error = 0;
 done:
 	if (error < 0)
@@ -332,6 +350,7 @@ void envup_container_info_dispose(envup_container_info *info)
 	envup__free(info->error);
 	envup__free(info->health);
 	envup__free(info->health_output);
+	envup__free(info->ip);
 	envup__free(info->started_at);
 	envup__free(info->created);
 	envup_kvlist_dispose(&info->ports);

@@ -48,6 +48,7 @@ typedef struct {
 	char *created;       /* RFC 3339 */
 	envup_kvlist ports;  /* "5432/tcp" -> "49153" (first binding) */
 	envup_kvlist labels;
+	char *ip;            /* address on its first network with one, or NULL */
 } envup_container_info;
 
 #define ENVUP_CONTAINER_INFO_INIT {0}

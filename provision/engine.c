@@ -174,10 +174,13 @@ bool envup_engine_labels_match(const envup_kvlist *have, const envup_strlist *wa
 int envup_engine_parse_json(struct cJSON **out, const envup_buf *resp, const char *what)
 {
 	cJSON *json = NULL;
+	unsigned long oom = envup__oom_count();
 
 	*out = NULL;
 	if (resp && resp->ptr && resp->size)
 		json = cJSON_ParseWithLength(resp->ptr, resp->size);
+	if (!json && envup__oom_count() != oom)
+		return envup_error_set_oom(); /* cJSON's NULL was not about the JSON */
 	if (!json)
 		return envup_error_set(ENVUP_ERROR_JSON, "invalid JSON from the engine for %s", what);
 	*out = json;
@@ -354,6 +357,7 @@ typedef struct {
 	long status;                 /* known once the first body byte arrives */
 	int cb_error;                /* what cb returned when it aborted */
 	bool overflow;
+	bool oom;                    /* the body could not be stored: out of memory */
 	bool cancelled;
 	char api_version[16];        /* Api-Version response header */
 } engine_xfer;
@@ -390,7 +394,7 @@ static size_t engine_write(char *data, size_t size, size_t nmemb, void *p)
 		return 0;
 	}
 	if (envup_buf_put(into, data, len) < 0) {
-		x->overflow = true;
+		x->oom = true;
 		return 0;
 	}
 	return len;
@@ -445,6 +449,8 @@ static int engine_curl_error(const envup_engine *e, const engine_xfer *x, CURLco
 
 	if (x->cb_error)
 		return x->cb_error;      /* the callback set its own error */
+	if (x->oom)
+		return envup_error_set_oom();
 	if (x->cancelled || rc == CURLE_ABORTED_BY_CALLBACK)
 		return engine_fail(ENVUP_ECANCELLED, ENVUP_ERROR_CANCELLED, "cancelled");
 	if (x->overflow)

@@ -42,6 +42,7 @@
 #define FAILURE_LOG_LINES 20
 #define CLEANUP_TIMEOUT 60.0
 #define LOG_FETCH_SECONDS 5.0
+#define NONE_SETTLE_SECONDS 0.3
 
 typedef enum { SVC_PENDING = 0, SVC_RUNNING, SVC_READY, SVC_FAILED, SVC_SKIPPED } svc_phase;
 
@@ -64,7 +65,9 @@ typedef struct {
 	bool thread_started;
 	regex_t log_re;         /* ENVUP_WAIT_LOG */
 	bool log_re_compiled;
-	double last_alive_check;
+	double started_at;      /* envup_now() when start returned */
+	char *ip;               /* the container's address on its network */
+	enum { IP_UNTRIED = 0, IP_REACHABLE, IP_UNREACHABLE } ip_state;
 } up_service;
 
 struct up_ctx {
@@ -236,6 +239,7 @@ static void service_dispose(up_service *s)
 	envup_strlist_dispose(&s->entrypoint);
 	envup_kvlist_dispose(&s->vars);
 	envup_kvlist_dispose(&s->host_ports);
+	envup__free(s->ip);
 	if (s->log_re_compiled)
 		regfree(&s->log_re);
 }
@@ -289,6 +293,38 @@ static int count_log_matches(up_service *s, const char *logs)
 	return n;
 }
 
+/*
+ * A TCP wait asks "does the process listen?". Through the published port
+ * the answer can lie: docker-proxy accepts the connection itself and only
+ * then finds nothing listening inside, and on a loaded machine it can take
+ * a while to hang up. So on engines whose container addresses the host can
+ * reach (Linux), connect to the container's own address and port; where
+ * that address does not answer at all (Docker Desktop, remote engines), use
+ * the published port.
+ */
+static int probe_tcp(char **why, up_service *s, const char *host, int port, long t)
+{
+	int container_port = s->spec->wait.port ? s->spec->wait.port :
+		(s->spec->nports ? s->spec->ports[0] : 0);
+	int r;
+
+	if (s->ip && s->ip_state != IP_UNREACHABLE &&
+	    strcmp(envup_engine_bind_ip(s->ctx->engine), "127.0.0.1") == 0 && container_port > 0) {
+		r = envup_probe_tcp(why, s->ip, container_port, s->ip_state == IP_UNTRIED ? 300 : t);
+		if (r == 0 || (r == 1 && *why && strstr(*why, "connection refused"))) {
+			s->ip_state = IP_REACHABLE;
+			return r;
+		}
+		if (r < 0 || s->ip_state == IP_REACHABLE)
+			return r;
+		/* no answer from the address at all: the host cannot reach it */
+		s->ip_state = IP_UNREACHABLE;
+		envup__free(*why);
+		*why = NULL;
+	}
+	return envup_probe_tcp(why, host, port, t);
+}
+
 static int probe_service(char **why, void *payload)
 {
 	up_service *s = payload;
@@ -300,9 +336,15 @@ static int probe_service(char **why, void *payload)
 
 	switch (w->kind) {
 	case ENVUP_WAIT_NONE:
+		/* running, and still running a moment later: a command that
+		 * exits at once must not count as ready */
+		if (envup_now() - s->started_at < NONE_SETTLE_SECONDS) {
+			*why = envup__strdup("started; checking it keeps running");
+			return 1;
+		}
 		return 0;
 	case ENVUP_WAIT_TCP:
-		return envup_probe_tcp(why, host, port, t);
+		return probe_tcp(why, s, host, port, t);
 	case ENVUP_WAIT_HTTP:
 		return envup_probe_http(why, host, port, w->method ? w->method : "GET",
 			w->path ? w->path : "/", w->status ? w->status : 200, t);
@@ -395,6 +437,10 @@ static int read_ports(up_service *s)
 
 	if ((error = envup_container_inspect(&info, s->ctx->engine, s->id)) < 0)
 		goto done;
+	if (info.ip && (s->ip = envup__strdup(info.ip)) == NULL) {
+		error = ENVUP_ERROR;
+		goto done;
+	}
 	for (i = 0; i < s->spec->nports; i++) {
 		char key[16], val[16];
 		int hp = envup_container_host_port(&info, s->spec->ports[i]);
@@ -547,6 +593,7 @@ static int bring_up(up_service *s)
 	emit(ctx, spec->name, ENVUP_STATE_STARTING, NULL);
 	if ((error = envup_container_start(ctx->engine, s->id)) < 0)
 		goto done;
+	s->started_at = envup_now();
 	if ((error = read_ports(s)) < 0)
 		goto done;
 	emit(ctx, spec->name, ENVUP_STATE_WAITING, NULL);
@@ -556,6 +603,8 @@ static int bring_up(up_service *s)
 	 * and every millisecond between "answers" and "ready" is the user's */
 	wopts.interval_ms = 5;
 	wopts.max_interval_ms = 10;
+	if (spec->wait.kind == ENVUP_WAIT_NONE)
+		wopts.alive_every_ms = 50;
 	if ((error = envup_wait_until(probe_service, service_alive, s, &wopts)) < 0) {
 		if (error == ENVUP_ETIMEOUT) {
 			char *msg = envup__sprintf("%s (timeout %.0fs)", envup_error_last()->message,
@@ -569,7 +618,7 @@ static int bring_up(up_service *s)
 	if ((error = load_data(s)) < 0)
 		goto done;
 	/* a container that answered and then died is not ready */
-	if (spec->wait.kind == ENVUP_WAIT_NONE && (error = service_alive(s)) < 0)
+	if ((error = service_alive(s)) < 0)
 		goto done;
 done:
 	envup_kvlist_dispose(&labels);
@@ -1029,6 +1078,17 @@ int envup_up(envup_env **out, const envup_up_options *opts)
 		if (ctx.svcs[i].thread_started)
 			pthread_join(ctx.svcs[i].thread, NULL);
 
+	/* every service is ready: check none has died since it became so */
+	for (i = 0; !ctx.failed && i < ctx.nsvcs; i++) {
+		up_service *s = &ctx.svcs[i];
+		if (s->phase == SVC_READY && (error = service_alive(s)) < 0) {
+			char *msg = envup__sprintf("%s after it was ready", envup_error_last()->message);
+			if (msg)
+				envup_error_set_str(ENVUP_ERROR_HEALTH, msg);
+			envup__free(msg);
+			record_failure(s, error);
+		}
+	}
 	if (!ctx.failed && (error = build_env(&env, &ctx)) < 0) {
 		pthread_mutex_lock(&ctx.lock);
 		raise_abort(&ctx, ENVUP_ERROR, envup_error_last()->message);

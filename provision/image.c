@@ -182,8 +182,10 @@ static void image_report(image_pull *p, const char *detail)
 
 	if (!p->cb)
 		return;
-	masked = envup_secret_mask(detail);
-	p->cb(p->image, masked ? masked : detail, p->payload);
+	/* out of memory: no progress line rather than an unmasked one */
+	if ((masked = envup_secret_mask(detail)) == NULL)
+		return;
+	p->cb(p->image, masked, p->payload);
 	envup__free(masked);
 }
 

@@ -126,6 +126,7 @@ int envup_state_load(envup_kvlist *exports, char **engine_address, const char *e
 	char *path = NULL;
 	envup_buf text = ENVUP_BUF_INIT;
 	cJSON *root = NULL, *obj, *item;
+	unsigned long oom;
 	int fd, error = ENVUP_ERROR;
 
 	if (engine_address)
@@ -144,13 +145,19 @@ int envup_state_load(envup_kvlist *exports, char **engine_address, const char *e
 	close(fd);
 	if (envup_read_file(&text, path, 1024 * 1024) < 0)
 		goto done;
-	if ((root = cJSON_Parse(text.ptr)) == NULL ||
-	    !cJSON_IsObject(obj = cJSON_GetObjectItemCaseSensitive(root, "exports"))) {
+	oom = envup__oom_count();
+	if ((root = cJSON_Parse(text.ptr)) == NULL && envup__oom_count() != oom)
+		goto done; /* out of memory, not a bad file */
+	if (!root || !cJSON_IsObject(obj = cJSON_GetObjectItemCaseSensitive(root, "exports"))) {
 		envup_error_set(ENVUP_ERROR_JSON, "%s: invalid state file", path);
 		goto done;
 	}
 	cJSON_ArrayForEach(item, obj) {
-		if (!cJSON_IsString(item) || envup_kvlist_set(exports, item->string, item->valuestring) < 0)
+		if (!cJSON_IsString(item)) {
+			envup_error_set(ENVUP_ERROR_JSON, "%s: invalid state file", path);
+			goto done;
+		}
+		if (envup_kvlist_set(exports, item->string, item->valuestring) < 0)
 			goto done;
 	}
 	item = cJSON_GetObjectItemCaseSensitive(root, "engine");

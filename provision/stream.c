@@ -45,6 +45,7 @@ static int pull_line(envup_pullstream *ps, const char *s, size_t n, bool at_end,
 	cJSON *obj = NULL;
 	const cJSON *err, *detail, *status, *id, *progress;
 	const char *end = NULL;
+	unsigned long oom = envup__oom_count();
 	int error = ENVUP_ERROR;
 
 	while (n > 0 && pull_is_space(s[n - 1]))
@@ -56,6 +57,10 @@ static int pull_line(envup_pullstream *ps, const char *s, size_t n, bool at_end,
 	if (n == 0)
 		return 0;
 	obj = cJSON_ParseWithLengthOpts(s, n, &end, false);
+	/* cJSON says NULL for bad input and for out of memory alike; the
+	 * latter is not the stream's fault and must not stick in ps->error */
+	if (!obj && envup__oom_count() != oom)
+		return envup_error_set_oom();
 	if (obj && end) {
 		while (end < s + n && pull_is_space(*end))
 			end++;

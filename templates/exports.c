@@ -72,11 +72,12 @@ static int exports_json(envup_buf *out, const envup_kvlist *exports)
 		return envup_error_set_oom();
 	for (i = 0; i < exports->n; i++) {
 		cJSON *v = cJSON_CreateString(exports->v[i].value);
-		if (!v) {
+		/* adding copies the key, which can fail too: then v is still ours */
+		if (!v || !cJSON_AddItemToObject(root, exports->v[i].key, v)) {
+			cJSON_Delete(v);
 			envup_error_set_oom();
 			goto done;
 		}
-		cJSON_AddItemToObject(root, exports->v[i].key, v);
 	}
 	if ((text = cJSON_PrintUnformatted(root)) == NULL) {
 		envup_error_set_oom();

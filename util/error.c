@@ -11,6 +11,7 @@
 
 static _Thread_local char error_text[ERROR_MAX];
 static _Thread_local envup_error error_last = {"", ENVUP_ERROR_NONE};
+static _Thread_local unsigned long oom_count;
 
 const envup_error *envup_error_last(void)
 {
@@ -24,34 +25,39 @@ void envup_error_clear(void)
 	error_last.klass = ENVUP_ERROR_NONE;
 }
 
-static void error_store(int klass, const char *text)
+/*
+ * Masking does not allocate: an error is often recorded because memory ran
+ * out, and falling back to the unmasked text would print a password.
+ */
+static void error_store(int klass, const char *text, bool truncated)
 {
-	char *masked = envup_secret_mask(text);
-	const char *src = masked ? masked : text;
 	size_t i;
 
-	for (i = 0; i + 1 < ERROR_MAX && src[i] && src[i] != '\n'; i++)
-		error_text[i] = (src[i] == '\r' || src[i] == '\t') ? ' ' : src[i];
+	envup_secret_mask_into(error_text, ERROR_MAX, text, truncated);
+	for (i = 0; error_text[i] && error_text[i] != '\n'; i++)
+		if (error_text[i] == '\r' || error_text[i] == '\t')
+			error_text[i] = ' ';
 	while (i > 0 && error_text[i - 1] == ' ')
 		i--;
 	error_text[i] = '\0';
 	error_last.klass = klass;
-	envup__free(masked);
 }
 
 int envup_error_vset(int klass, const char *fmt, va_list ap)
 {
-	char text[ERROR_MAX];
+	/* larger than the message kept: what is cut is cut after masking */
+	char text[4 * ERROR_MAX];
 	int saved = errno;
 	int n = vsnprintf(text, sizeof(text), fmt, ap);
+	bool truncated = n >= (int)sizeof(text);
 
 	if (n < 0)
 		text[0] = '\0';
-	if (klass == ENVUP_ERROR_OS && saved != 0) {
+	if (klass == ENVUP_ERROR_OS && saved != 0 && !truncated) {
 		size_t len = strlen(text);
 		snprintf(text + len, sizeof(text) - len, ": %s", strerror(saved));
 	}
-	error_store(klass, text);
+	error_store(klass, text, truncated);
 	return ENVUP_ERROR;
 }
 
@@ -66,7 +72,7 @@ int envup_error_set(int klass, const char *fmt, ...)
 
 int envup_error_set_str(int klass, const char *message)
 {
-	error_store(klass, message ? message : "");
+	error_store(klass, message ? message : "", false);
 	return ENVUP_ERROR;
 }
 
@@ -75,5 +81,11 @@ int envup_error_set_oom(void)
 	static const char oom[] = "out of memory";
 	memcpy(error_text, oom, sizeof(oom));
 	error_last.klass = ENVUP_ERROR_NOMEMORY;
+	oom_count++;
 	return ENVUP_ERROR;
+}
+
+unsigned long envup__oom_count(void)
+{
+	return oom_count;
 }

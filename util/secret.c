@@ -46,6 +46,10 @@ char *envup_secret_mask(const char *s)
 
 	if (!s)
 		return NULL;
+	/* the result is never longer than s ("***" replaces >= 4 bytes): an
+	 * explicit cap keeps buf from raising its size error (which masks, and
+	 * would take secret_lock again) */
+	out.max = strlen(s) + 1;
 	pthread_mutex_lock(&secret_lock);
 	while (*p) {
 		size_t i, best = 0;
@@ -72,4 +76,38 @@ oom:
 	pthread_mutex_unlock(&secret_lock);
 	envup_buf_dispose(&out);
 	return NULL;
+}
+
+void envup_secret_mask_into(char *dst, size_t size, const char *s, bool truncated)
+{
+	size_t o = 0, slen, at = 0;
+
+	if (!dst || size == 0)
+		return;
+	dst[0] = '\0';
+	if (!s)
+		return;
+	slen = strlen(s);
+	pthread_mutex_lock(&secret_lock);
+	while (at < slen && o + 1 < size) {
+		size_t i, best = 0, rest = slen - at;
+		for (i = 0; i < nsecrets; i++) {
+			size_t len = strlen(secrets[i]);
+			if (len > best && len <= rest && strncmp(s + at, secrets[i], len) == 0)
+				best = len;
+			else if (truncated && !best && len > rest &&
+			         strncmp(s + at, secrets[i], rest) == 0)
+				best = rest; /* the producer cut the text inside a secret */
+		}
+		if (best) {
+			size_t k;
+			for (k = 0; k < 3 && o + 1 < size; k++)
+				dst[o++] = '*';
+			at += best;
+		} else {
+			dst[o++] = s[at++];
+		}
+	}
+	dst[o] = '\0';
+	pthread_mutex_unlock(&secret_lock);
 }

@@ -29,6 +29,12 @@ int envup_error_set(int klass, const char *fmt, ...) ENVUP_PRINTF(2, 3);
 int envup_error_vset(int klass, const char *fmt, va_list ap);
 /** Record out-of-memory without allocating; returns ENVUP_ERROR. */
 int envup_error_set_oom(void);
+/**
+ * Allocation failures recorded on this thread so far. A library that
+ * returns NULL both for bad input and for out of memory (cJSON_Parse) is
+ * told apart by comparing the count before and after the call.
+ */
+unsigned long envup__oom_count(void);
 /** Copy another thread's error text into this thread's error. */
 int envup_error_set_str(int klass, const char *message);
 
@@ -48,6 +54,15 @@ int envup_error_set_str(int klass, const char *message);
 int envup_secret_add(const char *secret);
 /** Mask registered secrets in s; returns a new string or NULL on OOM. */
 char *envup_secret_mask(const char *s);
+/**
+ * Mask registered secrets in s into dst (size bytes, always terminated),
+ * without allocating: for the error path, which must mask even when memory
+ * is exhausted. Output is cut at size - 1 bytes, never inside a secret
+ * (a secret is written "***" or not at all). With `truncated` (s was cut
+ * short by its producer), a tail of s that is the start of a secret is
+ * masked too, so a cut cannot reveal a secret's first characters.
+ */
+void envup_secret_mask_into(char *dst, size_t size, const char *s, bool truncated);
 
 /* ---- allocation (util/alloc.c) ------------------------------------------ */
 
