@@ -54,9 +54,12 @@ int envup_spec_peek_name(char **name, char **dir, const char *path)
 	}
 	yaml_parser_set_input_file(&parser, f);
 	if (!yaml_parser_load(&parser, &doc)) {
-		error = envup_error_set(ENVUP_ERROR_SPEC, "%s:%zu:%zu: %s", path,
-			parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-			parser.problem ? parser.problem : "invalid YAML");
+		if (parser.error == YAML_MEMORY_ERROR)
+			error = envup_error_set_oom();
+		else
+			error = envup_error_set(ENVUP_ERROR_SPEC, "%s:%zu:%zu: %s", path,
+				parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+				parser.problem ? parser.problem : "invalid YAML");
 		yaml_parser_delete(&parser);
 		goto done;
 	}
@@ -75,9 +78,11 @@ int envup_spec_peek_name(char **name, char **dir, const char *path)
 				path, k->start_mark.line + 1, k->start_mark.column + 1);
 			goto done;
 		}
-		if (envup_interp(name, &why, (char *)v->data.scalar.value, NULL, NULL) < 0) {
-			error = envup_error_set(ENVUP_ERROR_SPEC, "%s:%zu:%zu: name: %s", path,
-				v->start_mark.line + 1, v->start_mark.column + 1, why ? why : "invalid");
+		if ((error = envup_interp(name, &why, (char *)v->data.scalar.value, NULL, NULL)) < 0) {
+			/* only a bad ${...} is the spec's fault; out of memory stays that */
+			if (error == ENVUP_ESPEC)
+				error = envup_error_set(ENVUP_ERROR_SPEC, "%s:%zu:%zu: name: %s", path,
+					v->start_mark.line + 1, v->start_mark.column + 1, why ? why : "invalid");
 			goto done;
 		}
 		break;
