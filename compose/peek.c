@@ -5,11 +5,12 @@
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <yaml.h>
 #include "compose/peek.h"
 #include "compose/spec.h"
+#include "compose/yaml_tree.h"
 
 static int spec_dir(char **dir, const char *path, bool exists)
 {
@@ -28,76 +29,54 @@ static int spec_dir(char **dir, const char *path, bool exists)
 	return *dir ? 0 : ENVUP_ERROR;
 }
 
+#define PEEK_MAX_BYTES ((size_t)1024 * 1024)
+
 int envup_spec_peek_name(char **name, char **dir, const char *path)
 {
-	yaml_parser_t parser;
-	yaml_document_t doc;
-	yaml_node_t *root;
-	yaml_node_pair_t *pair;
-	FILE *f;
+	envup_buf data = ENVUP_BUF_INIT;
+	envup_yaml_node *root = NULL, *v, *k = NULL;
 	char *why = NULL;
 	int error = 0;
-	bool have_doc = false;
 
 	*name = NULL;
 	*dir = NULL;
-	if ((f = fopen(path, "rb")) == NULL) {
+	if (access(path, F_OK) < 0) {
 		if (errno != ENOENT)
 			return envup_error_set(ENVUP_ERROR_OS, "%s", path);
 		return spec_dir(dir, path, false);
 	}
 	if ((error = spec_dir(dir, path, true)) < 0)
 		goto done;
-	if (!yaml_parser_initialize(&parser)) {
-		error = envup_error_set_oom();
+	/* the same reader and YAML guards as the full load (size, depth,
+	 * alias bombs, positions), without the schema */
+	if ((error = envup_read_file(&data, path, PEEK_MAX_BYTES)) < 0)
+		goto done;
+	if ((error = envup_yaml__parse(&root, path, data.ptr, data.size)) < 0)
+		goto done;
+	if (!root || root->kind != ENVUP_YAML_MAP || (v = envup_yaml__get(root, "name", &k)) == NULL)
+		goto done;
+	if (v->kind != ENVUP_YAML_SCALAR) {
+		error = envup_error_set(ENVUP_ERROR_SPEC, "%s:%d:%d: name: expected a string",
+			path, v->pos.line, v->pos.col);
 		goto done;
 	}
-	yaml_parser_set_input_file(&parser, f);
-	if (!yaml_parser_load(&parser, &doc)) {
-		if (parser.error == YAML_MEMORY_ERROR)
-			error = envup_error_set_oom();
-		else
-			error = envup_error_set(ENVUP_ERROR_SPEC, "%s:%zu:%zu: %s", path,
-				parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-				parser.problem ? parser.problem : "invalid YAML");
-		yaml_parser_delete(&parser);
+	if ((error = envup_interp(name, &why, v->text, NULL, NULL)) < 0) {
+		/* only a bad ${...} is the spec's fault; out of memory stays that */
+		if (error == ENVUP_ESPEC)
+			error = envup_error_set(ENVUP_ERROR_SPEC, "%s:%d:%d: name: %s", path,
+				v->pos.line, v->pos.col, why ? why : "invalid");
 		goto done;
-	}
-	have_doc = true;
-	yaml_parser_delete(&parser);
-	root = yaml_document_get_root_node(&doc);
-	if (!root || root->type != YAML_MAPPING_NODE)
-		goto done;
-	for (pair = root->data.mapping.pairs.start; pair < root->data.mapping.pairs.top; pair++) {
-		yaml_node_t *k = yaml_document_get_node(&doc, pair->key);
-		yaml_node_t *v = yaml_document_get_node(&doc, pair->value);
-		if (!k || k->type != YAML_SCALAR_NODE || strcmp((char *)k->data.scalar.value, "name") != 0)
-			continue;
-		if (!v || v->type != YAML_SCALAR_NODE) {
-			error = envup_error_set(ENVUP_ERROR_SPEC, "%s:%zu:%zu: name: expected a string",
-				path, k->start_mark.line + 1, k->start_mark.column + 1);
-			goto done;
-		}
-		if ((error = envup_interp(name, &why, (char *)v->data.scalar.value, NULL, NULL)) < 0) {
-			/* only a bad ${...} is the spec's fault; out of memory stays that */
-			if (error == ENVUP_ESPEC)
-				error = envup_error_set(ENVUP_ERROR_SPEC, "%s:%zu:%zu: name: %s", path,
-					v->start_mark.line + 1, v->start_mark.column + 1, why ? why : "invalid");
-			goto done;
-		}
-		break;
 	}
 done:
 	if (error < 0) {
 		envup__free(*name);
 		envup__free(*dir);
 		*name = *dir = NULL;
-		if (envup_error_last()->klass == ENVUP_ERROR_SPEC)
+		if (error == ENVUP_ERROR && envup_error_last()->klass == ENVUP_ERROR_SPEC)
 			error = ENVUP_ESPEC;
 	}
 	envup__free(why);
-	if (have_doc)
-		yaml_document_delete(&doc);
-	fclose(f);
+	envup_yaml__release(root);
+	envup_buf_dispose(&data);
 	return error;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "compose/cmdline.h"
 #include "compose/service.h"
+#include "compose/imageref.h"
 #include "compose/wait.h"
 
 /* indexed by envup_service_key */
@@ -340,8 +341,15 @@ static int decode_key(envup_service *svc, envup_service_src *src, envup_decode *
 	switch (key) {
 	case ENVUP_SVC_TEMPLATE:
 		return decode_nonempty(&svc->template_name, d, v, "a template name");
-	case ENVUP_SVC_IMAGE:
-		return decode_nonempty(&svc->image, d, v, "an image reference");
+	case ENVUP_SVC_IMAGE: {
+		const char *why = NULL;
+		if ((error = decode_nonempty(&svc->image, d, v, "an image reference")) < 0)
+			return error;
+		if (envup_imageref_check(svc->image, &why) < 0)
+			return envup_decode__error(d, v->pos, "invalid image reference '%s': %s",
+				svc->image, why);
+		return 0;
+	}
 	case ENVUP_SVC_ENV:
 		return decode_env(&svc->env, d, v);
 	case ENVUP_SVC_COMMAND:

@@ -14,11 +14,12 @@
  * "FILE: the spec is larger than 1 MiB (N bytes)".
  *
  * Format decisions (see compose/README.md for the whole format):
- *  - YAML: one document, at most 1 MiB, 64 levels of nesting and 100000
- *    nodes counting aliases expanded. Anchors and aliases work; merge keys
- *    (<<: *a, <<: [*a, *b]) are supported: keys written in the mapping win,
- *    then earlier merged mappings win. Tags other than the YAML core ones
- *    (!!str ...) are errors, as are aliases used as keys.
+ *  - YAML: one document, at most 1 MiB, 64 levels of nesting, 100000
+ *    nodes and 8 MiB of scalar text, counting aliases expanded. Anchors
+ *    and aliases work; merge keys (<<: *a, <<: [*a, *b]) are supported:
+ *    keys written in the mapping win, then earlier merged mappings win.
+ *    Tags other than the YAML core ones (!!str ...) are errors, as are
+ *    aliases used as keys.
  *  - "x-*" keys are ignored (not even interpolated) in every mapping that
  *    has a schema: the top level, services:, a service, wait and its
  *    forms, credentials. env: and export: are data: no key is ignored.

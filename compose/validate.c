@@ -123,7 +123,9 @@ static int resolve_file(char **abs, envup_buf *content, envup_decode *d,
 		joined = envup__sprintf("%s/%s", dir, rel);
 	if (!joined)
 		goto done;
-	if ((fd = open(joined, O_RDONLY | O_CLOEXEC)) < 0)
+	/* O_NONBLOCK: opening a FIFO would wait for a writer for ever; a
+	 * regular file ignores it */
+	if ((fd = open(joined, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
 		err = errno;
 	else if (fstat(fd, &st) < 0)
 		err = errno;

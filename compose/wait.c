@@ -67,6 +67,15 @@ static int decode_scalar(envup_wait *w, envup_decode *d, envup_yaml_node *n)
 		"redis, mockserver, or a mapping with tcp, http, log or healthcheck)", s);
 }
 
+/* libcurl refuses such a URL: the probe would fail only at `up` time */
+static bool path_has_blank(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s <= ' ' || *s == 0x7f)
+			return true;
+	return false;
+}
+
 static int decode_http(envup_wait *w, envup_decode *d, envup_yaml_node *n)
 {
 	size_t i, mark;
@@ -91,6 +100,10 @@ static int decode_http(envup_wait *w, envup_decode *d, envup_yaml_node *n)
 				if (s[0] != '/')
 					error = envup_decode__error(d, v->pos,
 						"expected a path starting with '/'");
+				else if (path_has_blank(s))
+					error = envup_decode__error(d, v->pos,
+						"a path cannot hold blanks or control "
+						"characters (percent-encode them)");
 				else if (!(s = envup__strdup(s)))
 					error = ENVUP_ERROR;
 				else {
@@ -121,12 +134,160 @@ static int decode_http(envup_wait *w, envup_decode *d, envup_yaml_node *n)
 	return error;
 }
 
+/*
+ * glibc's regcomp() copies an atom once per count of a bounded repetition
+ * (and twice for '+', which is {1,}), and its time and memory grow with
+ * the square of the count: a{1,32767} takes 8 GB, (a{1,255}){1,255}
+ * 160 MB, a+++++++++++++++++++++++ 6 GB, a spec's ten bytes. It also
+ * recurses once per group: 20000 nested '(' crash it. A pattern is
+ * refused when a count is over 255 (POSIX's smallest RE_DUP_MAX), when its
+ * atoms, each counted as many times as the repetitions around it copy it,
+ * are more than REGEX_MAX_EXPANDED, or when groups nest deeper than
+ * REGEX_MAX_GROUPS.
+ */
+#define REGEX_MAX_COUNT 255
+#define REGEX_MAX_EXPANDED ((size_t)10000)
+#define REGEX_MAX_GROUPS 64
+
+/* Digits at *s (moved past them); *any says whether there were some. */
+static size_t regex_number(const char **s, bool *any)
+{
+	size_t v = 0;
+
+	*any = false;
+	for (; **s >= '0' && **s <= '9'; (*s)++) {
+		*any = true;
+		if (v <= REGEX_MAX_COUNT)
+			v = v * 10 + (size_t)(**s - '0');
+	}
+	return v;
+}
+
+/*
+ * At p ('{'): an interval {m}, {m,}, {m,n} or {,n} (a GNU extension)?
+ * *copies is how often regcomp copies the atom (m + 1 when unbounded).
+ * Returns 1 and moves p to its '}', 0 when it is none, -1 when a count is
+ * over REGEX_MAX_COUNT.
+ */
+static int regex_interval(const char **p, size_t *copies)
+{
+	const char *s = *p + 1;
+	bool has_m, has_n = false, comma = false;
+	size_t m = regex_number(&s, &has_m), n = m;
+
+	if (*s == ',') {
+		comma = true;
+		s++;
+		n = regex_number(&s, &has_n);
+		if (!has_n)
+			n = m + 1;
+	}
+	if (*s != '}' || (!has_m && !comma))
+		return 0;
+	*p = s;
+	if (m > REGEX_MAX_COUNT || n > REGEX_MAX_COUNT)
+		return -1;
+	*copies = n > m ? n : m;
+	if (*copies == 0)
+		*copies = 1;
+	return 1;
+}
+
+/* Skip a bracket expression starting at p ('['); p ends on its ']'. */
+static const char *regex_bracket(const char *p)
+{
+	p++;
+	if (*p == '^')
+		p++;
+	if (*p == ']')
+		p++;
+	for (; *p && *p != ']'; p++) {
+		if (p[0] == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+			char close = p[1];
+			const char *e = p + 2;
+			while (*e && !(e[0] == close && e[1] == ']'))
+				e++;
+			if (*e)
+				p = e + 1;
+		}
+	}
+	return *p ? p : p - 1;
+}
+
+/* Why regcomp() must not see the pattern, or NULL. */
+static const char *regex_too_costly(const char *p)
+{
+	static const char nested[] = "groups nested deeper than 64 levels";
+	static const char copies_msg[] = "its repetitions expand it too much "
+		"(at most {255} each, and 10000 copies of atoms in all)";
+	size_t sum[REGEX_MAX_GROUPS + 1] = {0}, last = 0, depth = 0, copies;
+	int r = 0;
+
+	for (; *p; p++) {
+		size_t atom = 1;
+		switch (*p) {
+		case '(':
+			if (depth == REGEX_MAX_GROUPS)
+				return nested;
+			sum[++depth] = 0;
+			last = 0;
+			continue;
+		case ')':
+			if (depth == 0)
+				break;
+			atom = sum[depth--];
+			break;
+		case '{':
+		case '+':
+			/* a+ is a{1,}: two copies, so a++++ doubles four times */
+			copies = 2;
+			if (*p == '{' && (r = regex_interval(&p, &copies)) <= 0) {
+				if (r < 0)
+					return copies_msg;
+				break;
+			}
+			/* the atom is there once already: add the other copies */
+			if (last > REGEX_MAX_EXPANDED / copies)
+				return copies_msg;
+			sum[depth] += last * (copies - 1);
+			last *= copies;
+			if (sum[depth] > REGEX_MAX_EXPANDED)
+				return copies_msg;
+			continue;
+		case '|':
+		case '*':
+		case '?':
+		case '^':
+		case '$':
+			continue;
+		case '[':
+			p = regex_bracket(p);
+			break;
+		case '\\':
+			if (p[1])
+				p++;
+			break;
+		default:
+			break;
+		}
+		sum[depth] += atom;
+		last = atom;
+		if (sum[depth] > REGEX_MAX_EXPANDED)
+			return copies_msg;
+	}
+	return NULL;
+}
+
 static int check_regex(envup_decode *d, envup_yaml_node *n, const char *pattern)
 {
 	regex_t re;
 	char why[256];
-	int rc = regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB);
+	const char *costly = regex_too_costly(pattern);
+	int rc;
 
+	if (costly)
+		return envup_decode__error(d, n->pos, "invalid regular expression: %s", costly);
+	rc = regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB);
 	if (rc == 0) {
 		regfree(&re);
 		return 0;

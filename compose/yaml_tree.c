@@ -30,7 +30,10 @@ typedef struct {
 	anchor *anchors;
 	size_t nanchors;
 	size_t total;   /* nodes so far, aliases expanded */
+	size_t text;    /* scalar bytes so far, aliases expanded */
 	int documents;
+	size_t eof_line; /* libyaml's line (0-based) past an unterminated last line, or -1 */
+	envup_pos eof;   /* the end of that last line */
 } builder;
 
 /* ---- nodes ---------------------------------------------------------------- */
@@ -67,15 +70,14 @@ envup_yaml_node *envup_yaml__get(const envup_yaml_node *map, const char *key,
 	return NULL;
 }
 
-static envup_yaml_node *node_new(envup_yaml_kind kind, yaml_mark_t mark)
+static envup_yaml_node *node_new(envup_yaml_kind kind, envup_pos pos)
 {
 	envup_yaml_node *n = envup__calloc(1, sizeof(*n));
 
 	if (!n)
 		return NULL;
 	n->kind = kind;
-	n->pos.line = (int)mark.line + 1;
-	n->pos.col = (int)mark.column + 1;
+	n->pos = pos;
 	n->refs = 1;
 	n->count = 1;
 	n->height = kind == ENVUP_YAML_SCALAR ? 0 : 1;
@@ -104,8 +106,10 @@ static void node_measure(envup_yaml_node *n)
 
 	n->count = 1;
 	n->height = 1;
+	n->bytes = 0;
 	for (i = 0; i < n->n; i++) {
 		n->count += n->items[i]->count;
+		n->bytes += n->items[i]->bytes;
 		if (n->items[i]->height + 1 > n->height)
 			n->height = n->items[i]->height + 1;
 	}
@@ -169,9 +173,48 @@ static int builder_error(const builder *b, envup_pos pos, size_t levels,
 	return ENVUP_ESPEC;
 }
 
-static envup_pos mark_pos(yaml_mark_t mark)
+/*
+ * libyaml ends the stream on a line of its own: at the end of an input
+ * without a final line break, its marks name a line the file does not
+ * have. Find the end of the last line once, counting lines as libyaml
+ * does (\r\n, \r, \n, NEL, LS and PS end a line).
+ */
+static void eof_init(builder *b)
+{
+	const unsigned char *d = (const unsigned char *)b->data;
+	size_t i, breaks = 0, tail = 0, w;
+
+	b->eof_line = (size_t)-1;
+	i = b->len >= 3 && d[0] == 0xEF && d[1] == 0xBB && d[2] == 0xBF ? 3 : 0; /* BOM */
+	for (; i < b->len; i += w) {
+		w = 1;
+		if (d[i] == '\r' && i + 1 < b->len && d[i + 1] == '\n')
+			w = 2;
+		else if (d[i] == 0xC2 && i + 1 < b->len && d[i + 1] == 0x85)
+			w = 2;
+		else if (d[i] == 0xE2 && i + 2 < b->len && d[i + 1] == 0x80 &&
+		    (d[i + 2] == 0xA8 || d[i + 2] == 0xA9))
+			w = 3;
+		else if (d[i] != '\r' && d[i] != '\n') {
+			tail += (d[i] & 0xC0) != 0x80;
+			continue;
+		}
+		breaks++;
+		tail = 0;
+	}
+	if (tail > 0) {
+		b->eof_line = breaks + 1;
+		b->eof.line = (int)breaks + 1;
+		b->eof.col = (int)tail + 1;
+	}
+}
+
+static envup_pos mark_pos(const builder *b, yaml_mark_t mark)
 {
 	envup_pos p = {(int)mark.line + 1, (int)mark.column + 1};
+
+	if (mark.column == 0 && mark.line == b->eof_line)
+		return b->eof;
 	return p;
 }
 
@@ -211,12 +254,12 @@ static int parser_error(const builder *b, const yaml_parser_t *parser)
 				pos.line, pos.col, parser->problem);
 		return ENVUP_ESPEC;
 	default:
-		pos = mark_pos(parser->problem_mark);
+		pos = mark_pos(b, parser->problem_mark);
 		if (parser->context)
 			envup_error_set(ENVUP_ERROR_SPEC, "%s:%d:%d: %s (%s at line %d)",
 				b->file, pos.line, pos.col,
 				parser->problem ? parser->problem : "syntax error",
-				parser->context, (int)parser->context_mark.line + 1);
+				parser->context, mark_pos(b, parser->context_mark).line);
 		else
 			envup_error_set(ENVUP_ERROR_SPEC, "%s:%d:%d: %s", b->file,
 				pos.line, pos.col,
@@ -274,6 +317,17 @@ static int count_nodes(builder *b, envup_pos pos, size_t n)
 		return builder_error(b, pos, b->depth, NULL,
 			"too many nodes (alias expansion?): the limit is %d",
 			ENVUP_YAML_MAX_NODES);
+	return 0;
+}
+
+/* 100000 aliases of a 500 KiB scalar fit in 1 MiB and would copy 50 GB */
+static int count_text(builder *b, envup_pos pos, size_t n)
+{
+	b->text += n;
+	if (b->text > ENVUP_YAML_MAX_TEXT)
+		return builder_error(b, pos, b->depth, NULL,
+			"too much text (alias expansion?): the limit is %zu MiB",
+			ENVUP_YAML_MAX_TEXT / (1024 * 1024));
 	return 0;
 }
 
@@ -339,12 +393,12 @@ static int on_scalar(builder *b, const yaml_event_t *ev)
 	const char *value = (const char *)ev->data.scalar.value;
 	size_t len = ev->data.scalar.length;
 	const char *tag = (const char *)ev->data.scalar.tag;
-	envup_pos pos = mark_pos(ev->start_mark);
+	envup_pos pos = mark_pos(b, ev->start_mark);
 	envup_yaml_node *n;
 	bool is_str = false, tag_null = false;
 	int error;
 
-	if ((error = count_nodes(b, pos, 1)) < 0)
+	if ((error = count_nodes(b, pos, 1)) < 0 || (error = count_text(b, pos, len)) < 0)
 		return error;
 	if (tag && !tag_known(tag, &is_str, &tag_null))
 		return builder_error(b, pos, b->depth, NULL,
@@ -352,12 +406,13 @@ static int on_scalar(builder *b, const yaml_event_t *ev)
 	if (memchr(value, '\0', len))
 		return builder_error(b, pos, b->depth, NULL,
 			"a NUL character is not allowed in a value");
-	if ((n = node_new(ENVUP_YAML_SCALAR, ev->start_mark)) == NULL)
+	if ((n = node_new(ENVUP_YAML_SCALAR, pos)) == NULL)
 		return ENVUP_ERROR;
 	if ((n->text = envup__strndup(value, len)) == NULL) {
 		envup_yaml__release(n);
 		return ENVUP_ERROR;
 	}
+	n->bytes = len;
 	n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !tag;
 	n->is_null = tag_null || (n->plain && (len == 0 || strcmp(n->text, "~") == 0 ||
 		strcmp(n->text, "null") == 0 || strcmp(n->text, "Null") == 0 ||
@@ -373,7 +428,7 @@ static int on_scalar(builder *b, const yaml_event_t *ev)
 static int on_alias(builder *b, const yaml_event_t *ev)
 {
 	const char *name = (const char *)ev->data.alias.anchor;
-	envup_pos pos = mark_pos(ev->start_mark);
+	envup_pos pos = mark_pos(b, ev->start_mark);
 	envup_yaml_node *target = anchor_get(b, name), *n;
 	envup_yaml_node *parent = b->depth ? b->stack[b->depth - 1] : NULL;
 	int error;
@@ -383,7 +438,8 @@ static int on_alias(builder *b, const yaml_event_t *ev)
 	if (parent && parent->kind == ENVUP_YAML_MAP && parent->n % 2 == 0)
 		return builder_error(b, pos, b->depth, NULL,
 			"an alias cannot be a mapping key");
-	if ((error = count_nodes(b, pos, target->count)) < 0)
+	if ((error = count_nodes(b, pos, target->count)) < 0 ||
+	    (error = count_text(b, pos, target->bytes)) < 0)
 		return error;
 	if (b->depth + target->height > ENVUP_YAML_MAX_DEPTH)
 		return builder_error(b, pos, b->depth, NULL,
@@ -393,9 +449,10 @@ static int on_alias(builder *b, const yaml_event_t *ev)
 		return attach(b, target);
 	}
 	/* a scalar is copied: it may be interpolated in place later */
-	if ((n = node_new(ENVUP_YAML_SCALAR, ev->start_mark)) == NULL)
+	if ((n = node_new(ENVUP_YAML_SCALAR, pos)) == NULL)
 		return ENVUP_ERROR;
 	n->pos = target->pos;
+	n->bytes = target->bytes;
 	n->plain = target->plain;
 	n->is_null = target->is_null;
 	if ((n->text = envup__strdup(target->text)) == NULL) {
@@ -407,7 +464,7 @@ static int on_alias(builder *b, const yaml_event_t *ev)
 
 static int on_start(builder *b, const yaml_event_t *ev, envup_yaml_kind kind)
 {
-	envup_pos pos = mark_pos(ev->start_mark);
+	envup_pos pos = mark_pos(b, ev->start_mark);
 	const char *tag, *name;
 	envup_yaml_node *n;
 	bool is_str, is_null;
@@ -434,7 +491,7 @@ static int on_start(builder *b, const yaml_event_t *ev, envup_yaml_kind kind)
 			return builder_error(b, pos, b->depth, NULL,
 				"mapping keys must be strings");
 	}
-	if ((n = node_new(kind, ev->start_mark)) == NULL)
+	if ((n = node_new(kind, pos)) == NULL)
 		return ENVUP_ERROR;
 	if (name && (b->stack_anchor[b->depth] = envup__strdup(name)) == NULL) {
 		envup_yaml__release(n);
@@ -630,7 +687,7 @@ static int on_event(builder *b, const yaml_event_t *ev)
 	switch (ev->type) {
 	case YAML_DOCUMENT_START_EVENT:
 		if (b->documents++ > 0)
-			return builder_error(b, mark_pos(ev->start_mark), 0, NULL,
+			return builder_error(b, mark_pos(b, ev->start_mark), 0, NULL,
 				"a second YAML document: a spec is one document");
 		return 0;
 	case YAML_SCALAR_EVENT:
@@ -665,6 +722,7 @@ int envup_yaml__parse(envup_yaml_node **out, const char *file,
 	b.file = file;
 	b.data = data;
 	b.len = len;
+	eof_init(&b);
 	if (!yaml_parser_initialize(&parser)) {
 		error = envup_error_set_oom();
 		goto done;

@@ -1,8 +1,10 @@
 /*
  * A YAML document as a tree of nodes that remember where they were
  * written, built from libyaml's event API with the limits an untrusted
- * spec needs: nesting depth, node count after alias expansion (alias
- * bombs), duplicate keys, and merge keys (<<) resolved.
+ * spec needs: nesting depth, node count and text size after alias
+ * expansion (alias bombs: an aliased scalar is copied, and whatever reads
+ * a shared collection copies its strings), duplicate keys, and merge keys
+ * (<<) resolved.
  *
  * Aliases share the anchored collection (reference counted); an aliased
  * scalar is copied. A shared node keeps the position of its anchor.
@@ -20,6 +22,7 @@
 /* Limits on a parsed document. */
 #define ENVUP_YAML_MAX_DEPTH 64       /* nested collections */
 #define ENVUP_YAML_MAX_NODES 100000   /* nodes, aliases expanded */
+#define ENVUP_YAML_MAX_TEXT ((size_t)8 * 1024 * 1024) /* scalar bytes, aliases expanded */
 
 typedef enum {
 	ENVUP_YAML_SCALAR = 0,
@@ -39,6 +42,7 @@ typedef struct envup_yaml_node {
 	size_t n;         /* entries in items (a map has n / 2 pairs) */
 	size_t cap;       /* allocated entries */
 	size_t count;     /* nodes in this subtree, aliases expanded */
+	size_t bytes;     /* scalar text in this subtree, aliases expanded */
 	unsigned height;  /* collections nested in this subtree, itself included */
 } envup_yaml_node;
 

@@ -5,7 +5,8 @@
  * and loading it (as "NAME.yaml", from that directory) must fail with
  * ENVUP_ESPEC and exactly MESSAGE, or, when MESSAGE does not start with
  * "NAME.yaml:", a message containing it. Inputs awkward to commit (not
- * UTF-8, 10 MB, truly empty) are written to a temporary directory here.
+ * UTF-8, control characters, 10 MB, a 700 KB alias bomb, truly empty,
+ * unreadable) are written to a temporary directory here.
  *
  * ${VAR} in the catalogue sees only EMPTY_VAR="" and SET_VAR="value".
  */
@@ -172,6 +173,124 @@ static void test_spec_bad__unreadable_init(void **state)
 		"locked.yaml:4:12: services.pg.init[0]: init file locked.sql: Permission denied");
 }
 
+static void test_spec_bad__not_utf8_more(void **state)
+{
+	/* an overlong '/' (C0 AF) and a UTF-16 surrogate (ED A0 80) */
+	static const char overlong[] = "services:\n  web:\n    image: \"\xc0\xaf" "etc\"\n";
+	static const char surrogate[] = "services:\n  web:\n    image: \"\xed\xa0\x80\"\n";
+
+	(void)state;
+	write_file("overlong.yaml", overlong, sizeof(overlong) - 1);
+	expect_failure(tmpdir, "overlong.yaml",
+		"overlong.yaml:3:13: invalid length of a UTF-8 sequence");
+	write_file("surrogate.yaml", surrogate, sizeof(surrogate) - 1);
+	expect_failure(tmpdir, "surrogate.yaml",
+		"surrogate.yaml:3:13: invalid Unicode character (#xD800)");
+}
+
+static void test_spec_bad__control_characters(void **state)
+{
+	static const char nul[] = "services:\n  web:\n    image: ngi\0nx\n";
+	static const char soh[] = "services:\n  web:\n    image: \"ngi\x01nx\"\n";
+
+	(void)state;
+	write_file("nul.yaml", nul, sizeof(nul) - 1);
+	expect_failure(tmpdir, "nul.yaml",
+		"nul.yaml:3:15: control characters are not allowed (#x0)");
+	write_file("soh.yaml", soh, sizeof(soh) - 1);
+	expect_failure(tmpdir, "soh.yaml",
+		"soh.yaml:3:16: control characters are not allowed (#x1)");
+}
+
+/*
+ * 99000 aliases of a 400 KiB scalar fit in 700 KB and stay under the node
+ * limit, but each alias copies the scalar: 40 GB before the text limit.
+ */
+static void test_spec_bad__scalar_alias_bomb(void **state)
+{
+	static const char head[] = "x-big: &a \"";
+	static const char tail[] = "services:\n  web:\n    image: nginx\n";
+	size_t scalar = (size_t)400 * 1024, aliases = 99000, len, i;
+	char *text, *p;
+
+	(void)state;
+	len = sizeof(head) - 1 + scalar + 2 + 9 + aliases * 3 + 2 + sizeof(tail) - 1;
+	assert_non_null(text = malloc(len));
+	p = text;
+	memcpy(p, head, sizeof(head) - 1);
+	p += sizeof(head) - 1;
+	memset(p, 'x', scalar);
+	p += scalar;
+	memcpy(p, "\"\nx-bomb: [", 11);
+	p += 11;
+	for (i = 0; i < aliases; i++) {
+		memcpy(p, i ? ",*a" : "*a", i ? 3 : 2);
+		p += i ? 3 : 2;
+	}
+	memcpy(p, "]\n", 2);
+	p += 2;
+	memcpy(p, tail, sizeof(tail) - 1);
+	p += sizeof(tail) - 1;
+	write_file("scalar_bomb.yaml", text, (size_t)(p - text));
+	free(text);
+	expect_failure(tmpdir, "scalar_bomb.yaml", "scalar_bomb.yaml:2:67: x-bomb[19]: "
+		"too much text (alias expansion?): the limit is 8 MiB");
+}
+
+/* An init file that is a FIFO: refused at once, not waited on for a writer */
+static void test_spec_bad__fifo_init(void **state)
+{
+	static const char spec[] = "services:\n  pg:\n    template: postgres\n"
+		"    init: [fifo.sql]\n";
+	char path[PATH_MAX];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/fifo.sql", tmpdir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	write_file("fifo.yaml", spec, sizeof(spec) - 1);
+	expect_failure(tmpdir, "fifo.yaml",
+		"fifo.yaml:4:12: services.pg.init[0]: init file fifo.sql: not a regular file");
+}
+
+/* 20000 nested groups: glibc's regcomp() would overflow its stack */
+static void test_spec_bad__regex_deep_groups(void **state)
+{
+	static const char head[] = "services:\n  web:\n    image: nginx\n"
+		"    wait: { log: { pattern: \"";
+	size_t depth = 20000, len = sizeof(head) - 1 + 2 * depth + 8;
+	char *text, *p;
+
+	(void)state;
+	assert_non_null(text = malloc(len));
+	p = text + snprintf(text, len, "%s", head);
+	memset(p, '(', depth);
+	p += depth;
+	*p++ = 'a';
+	memset(p, ')', depth);
+	p += depth;
+	memcpy(p, "\" } }\n", 6);
+	p += 6;
+	write_file("deep_groups.yaml", text, (size_t)(p - text));
+	free(text);
+	expect_failure(tmpdir, "deep_groups.yaml", "deep_groups.yaml:4:29: "
+		"services.web.wait.log.pattern: invalid regular expression: "
+		"groups nested deeper than 64 levels");
+}
+
+static void test_spec_bad__unreadable_spec(void **state)
+{
+	static const char spec[] = "services:\n  web:\n    image: nginx\n";
+	char path[PATH_MAX];
+
+	(void)state;
+	if (geteuid() == 0)
+		skip(); /* root reads anything */
+	write_file("locked_spec.yaml", spec, sizeof(spec) - 1);
+	snprintf(path, sizeof(path), "%s/locked_spec.yaml", tmpdir);
+	assert_int_equal(chmod(path, 0), 0);
+	expect_failure(tmpdir, "locked_spec.yaml", "locked_spec.yaml: Permission denied");
+}
+
 static void test_spec_bad__every_case_has_a_file(void **state)
 {
 	(void)state;
@@ -188,7 +307,9 @@ static int setup_tmp(void **state)
 static int teardown_tmp(void **state)
 {
 	static const char *const files[] = {"latin1.yaml", "truncated.yaml", "big.yaml",
-		"empty.yaml", "blank.yaml", "tilde.yaml", "locked.sql", "locked.yaml"};
+		"empty.yaml", "blank.yaml", "tilde.yaml", "locked.sql", "locked.yaml",
+		"overlong.yaml", "surrogate.yaml", "nul.yaml", "soh.yaml", "scalar_bomb.yaml",
+		"locked_spec.yaml", "deep_groups.yaml", "fifo.sql", "fifo.yaml"};
 	char path[PATH_MAX];
 	size_t i;
 
@@ -218,7 +339,8 @@ int main(void)
 		return 1;
 	}
 	ncases = (size_t)found;
-	if ((tests = calloc(ncases + 6, sizeof(*tests))) == NULL)
+	/* the catalogue, then room for the generated tests below (12 so far) */
+	if ((tests = calloc(ncases + 16, sizeof(*tests))) == NULL)
 		return 1;
 	for (i = 0; i < ncases; i++) {
 		tests[i].name = entries[i]->d_name;
@@ -231,6 +353,12 @@ int main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_spec_bad__empty);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_spec_bad__unreadable);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_spec_bad__unreadable_init);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_spec_bad__not_utf8_more);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_spec_bad__control_characters);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_spec_bad__scalar_alias_bomb);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_spec_bad__unreadable_spec);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_spec_bad__regex_deep_groups);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_spec_bad__fifo_init);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_prestate(
 		test_spec_bad__every_case_has_a_file, &ncases);
 	rc = _cmocka_run_group_tests("spec_bad", tests, n, setup_tmp, teardown_tmp);
