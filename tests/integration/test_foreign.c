@@ -15,7 +15,7 @@
  *
  * `envdown --all` removes every envup environment on the engine, those of
  * other people's runs included, so it runs only in CI (CI=true) or with
- * ENVUP_TEST_ALLOW_DOWN_ALL=1.
+ * ENVUP_TEST_DESTRUCTIVE=1.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,7 +262,7 @@ static bool has_command(it_env *t, const char *cmd, const char *option)
 
 static bool down_all_allowed(void)
 {
-	const char *ci = getenv("CI"), *allow = getenv("ENVUP_TEST_ALLOW_DOWN_ALL");
+	const char *ci = getenv("CI"), *allow = getenv("ENVUP_TEST_DESTRUCTIVE");
 	return (ci && strcmp(ci, "true") == 0) || (allow && strcmp(allow, "1") == 0);
 }
 
@@ -301,7 +301,7 @@ static void test_down_gc_all_leave_foreign_alone(void **state)
 		fprintf(stderr, "note: this envup has no 'down --all'; skipped\n");
 	} else if (!down_all_allowed()) {
 		fprintf(stderr, "note: 'envdown --all' skipped: it removes every environment on a "
-			"shared engine (runs with CI=true or ENVUP_TEST_ALLOW_DOWN_ALL=1)\n");
+			"shared engine (runs with CI=true or ENVUP_TEST_DESTRUCTIVE=1)\n");
 	} else {
 		it_envup(t, "--no-name", "down", "--all", NULL);
 		if (t->status != 0)
