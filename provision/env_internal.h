@@ -28,4 +28,10 @@ int envup_env__remove(envup_engine *e, const char *name, size_t *removed,
 	envup_cleanup_cb cb, void *payload);
 
 
+/**
+ * Remove the saved exports of environment `name` if it has no container
+ * left on the engine (a newer `up` of the name keeps them). Best effort.
+ */
+void envup_env__forget_if_gone(envup_engine *e, const char *name);
+
 #endif

@@ -220,19 +220,8 @@ int envup_gc(envup_gc_entry **out, size_t *count, const char *docker_host)
 		}
 	}
 	/* saved exports of environments that no longer have any container */
-	for (i = 0; i < n; i++) {
-		envup_strlist any = ENVUP_STRLIST_INIT;
-		envup_container_summary *list = NULL;
-		size_t k = 1;
-		char *a = envup__sprintf("%s=%s", ENVUP_LABEL_ENV, entries[i].name);
-		if (a && envup_strlist_push(&any, ENVUP_LABEL_MANAGED "=true") == 0 &&
-		    envup_strlist_push(&any, a) == 0 &&
-		    envup_container_list(&list, &k, e, &any) == 0 && k == 0)
-			envup_state_remove(entries[i].name);
-		envup_container_summaries_free(list, k);
-		envup_strlist_dispose(&any);
-		envup__free(a);
-	}
+	for (i = 0; i < n; i++)
+		envup_env__forget_if_gone(e, entries[i].name);
 	*out = entries;
 	*count = n;
 	entries = NULL;

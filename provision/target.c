@@ -189,6 +189,15 @@ static int list_env(envup_container_summary **list, size_t *n, envup_engine *e, 
 	return error;
 }
 
+void envup_env__forget_if_gone(envup_engine *e, const char *name)
+{
+	envup_container_summary *list = NULL;
+	size_t n = 1;
+	if (list_env(&list, &n, e, name) == 0 && n == 0)
+		envup_state_remove(name);
+	envup_container_summaries_free(list, n);
+}
+
 /* Resolve the target's name, open the engine and list the environment's
  * containers: the first steps of env, status and logs. */
 static int open_target(char **name, envup_engine **e, envup_container_summary **list,

@@ -20,6 +20,7 @@
 #include "provision/container.h"
 #include "provision/cleanup.h"
 #include "provision/state.h"
+#include "provision/env_internal.h"
 
 #define STATUS_FD 3
 #define ENV_CHECK_MS 5000
@@ -244,19 +245,10 @@ static int remove_env(const char *env, const char *instance, const char *docker_
 	}
 	/* the saved exports go too, unless a newer `up` of the name owns them */
 	if (error == 0) {
-		envup_strlist any = ENVUP_STRLIST_INIT;
 		envup_engine *e = NULL;
-		envup_container_summary *list = NULL;
-		size_t n = 1;
-		char *a = envup__sprintf("%s=%s", ENVUP_LABEL_ENV, env);
-		if (a && envup_strlist_push(&any, ENVUP_LABEL_MANAGED "=true") == 0 &&
-		    envup_strlist_push(&any, a) == 0 && open_engine(&e, docker_host, 10) == 0 &&
-		    envup_container_list(&list, &n, e, &any) == 0 && n == 0)
-			envup_state_remove(env);
-		envup_container_summaries_free(list, n);
+		if (open_engine(&e, docker_host, 10) == 0)
+			envup_env__forget_if_gone(e, env);
 		envup_engine_free(e);
-		envup_strlist_dispose(&any);
-		envup__free(a);
 		say("environment %s removed", env);
 	}
 done:
