@@ -226,6 +226,14 @@ int envup_engine_api_error(long status, const envup_buf *resp, const char *what)
 
 /* ---- DOCKER_HOST ------------------------------------------------------------ */
 
+/* An engine on this machine over TCP still publishes on loopback only;
+ * a remote one must publish where this machine can reach it. */
+static bool is_loopback(const char *host)
+{
+	return strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
+		strcmp(host, "::1") == 0;
+}
+
 static int engine_parse_host(envup_engine *e, const char *host)
 {
 	if (engine_has_prefix(host, "unix://")) {
@@ -283,7 +291,7 @@ static int engine_parse_host(envup_engine *e, const char *host)
 		    (e->base_url = envup__sprintf("%s://%s%s", tls ? "https" : "http", hostport,
 			colon ? "" : (tls ? ":2376" : ":2375"))) == NULL ||
 		    (e->port_host = envup__strdup(hostonly)) == NULL ||
-		    (e->bind_ip = envup__strdup("0.0.0.0")) == NULL)
+		    (e->bind_ip = envup__strdup(is_loopback(hostonly) ? "127.0.0.1" : "0.0.0.0")) == NULL)
 			goto tcp_done;
 		if (tls) {
 			const char *dir = cert_path && *cert_path ? cert_path : NULL;

@@ -51,7 +51,8 @@ const char *envup_engine_api_version(const envup_engine *e);
 const char *envup_engine_address(const envup_engine *e);
 /** Host where published ports are reached: "127.0.0.1", or the tcp:// host. */
 const char *envup_engine_port_host(const envup_engine *e);
-/** HostIp to publish ports on: "127.0.0.1" for local engines, "0.0.0.0" for tcp://. */
+/** HostIp to publish ports on: "127.0.0.1" for local engines (unix socket, or
+ *  tcp:// to a loopback address), "0.0.0.0" for remote tcp:// engines. */
 const char *envup_engine_bind_ip(const envup_engine *e);
 /** Change the deadline (envup_now() based; 0 = none). Not thread-safe. */
 void envup_engine_set_deadline(envup_engine *e, double deadline);
