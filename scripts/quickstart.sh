@@ -3,9 +3,9 @@
 # install the packages and the Docker engine, build envup, and bring the
 # example stack (examples/stack/envup.yaml) up, printing its exports.
 #
-# Where Docker Hub cannot be reached, the stand-in images are built from
-# Debian packages and served from a local registry (tests/images/build.sh),
-# and envup is pointed at them with ENVUP_HUB_IMAGE_PREFIX.
+# It also builds the stand-in images the tests use (from Debian packages,
+# served from a local registry: tests/images/build.sh); where Docker Hub
+# cannot be reached, the example uses them too, through ENVUP_HUB_IMAGE_PREFIX.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,12 +26,15 @@ say "building envup"
 cmake -S . -B build >/dev/null
 cmake --build build -j"$(nproc)" >&2
 
+# The tests always use the stand-in images (deterministic, offline): build
+# them now, so that scripts/test.sh works next. The example uses them only
+# when Docker Hub cannot be reached.
+say "preparing the stand-in images for the tests (a few minutes the first time)"
+prefix=$(tests/images/build.sh | tail -1)
 if [ -z "${ENVUP_HUB_IMAGE_PREFIX:-}" ] &&
    ! curl -s -o /dev/null --max-time 5 https://registry-1.docker.io/v2/; then
-	say "Docker Hub cannot be reached: building the stand-in images (a few minutes the first time)"
-	prefix=$(tests/images/build.sh | tail -1)
 	export "${prefix?}"
-	say "using $prefix"
+	say "Docker Hub cannot be reached: the example uses the stand-ins ($prefix)"
 fi
 
 # --keep: this script exits now, and the stack should outlive it (it still
