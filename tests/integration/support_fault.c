@@ -28,6 +28,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -797,7 +799,7 @@ done:
 	return error;
 }
 
-int fault_proxy_start(fault_proxy **out, const char *engine)
+static int proxy_start(fault_proxy **out, const char *engine, bool tcp)
 {
 	fault_proxy *p = envup__calloc(1, sizeof(*p));
 	struct sockaddr_un sa;
@@ -821,14 +823,31 @@ int fault_proxy_start(fault_proxy **out, const char *engine)
 	snprintf(p->host, sizeof(p->host), "unix://%s", p->path);
 	if (pipe2(p->stop_pipe, O_CLOEXEC) < 0 || proxy_engine_api(p) < 0)
 		goto fail;
-	if ((p->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		goto fail;
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", p->path);
-	if (bind(p->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    chmod(p->path, 0666) < 0 || listen(p->listen_fd, 64) < 0)
-		goto fail;
+	if (tcp) {
+		/* the same proxy on 127.0.0.1:PORT, for DOCKER_HOST=tcp:// */
+		struct sockaddr_in in;
+		socklen_t len = sizeof(in);
+		if ((p->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+			goto fail;
+		memset(&in, 0, sizeof(in));
+		in.sin_family = AF_INET;
+		in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (bind(p->listen_fd, (struct sockaddr *)&in, sizeof(in)) < 0 ||
+		    getsockname(p->listen_fd, (struct sockaddr *)&in, &len) < 0 ||
+		    listen(p->listen_fd, 64) < 0)
+			goto fail;
+		p->path[0] = '\0';
+		snprintf(p->host, sizeof(p->host), "tcp://127.0.0.1:%d", ntohs(in.sin_port));
+	} else {
+		if ((p->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+			goto fail;
+		memset(&sa, 0, sizeof(sa));
+		sa.sun_family = AF_UNIX;
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", p->path);
+		if (bind(p->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+		    chmod(p->path, 0666) < 0 || listen(p->listen_fd, 64) < 0)
+			goto fail;
+	}
 	if (pthread_create(&p->acceptor, NULL, accept_main, p) != 0)
 		goto fail;
 	p->acceptor_started = true;
@@ -837,6 +856,16 @@ int fault_proxy_start(fault_proxy **out, const char *engine)
 fail:
 	fault_proxy_stop(p);
 	return -1;
+}
+
+int fault_proxy_start(fault_proxy **out, const char *engine)
+{
+	return proxy_start(out, engine, false);
+}
+
+int fault_proxy_start_tcp(fault_proxy **out, const char *engine)
+{
+	return proxy_start(out, engine, true);
 }
 
 void fault_proxy_stop(fault_proxy *p)

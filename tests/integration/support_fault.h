@@ -49,6 +49,8 @@ typedef struct fault_proxy fault_proxy;
 int fault_proxy_start(fault_proxy **out, const char *engine);
 /** Stop accepting, end every connection, join all threads, remove the socket. NULL ok. */
 void fault_proxy_stop(fault_proxy *p);
+/** The same proxy listening on 127.0.0.1 (host "tcp://127.0.0.1:PORT"). */
+int fault_proxy_start_tcp(fault_proxy **out, const char *engine);
 
 /** "unix:///tmp/envup-fault-XXXXXX/proxy.sock", for DOCKER_HOST. */
 const char *fault_proxy_host(const fault_proxy *p);

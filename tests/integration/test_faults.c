@@ -473,6 +473,34 @@ static void test_removal_refused(void **state)
 
 /* ---- the proxy itself ---------------------------------------------------------------- */
 
+/* DOCKER_HOST=tcp://: the whole cycle over TCP to an engine on loopback,
+ * whose ports are still published on 127.0.0.1 only. */
+static void test_tcp_engine(void **state)
+{
+	fault_state *s = *state;
+	it_env *t = &s->t;
+	fault_proxy *tcp = NULL;
+	const char *host;
+
+	assert_int_equal(fault_proxy_start_tcp(&tcp, NULL), 0);
+	host = fault_proxy_host(tcp);
+	it_assert_contains(host, "tcp://127.0.0.1:");
+	it_env_init(t, redis_spec);
+	it_fault_envup(t, host, 0, "up", "-q", "--format", "json", "--timeout", "60", (const char *)NULL);
+	if (t->status != 0) {
+		fault_proxy_stop(tcp);
+		fail_msg("up over tcp: exit %d; stderr:\n%s", t->status, envup_buf_cstr(&t->err));
+	}
+	it_assert_contains(envup_buf_cstr(&t->out), "\"CACHE_HOST\":\"127.0.0.1\"");
+	it_fault_envup(t, host, 0, "status", (const char *)NULL);
+	it_assert_contains(envup_buf_cstr(&t->out), "127.0.0.1:");
+	it_assert_not_contains(envup_buf_cstr(&t->out), "0.0.0.0");
+	it_fault_envup(t, host, 0, "down", (const char *)NULL);
+	assert_int_equal(t->status, 0);
+	fault_proxy_stop(tcp);
+	assert_int_equal(it_leftovers(t->name), 0);
+}
+
 /* Without rules the proxy changes nothing: streams (logs), keep-alive, every command. */
 static void test_passthrough(void **state)
 {
@@ -585,6 +613,7 @@ int main(void)
 		FAULT_TEST(test_permission_denied),
 		FAULT_TEST(test_removal_refused),
 		FAULT_TEST(test_passthrough),
+		FAULT_TEST(test_tcp_engine),
 		FAULT_TEST(test_api_141),
 		FAULT_TEST(test_api_144),
 		FAULT_TEST(test_api_152),
