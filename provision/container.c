@@ -152,18 +152,16 @@ oom:
 
 int envup_container_create(char **id_out, envup_engine *e, const envup_container_config *cfg)
 {
-	cJSON *body = NULL, *json = NULL;
-	char *text = NULL, *name = NULL, *what = NULL;
-	envup_buf path = ENVUP_BUF_INIT, resp = ENVUP_BUF_INIT;
-	const char *id;
-	long status = 0;
+	cJSON *body = NULL;
+	char *name = NULL, *what = NULL;
+	envup_buf path = ENVUP_BUF_INIT;
 	int error = ENVUP_ERROR;
 
 	ENVUP_ASSERT_ARG(id_out && e && cfg && cfg->image);
 	*id_out = NULL;
 	if ((what = envup__sprintf("create container %s", cfg->name ? cfg->name : cfg->image)) == NULL)
 		goto done;
-	if ((body = container_body(e, cfg)) == NULL || (text = cJSON_PrintUnformatted(body)) == NULL) {
+	if ((body = container_body(e, cfg)) == NULL) {
 		error = envup_error_set_oom();
 		goto done;
 	}
@@ -174,29 +172,12 @@ int envup_container_create(char **id_out, envup_engine *e, const envup_container
 	} else if (envup_buf_puts(&path, "/containers/create") < 0) {
 		goto done;
 	}
-	if ((error = envup_engine_request(e, "POST", envup_buf_cstr(&path), "application/json",
-	    text, strlen(text), &status, &resp)) < 0)
-		goto done;
-	if (status != 201 && status != 200) {
-		error = envup_engine_api_error(status, &resp, what);
-		goto done;
-	}
-	if ((error = envup_engine_parse_json(&json, &resp, what)) < 0)
-		goto done;
-	if ((id = jsonx_str(json, "Id")) == NULL || !*id) {
-		error = envup_error_set(ENVUP_ERROR_JSON, "invalid JSON from the engine for %s: no Id", what);
-		goto done;
-	}
-	if ((*id_out = envup__strdup(id)) == NULL)
-		error = ENVUP_ERROR;
+	error = envup_engine_create(id_out, e, envup_buf_cstr(&path), body, what);
 done:
 	cJSON_Delete(body);
-	cJSON_Delete(json);
-	cJSON_free(text);
 	envup__free(name);
 	envup__free(what);
 	envup_buf_dispose(&path);
-	envup_buf_dispose(&resp);
 	return error;
 }
 

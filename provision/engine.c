@@ -187,6 +187,44 @@ int envup_engine_parse_json(struct cJSON **out, const envup_buf *resp, const cha
 	return 0;
 }
 
+int envup_engine_create(char **id_out, envup_engine *e, const char *path,
+	const cJSON *body, const char *what)
+{
+	envup_buf resp = ENVUP_BUF_INIT;
+	cJSON *json = NULL, *id;
+	char *text = NULL;
+	long status = 0;
+	int error;
+
+	if (id_out)
+		*id_out = NULL;
+	if ((text = cJSON_PrintUnformatted(body)) == NULL) {
+		error = envup_error_set_oom();
+		goto done;
+	}
+	if ((error = envup_engine_request(e, "POST", path, "application/json",
+	    text, strlen(text), &status, &resp)) < 0)
+		goto done;
+	if (status != 201 && status != 200) {
+		error = envup_engine_api_error(status, &resp, what);
+		goto done;
+	}
+	if ((error = envup_engine_parse_json(&json, &resp, what)) < 0)
+		goto done;
+	id = cJSON_GetObjectItemCaseSensitive(json, "Id");
+	if (!cJSON_IsString(id) || !id->valuestring[0]) {
+		error = envup_error_set(ENVUP_ERROR_JSON, "invalid JSON from the engine for %s: no Id", what);
+		goto done;
+	}
+	if (id_out && (*id_out = envup__strdup(id->valuestring)) == NULL)
+		error = ENVUP_ERROR;
+done:
+	cJSON_Delete(json);
+	cJSON_free(text);
+	envup_buf_dispose(&resp);
+	return error;
+}
+
 int envup_engine_api_error(long status, const envup_buf *resp, const char *what)
 {
 	cJSON *json = NULL;

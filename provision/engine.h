@@ -106,6 +106,15 @@ struct cJSON;
 int envup_engine_parse_json(struct cJSON **out, const envup_buf *resp, const char *what);
 
 /**
+ * POST a JSON `body` to a create endpoint (/containers/create,
+ * /networks/create) and return the new object's "Id". A non-2xx answer is
+ * reported with envup_engine_api_error(status, ..., what).
+ * @param[out] id_out malloc'd id; may be NULL when the caller needs none
+ */
+int envup_engine_create(char **id_out, envup_engine *e, const char *path,
+	const struct cJSON *body, const char *what);
+
+/**
  * 0 while neither the cancel flag nor the deadline stops us; otherwise
  * ENVUP_ECANCELLED or ENVUP_ETIMEOUT with the error set. For wait loops.
  */

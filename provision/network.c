@@ -14,11 +14,8 @@
 int envup_network_create(char **id_out, envup_engine *e, const char *name,
 	const envup_kvlist *labels)
 {
-	cJSON *body = NULL, *json = NULL, *obj;
-	envup_buf resp = ENVUP_BUF_INIT;
-	char *text = NULL, *what = NULL;
-	const char *id;
-	long status = 0;
+	cJSON *body = NULL, *obj;
+	char *what = NULL;
 	size_t i;
 	int error = ENVUP_ERROR;
 
@@ -38,31 +35,12 @@ int envup_network_create(char **id_out, envup_engine *e, const char *name,
 	for (i = 0; labels && i < labels->n; i++)
 		if (!cJSON_AddStringToObject(obj, labels->v[i].key, labels->v[i].value))
 			goto oom;
-	if ((text = cJSON_PrintUnformatted(body)) == NULL)
-		goto oom;
-	if ((error = envup_engine_request(e, "POST", "/networks/create", "application/json",
-	    text, strlen(text), &status, &resp)) < 0)
-		goto done;
-	if (status != 201 && status != 200) {
-		error = envup_engine_api_error(status, &resp, what);
-		goto done;
-	}
-	if ((error = envup_engine_parse_json(&json, &resp, what)) < 0)
-		goto done;
-	if ((id = jsonx_str(json, "Id")) == NULL || !*id) {
-		error = envup_error_set(ENVUP_ERROR_JSON, "invalid JSON from the engine for %s: no Id", what);
-		goto done;
-	}
-	if (id_out && (*id_out = envup__strdup(id)) == NULL)
-		error = ENVUP_ERROR;
+	error = envup_engine_create(id_out, e, "/networks/create", body, what);
 	goto done;
 oom:
 	error = envup_error_set_oom();
 done:
 	cJSON_Delete(body);
-	cJSON_Delete(json);
-	cJSON_free(text);
-	envup_buf_dispose(&resp);
 	envup__free(what);
 	return error;
 }

@@ -96,14 +96,43 @@ static int drain(int fd, envup_buf *b)
 	return (int)n;
 }
 
+int it_collect(pid_t pid, int out_fd, int err_fd, envup_buf *out, envup_buf *err)
+{
+	struct pollfd fds[2];
+	int open_fds = 2, status = 0;
+
+	fds[0].fd = out_fd;
+	fds[1].fd = err_fd;
+	fds[0].events = fds[1].events = POLLIN;
+	while (open_fds > 0) {
+		int i;
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (i = 0; i < 2; i++) {
+			if (fds[i].fd >= 0 && (fds[i].revents & (POLLIN | POLLHUP | POLLERR))) {
+				if (drain(fds[i].fd, i == 0 ? out : err) <= 0) {
+					close(fds[i].fd);
+					fds[i].fd = -1;
+					open_fds--;
+				}
+			}
+		}
+	}
+	waitpid(pid, &status, 0);
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}
+
 int it_exec(const char *dir, const char *const *argv, const char *const *env,
 	envup_buf *out, envup_buf *err, double *seconds)
 {
-	int po[2], pe[2], status = 0;
+	int po[2], pe[2], status;
 	pid_t pid;
 	double start = envup_now();
-	struct pollfd fds[2];
-	int open_fds = 2;
 
 	assert_int_equal(pipe(po), 0);
 	assert_int_equal(pipe(pe), 0);
@@ -124,32 +153,10 @@ int it_exec(const char *dir, const char *const *argv, const char *const *env,
 	}
 	close(po[1]);
 	close(pe[1]);
-	fds[0].fd = po[0];
-	fds[1].fd = pe[0];
-	fds[0].events = fds[1].events = POLLIN;
-	while (open_fds > 0) {
-		int i;
-		if (poll(fds, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		for (i = 0; i < 2; i++) {
-			if (fds[i].fd >= 0 && (fds[i].revents & (POLLIN | POLLHUP | POLLERR))) {
-				if (drain(fds[i].fd, i == 0 ? out : err) <= 0) {
-					close(fds[i].fd);
-					fds[i].fd = -1;
-					open_fds--;
-				}
-			}
-		}
-	}
-	waitpid(pid, &status, 0);
+	status = it_collect(pid, po[0], pe[0], out, err);
 	if (seconds)
 		*seconds = envup_now() - start;
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return 128 + WTERMSIG(status);
+	return status;
 }
 
 int it_envupv(it_env *t, const char *const *args)

@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <setjmp.h>
 #include <cmocka.h>
 #include "util/util.h"
@@ -51,6 +52,10 @@ size_t it_leftovers(const char *name);
 
 /** Parse the JSON exports printed by `up --format json` into a kvlist. */
 void it_parse_json_exports(envup_kvlist *out, const char *json);
+
+/** Read the child's stdout and stderr pipes to the end (into out/err, which
+ *  may be NULL), close them and reap it; its exit status, or 128+signal. */
+int it_collect(pid_t pid, int out_fd, int err_fd, envup_buf *out, envup_buf *err);
 
 /** Run argv (NULL terminated) in dir with extra env ("K=V", NULL terminated). */
 int it_exec(const char *dir, const char *const *argv, const char *const *env,

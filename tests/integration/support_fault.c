@@ -1016,8 +1016,7 @@ static int fault_exec(const char *dir, const char *const *argv, const char *dock
 	char *host = docker_host ? envup__sprintf("DOCKER_HOST=%s", docker_host) : NULL;
 	char **envp;
 	size_t n = 0, i;
-	int po[2], pe[2], status = 0, open_fds = 2;
-	struct pollfd fds[2];
+	int po[2], pe[2], status;
 	double start = envup_now();
 	pid_t pid;
 
@@ -1048,36 +1047,11 @@ static int fault_exec(const char *dir, const char *const *argv, const char *dock
 	}
 	close(po[1]);
 	close(pe[1]);
-	fds[0].fd = po[0];
-	fds[1].fd = pe[0];
-	fds[0].events = fds[1].events = POLLIN;
-	while (open_fds > 0) {
-		int k;
-		if (poll(fds, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		for (k = 0; k < 2; k++) {
-			char chunk[4096];
-			ssize_t r;
-			if (fds[k].fd < 0 || !(fds[k].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			r = read(fds[k].fd, chunk, sizeof(chunk));
-			if (r > 0 && envup_buf_put(k == 0 ? out : err, chunk, (size_t)r) == 0)
-				continue;
-			close(fds[k].fd);
-			fds[k].fd = -1;
-			open_fds--;
-		}
-	}
-	waitpid(pid, &status, 0);
+	status = it_collect(pid, po[0], pe[0], out, err);
 	*seconds = envup_now() - start;
 	envup__free(host);
 	envup__free(envp);
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return 128 + WTERMSIG(status);
+	return status;
 }
 
 int it_fault_envup(it_env *t, const char *docker_host, uid_t uid, ...)
