@@ -272,20 +272,18 @@ static long attempt_timeout(const up_ctx *ctx)
 	return ms;
 }
 
-static int count_log_matches(up_service *s, const char *logs)
+/* Lines of `logs` matching the pattern; the buffer is split in place. */
+static int count_log_matches(up_service *s, char *logs)
 {
 	int n = 0;
-	const char *line = logs;
+	char *line = logs;
 
 	while (*line) {
-		const char *end = strchr(line, '\n');
-		size_t len = end ? (size_t)(end - line) : strlen(line);
-		char *copy = envup__strndup(line, len);
-		if (!copy)
-			return ENVUP_ERROR;
-		if (regexec(&s->log_re, copy, 0, NULL, 0) == 0)
+		char *end = strchr(line, '\n');
+		if (end)
+			*end = '\0';
+		if (regexec(&s->log_re, line, 0, NULL, 0) == 0)
 			n++;
-		envup__free(copy);
 		if (!end)
 			break;
 		line = end + 1;
@@ -363,7 +361,7 @@ static int probe_service(char **why, void *payload)
 			envup_buf_dispose(&logs);
 			return ENVUP_ERROR;
 		}
-		n = count_log_matches(s, envup_buf_cstr(&logs));
+		n = logs.ptr ? count_log_matches(s, logs.ptr) : 0;
 		envup_buf_dispose(&logs);
 		if (n < 0)
 			return n;
@@ -605,6 +603,13 @@ static int bring_up(up_service *s)
 	wopts.max_interval_ms = 10;
 	if (spec->wait.kind == ENVUP_WAIT_NONE)
 		wopts.alive_every_ms = 50;
+	/* log and healthcheck waits ask the engine, which re-sends the whole
+	 * log or re-reads state that changes only at the healthcheck's own
+	 * interval: poll those less eagerly than a protocol probe */
+	if (spec->wait.kind == ENVUP_WAIT_LOG || spec->wait.kind == ENVUP_WAIT_HEALTHCHECK) {
+		wopts.interval_ms = 25;
+		wopts.max_interval_ms = 100;
+	}
 	if ((error = envup_wait_until(probe_service, service_alive, s, &wopts)) < 0) {
 		if (error == ENVUP_ETIMEOUT) {
 			char *msg = envup__sprintf("%s (timeout %.0fs)", envup_error_last()->message,
