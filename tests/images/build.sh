@@ -6,6 +6,7 @@
 #   redis:7-alpine                           Redis 7.0 (Debian)     + redis/docker-entrypoint.sh
 #   mockserver/mockserver:5.15.0             mockserver/mockserver.py (Python stand-in)
 #   nginx:1.27-alpine                        nginx 1.22 (Debian)    + nginx/*.conf
+#   envup-test/healthy:1                     the nginx stand-in with a HEALTHCHECK
 #
 # All five share one Debian rootfs (mkrootfs.sh), imported once; each variant is
 # a small commit on top, so pushes and pulls move the big layer only once.
@@ -29,7 +30,8 @@ PORT=${ENVUP_TEST_REGISTRY_PORT:-5858}
 REG=127.0.0.1:$PORT
 CACHE=${ENVUP_TEST_CACHE:-/var/cache/envup}
 REGISTRY_LOG=/var/log/envup-registry.log
-IMAGES=(postgres:16-alpine postgres:15-alpine redis:7-alpine mockserver/mockserver:5.15.0 nginx:1.27-alpine)
+IMAGES=(postgres:16-alpine postgres:15-alpine redis:7-alpine mockserver/mockserver:5.15.0 nginx:1.27-alpine
+        envup-test/healthy:1)
 T0=$(date +%s)
 
 say() { printf '[images +%ss] %s\n' "$(($(date +%s) - T0))" "$*" >&2; }
@@ -198,6 +200,16 @@ say "creating $REG/nginx:1.27-alpine"
 derive nginx:1.27-alpine SIGQUIT "nginx/nginx.conf:/etc/nginx/nginx.conf
     nginx/default.conf:/etc/nginx/conf.d/default.conf nginx/index.html:/usr/share/nginx/html/index.html" \
     'CMD ["nginx", "-g", "daemon off;"]' 'EXPOSE 80' 'WORKDIR /'
+# An image with a HEALTHCHECK, for `wait: {healthcheck: true}`: healthy one
+# second after it starts. `docker commit --change` cannot set HEALTHCHECK,
+# so a one-line legacy build on the nginx stand-in (offline: FROM is local).
+say "creating $REG/envup-test/healthy:1"
+printf '%s\n' "FROM $REG/nginx:1.27-alpine" \
+    'HEALTHCHECK --interval=1s --timeout=2s --retries=60 CMD ["test", "-f", "/tmp/healthy"]' \
+    'CMD ["sh", "-c", "sleep 1; touch /tmp/healthy; exec sleep 100000"]' \
+    'LABEL envup.test.standin=envup-test/healthy:1' |
+    DOCKER_BUILDKIT=0 docker build -q -t "$REG/envup-test/healthy:1" - >/dev/null 2>&1 ||
+    die "docker build of $REG/envup-test/healthy:1 failed"
 
 for img in "${IMAGES[@]}"; do
     say "pushing $REG/$img"

@@ -330,6 +330,53 @@ static void test_run(void **state)
 	assert_int_equal(it_leftovers(t->name), 0);
 }
 
+/* wait: log counts matching lines (here the second "ready now") */
+static void test_wait_log(void **state)
+{
+	it_env *t = *state;
+
+	it_env_init(t, "services:\n"
+		"  chatty:\n"
+		"    image: nginx:1.27-alpine\n"
+		"    command: [sh, -c, \"echo booting; sleep 0.3; echo ready now; sleep 0.3; "
+		"echo ready now; exec sleep 1000\"]\n"
+		"    wait: { log: { pattern: \"^ready now$\", times: 2 } }\n");
+	assert_int_equal(it_envup(t, "up", NULL), 0);
+	it_assert_contains(t->err.ptr, "chatty: ready");
+	assert_int_equal(it_envup(t, "logs", "chatty", NULL), 0);
+	assert_string_equal(t->out.ptr, "booting\nready now\nready now\n");
+}
+
+/* wait: healthcheck follows the image's HEALTHCHECK (healthy after ~1 s) */
+static void test_wait_healthcheck(void **state)
+{
+	it_env *t = *state;
+
+	it_env_init(t, "services:\n"
+		"  checked:\n"
+		"    image: envup-test/healthy:1\n"
+		"    wait: { healthcheck: true }\n");
+	assert_int_equal(it_envup(t, "up", NULL), 0);
+	it_assert_contains(t->err.ptr, "checked: ready");
+	assert_int_equal(it_envup(t, "status", NULL), 0);
+	it_assert_contains(t->out.ptr, "(healthy)");
+}
+
+static void test_wait_healthcheck_missing(void **state)
+{
+	it_env *t = *state;
+
+	it_env_init(t, "services:\n"
+		"  unchecked:\n"
+		"    image: nginx:1.27-alpine\n"
+		"    wait: { healthcheck: true }\n");
+	assert_int_equal(it_envup(t, "up", NULL), 1);
+	assert_int_equal(t->out.size, 0);
+	it_assert_contains(t->err.ptr, "unchecked: wait: healthcheck, but image ");
+	it_assert_contains(t->err.ptr, "defines no HEALTHCHECK");
+	assert_int_equal(it_leftovers(t->name), 0);
+}
+
 static void test_help(void **state)
 {
 	static const char *cmds[] = {"up", "down", "run", "env", "status", "logs", "ls"};
@@ -355,6 +402,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_full_stack, it_setup, it_teardown),
 		cmocka_unit_test_setup_teardown(test_name_from_directory, it_setup, it_teardown),
 		cmocka_unit_test_setup_teardown(test_run, it_setup, it_teardown),
+		cmocka_unit_test_setup_teardown(test_wait_log, it_setup, it_teardown),
+		cmocka_unit_test_setup_teardown(test_wait_healthcheck, it_setup, it_teardown),
+		cmocka_unit_test_setup_teardown(test_wait_healthcheck_missing, it_setup, it_teardown),
 	};
 	it_require_engine();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
