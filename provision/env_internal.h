@@ -16,6 +16,15 @@ struct envup_env {
 	envup_kvlist exports; /* in spec order: automatic exports, then the spec's */
 };
 
+/** Open the engine with a deadline `seconds` from now (and cJSON's hooks set). */
+int envup_env__open_engine(envup_engine **e, const char *docker_host, double seconds);
+
+/**
+ * Push the label filter of environment `name`: managed=true, env=NAME and,
+ * when `instance` is not NULL, instance=INSTANCE (one `up`).
+ */
+int envup_env__labels(envup_strlist *labels, const char *name, const char *instance);
+
 /** A handle holding a copy of `exports`. */
 int envup_env__new(envup_env **out, const char *name, const envup_kvlist *exports);
 

@@ -673,11 +673,8 @@ static void record_failure(up_service *s, int error)
 		/* the last log lines, through a handle of their own with a short
 		 * deadline: a hanging engine must not hold the report back */
 		envup_engine *le = NULL;
-		envup_engine_options eo = {0};
-		eo.docker_host = ctx->opts->docker_host;
-		eo.deadline = envup_now() + LOG_FETCH_SECONDS;
 		if (envup_buf_puts(&detail, envup_error_last()->message) == 0 && s->id &&
-		    envup_engine_open(&le, &eo) == 0 &&
+		    envup_env__open_engine(&le, ctx->opts->docker_host, LOG_FETCH_SECONDS) == 0 &&
 		    envup_container_logs(&logs, le, s->id, FAILURE_LOG_LINES) == 0 &&
 		    logs.size > 0) {
 			if (envup_buf_printf(&detail, "\nlast %d log lines of %s:\n", FAILURE_LOG_LINES,
@@ -827,13 +824,10 @@ static double cleanup_seconds(const up_ctx *ctx)
 static int teardown(up_ctx *ctx)
 {
 	envup_engine *e = NULL;
-	envup_engine_options eo = {0};
 	int error;
 
 	emit(ctx, NULL, ENVUP_STATE_REMOVING, ctx->name);
-	eo.docker_host = ctx->opts->docker_host;
-	eo.deadline = envup_now() + cleanup_seconds(ctx);
-	if ((error = envup_engine_open(&e, &eo)) < 0)
+	if ((error = envup_env__open_engine(&e, ctx->opts->docker_host, cleanup_seconds(ctx))) < 0)
 		return error;
 	error = envup_env__remove(e, ctx->name, NULL, cleanup_progress, ctx);
 	envup_engine_free(e);
@@ -903,15 +897,10 @@ static int check_name_free(up_ctx *ctx)
 	envup_container_summary *list = NULL;
 	size_t n = 0;
 	envup_strlist labels = ENVUP_STRLIST_INIT;
-	char *label = envup__sprintf("%s=%s", ENVUP_LABEL_ENV, ctx->name);
 	int error;
 
-	if (!label || (error = envup_strlist_push(&labels, ENVUP_LABEL_MANAGED "=true")) < 0 ||
-	    (error = envup_strlist_push(&labels, label)) < 0) {
-		error = ENVUP_ERROR;
-		goto done;
-	}
-	if ((error = envup_container_list(&list, &n, ctx->engine, &labels)) < 0)
+	if ((error = envup_env__labels(&labels, ctx->name, NULL)) < 0 ||
+	    (error = envup_container_list(&list, &n, ctx->engine, &labels)) < 0)
 		goto done;
 	if (n > 0)
 		error = envup_error_set(ENVUP_ERROR_SPEC,
@@ -922,7 +911,6 @@ static int check_name_free(up_ctx *ctx)
 done:
 	envup_container_summaries_free(list, n);
 	envup_strlist_dispose(&labels);
-	envup__free(label);
 	return error;
 }
 
@@ -942,10 +930,8 @@ static int create_network(up_ctx *ctx)
 		 * anyone else's is left alone */
 		envup_strlist mine = ENVUP_STRLIST_INIT;
 		envup_strlist filter = ENVUP_STRLIST_INIT;
-		char *label = envup__sprintf("%s=%s", ENVUP_LABEL_ENV, ctx->name);
 		error = ENVUP_ERROR;
-		if (label && envup_strlist_push(&filter, ENVUP_LABEL_MANAGED "=true") == 0 &&
-		    envup_strlist_push(&filter, label) == 0 &&
+		if (envup_env__labels(&filter, ctx->name, NULL) == 0 &&
 		    envup_network_list(&mine, ctx->engine, &filter) == 0) {
 			if (envup_strlist_contains(&mine, ctx->network)) {
 				if (envup_network_remove(ctx->engine, ctx->network) == 0)
@@ -956,7 +942,6 @@ static int create_network(up_ctx *ctx)
 					ctx->network);
 			}
 		}
-		envup__free(label);
 		envup_strlist_dispose(&mine);
 		envup_strlist_dispose(&filter);
 	}

@@ -32,13 +32,11 @@ typedef struct {
 	size_t n;
 } gc_groups;
 
+#define GC_ENGINE_SECONDS 120.0
+
 static int open_engine(envup_engine **e, const char *docker_host)
 {
-	envup_engine_options eo = {0};
-	eo.docker_host = docker_host;
-	eo.deadline = envup_now() + 120.0;
-	envup__cjson_init();
-	return envup_engine_open(e, &eo);
+	return envup_env__open_engine(e, docker_host, GC_ENGINE_SECONDS);
 }
 
 static int add_group(gc_groups *g, const envup_kvlist *labels)
@@ -168,20 +166,15 @@ static int remove_group(size_t *removed, envup_engine *e, const gc_group *g)
 {
 	envup_cleanup_report report = ENVUP_CLEANUP_REPORT_INIT;
 	envup_strlist labels = ENVUP_STRLIST_INIT;
-	char *a = envup__sprintf("%s=%s", ENVUP_LABEL_ENV, g->env);
-	char *b = g->instance ? envup__sprintf("%s=%s", ENVUP_LABEL_INSTANCE, g->instance) : NULL;
-	int error = ENVUP_ERROR;
+	int error;
 
-	if (!a || (g->instance && !b) || envup_strlist_push(&labels, a) < 0 ||
-	    (b && envup_strlist_push(&labels, b) < 0))
+	if ((error = envup_env__labels(&labels, g->env, g->instance)) < 0)
 		goto done;
 	error = envup_cleanup_by_labels(&report, e, &labels, NULL, NULL);
 	*removed = report.containers + report.networks + report.volumes;
 done:
 	envup_cleanup_report_dispose(&report);
 	envup_strlist_dispose(&labels);
-	envup__free(a);
-	envup__free(b);
 	return error;
 }
 

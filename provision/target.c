@@ -13,6 +13,7 @@
 #include "provision/env_internal.h"
 #include "provision/network.h"
 #include "provision/state.h"
+#include "provision/owner.h"
 
 int envup_target_name(char **out, const envup_target *target)
 {
@@ -37,23 +38,33 @@ done:
 	return error;
 }
 
-static int open_engine(envup_engine **e, const char *docker_host)
+#define TARGET_ENGINE_SECONDS 60.0
+
+int envup_env__open_engine(envup_engine **e, const char *docker_host, double seconds)
 {
 	envup_engine_options eo = {0};
 	eo.docker_host = docker_host;
-	eo.deadline = envup_now() + 60.0;
+	eo.deadline = envup_now() + seconds;
 	envup__cjson_init();
 	return envup_engine_open(e, &eo);
 }
 
-static int env_labels(envup_strlist *labels, const char *name)
+static int open_engine(envup_engine **e, const char *docker_host)
 {
-	char *label = envup__sprintf("%s=%s", ENVUP_LABEL_ENV, name);
+	return envup_env__open_engine(e, docker_host, TARGET_ENGINE_SECONDS);
+}
+
+int envup_env__labels(envup_strlist *labels, const char *name, const char *instance)
+{
+	char *env = envup__sprintf("%s=%s", ENVUP_LABEL_ENV, name);
+	char *inst = instance ? envup__sprintf("%s=%s", ENVUP_LABEL_INSTANCE, instance) : NULL;
 	int error = ENVUP_ERROR;
-	if (label && envup_strlist_push(labels, ENVUP_LABEL_MANAGED "=true") == 0 &&
-	    envup_strlist_push(labels, label) == 0)
+	if (env && (!instance || inst) &&
+	    envup_strlist_push(labels, ENVUP_LABEL_MANAGED "=true") == 0 &&
+	    envup_strlist_push(labels, env) == 0 && (!inst || envup_strlist_push(labels, inst) == 0))
 		error = 0;
-	envup__free(label);
+	envup__free(env);
+	envup__free(inst);
 	return error;
 }
 
@@ -112,7 +123,7 @@ int envup_env__remove(envup_engine *e, const char *name, size_t *removed,
 	envup_strlist labels = ENVUP_STRLIST_INIT;
 	int error, pass;
 
-	if ((error = env_labels(&labels, name)) < 0)
+	if ((error = envup_env__labels(&labels, name, NULL)) < 0)
 		goto done;
 	/* A second pass catches a container whose create was still in flight
 	 * in the engine when the first listing ran (a cancelled request). */
@@ -183,7 +194,7 @@ static int list_env(envup_container_summary **list, size_t *n, envup_engine *e, 
 {
 	envup_strlist labels = ENVUP_STRLIST_INIT;
 	int error;
-	if ((error = env_labels(&labels, name)) == 0)
+	if ((error = envup_env__labels(&labels, name, NULL)) == 0)
 		error = envup_container_list(list, n, e, &labels);
 	envup_strlist_dispose(&labels);
 	return error;

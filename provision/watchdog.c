@@ -175,27 +175,6 @@ static void open_log(const char *env)
 	envup__free(dir);
 }
 
-static int labels_of(envup_strlist *labels, const char *env, const char *instance)
-{
-	char *a = envup__sprintf("%s=%s", ENVUP_LABEL_ENV, env);
-	char *b = envup__sprintf("%s=%s", ENVUP_LABEL_INSTANCE, instance);
-	int error = ENVUP_ERROR;
-	if (a && b && envup_strlist_push(labels, ENVUP_LABEL_MANAGED "=true") == 0 &&
-	    envup_strlist_push(labels, a) == 0 && envup_strlist_push(labels, b) == 0)
-		error = 0;
-	envup__free(a);
-	envup__free(b);
-	return error;
-}
-
-static int open_engine(envup_engine **e, const char *docker_host, double seconds)
-{
-	envup_engine_options eo = {0};
-	eo.docker_host = docker_host;
-	eo.deadline = envup_now() + seconds;
-	return envup_engine_open(e, &eo);
-}
-
 /* 1: the environment still has containers, 0: it has none, <0: unknown */
 static int env_exists(const char *env, const char *instance, const char *docker_host)
 {
@@ -205,7 +184,7 @@ static int env_exists(const char *env, const char *instance, const char *docker_
 	size_t n = 0;
 	int r = -1;
 
-	if (labels_of(&labels, env, instance) == 0 && open_engine(&e, docker_host, 10) == 0 &&
+	if (envup_env__labels(&labels, env, instance) == 0 && envup_env__open_engine(&e, docker_host, 10) == 0 &&
 	    envup_container_list(&list, &n, e, &labels) == 0)
 		r = n > 0;
 	envup_container_summaries_free(list, n);
@@ -227,14 +206,14 @@ static int remove_env(const char *env, const char *instance, const char *docker_
 	int attempt, error = ENVUP_ERROR;
 
 	say("removing environment %s (%s)", env, why);
-	if (labels_of(&labels, env, instance) < 0)
+	if (envup_env__labels(&labels, env, instance) < 0)
 		goto done;
 	for (attempt = 0; attempt < 5; attempt++) {
 		envup_cleanup_report report = ENVUP_CLEANUP_REPORT_INIT;
 		envup_engine *e = NULL;
 		if (attempt)
 			envup_sleep_ms(2000);
-		if ((error = open_engine(&e, docker_host, 120)) == 0)
+		if ((error = envup_env__open_engine(&e, docker_host, 120)) == 0)
 			error = envup_cleanup_by_labels(&report, e, &labels, log_removed, NULL);
 		if (error < 0)
 			say("attempt %d: %s", attempt + 1, envup_error_last()->message);
@@ -246,7 +225,7 @@ static int remove_env(const char *env, const char *instance, const char *docker_
 	/* the saved exports go too, unless a newer `up` of the name owns them */
 	if (error == 0) {
 		envup_engine *e = NULL;
-		if (open_engine(&e, docker_host, 10) == 0)
+		if (envup_env__open_engine(&e, docker_host, 10) == 0)
 			envup_env__forget_if_gone(e, env);
 		envup_engine_free(e);
 		say("environment %s removed", env);
