@@ -112,8 +112,8 @@ for i in $(seq "$N"); do
 	check "$PREFIX-$i: psql select 1 on $pg: $out" [ "$out" = 1 ]
 	out=$(psql "$pg" -XAtc 'select count(*) from users' 2>&1) || true
 	check "$PREFIX-$i: the init script's rows: $out" [ "$out" = 2 ]
-	# redis://:PASSWORD@HOST:PORT
-	rpass=${rd#redis://:}; rpass=${rpass%@*}
+	# redis://default:PASSWORD@HOST:PORT
+	rpass=${rd#redis://default:}; rpass=${rpass%@*}
 	rhost=${rd##*@}; rport=${rhost##*:}; rhost=${rhost%:*}
 	out=$(redis-cli -h "$rhost" -p "$rport" -a "$rpass" --no-auth-warning ping 2>&1) || true
 	check "$PREFIX-$i: redis-cli ping on $rhost:$rport: $out" [ "$out" = PONG ]

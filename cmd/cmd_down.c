@@ -65,7 +65,20 @@ int cmd_down(int argc, char **argv)
 		error = envup_down(&removed, &target);
 	if (error < 0)
 		return cli_fail(error);
-	if (!quiet)
-		fprintf(stderr, "envup: removed %zu resource%s\n", removed, removed == 1 ? "" : "s");
+	if (quiet)
+		return CLI_EXIT_OK;
+	if (removed == 0 && !all) {
+		/* nothing to remove: say what became of it, when envup knows */
+		char *why = NULL, *name = NULL;
+		if (envup_target_name(&name, &target) == 0 && envup_env_removed(&why, NULL, &target) == 0)
+			fprintf(stderr, "envup: environment '%s' is not up: %s\n", name, why);
+		else
+			fprintf(stderr, "envup: environment '%s' is not up; nothing to remove\n",
+				name ? name : "?");
+		envup_free(why);
+		envup_free(name);
+		return CLI_EXIT_OK;
+	}
+	fprintf(stderr, "envup: removed %zu resource%s\n", removed, removed == 1 ? "" : "s");
 	return CLI_EXIT_OK;
 }

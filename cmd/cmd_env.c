@@ -6,13 +6,13 @@
 #include "cli.h"
 
 static const char env_usage[] =
-	"usage: envup env [-f FILE] [-n NAME] [--format shell|dotenv|json]\n"
+	"usage: envup env [-f FILE] [-n NAME] [--format FORMAT]\n"
 	"\n"
 	"Print the exports of an environment that is up, as 'envup up' did.\n"
 	"\n"
 	"  -f, --file FILE     the spec, read only for its name: (default envup.yaml)\n"
 	"  -n, --name NAME     environment name\n"
-	"      --format FORMAT shell (default), dotenv or json\n"
+	"      --format FORMAT shell (default), dotenv, json, github or gitlab\n"
 	"  -h, --help          this help\n";
 
 static const struct option env_options[] = {
@@ -27,7 +27,6 @@ int cmd_env(int argc, char **argv)
 {
 	envup_target target = ENVUP_TARGET_INIT;
 	envup_env *env = NULL;
-	char *text = NULL;
 	int c, error, format = ENVUP_FORMAT_SHELL;
 
 	opterr = 0;
@@ -38,7 +37,7 @@ int cmd_env(int argc, char **argv)
 		case 'n': target.name = optarg; break;
 		case 'F':
 			if ((format = cli_parse_format(optarg)) < 0)
-				return cli_usage_error("env", "unknown format '%s' (shell, dotenv or json)", optarg);
+				return cli_usage_error("env", "unknown format '%s' (" CLI_FORMATS ")", optarg);
 			break;
 		case 'h': fputs(env_usage, stdout); return CLI_EXIT_OK;
 		case ':': return cli_usage_error("env", "%s needs a value", argv[optind - 1]);
@@ -47,14 +46,11 @@ int cmd_env(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("env", "unexpected argument '%s'", argv[optind]);
+	if ((c = cli_check_format("env", format)) != 0)
+		return c;
 	if ((error = envup_env_open(&env, &target)) < 0)
 		return cli_fail(error);
-	if ((error = envup_env_format(&text, env, (envup_format)format)) < 0) {
-		envup_env_free(env);
-		return cli_fail(error);
-	}
-	fputs(text, stdout);
-	envup_free(text);
+	c = cli_print_exports(env, format);
 	envup_env_free(env);
-	return CLI_EXIT_OK;
+	return c;
 }

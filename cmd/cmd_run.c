@@ -24,6 +24,9 @@ static const char run_usage[] =
 	"      --ttl DURATION     expiry, e.g. 30m or 2h (default 1h)\n"
 	"      --owner-pid PID    also remove everything if PID exits (default:\n"
 	"                         this envup run process, so kill -9 of it cleans up)\n"
+	"      --keep             do not take the environment down after CMD (to\n"
+	"                         look at it after a failure): envdown or the expiry\n"
+	"                         removes it\n"
 	"  -q, --quiet            print only errors on stderr\n"
 	"  -h, --help             this help\n";
 
@@ -62,13 +65,15 @@ int cmd_run(int argc, char **argv)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	if (optind >= argc)
 		return cli_usage_error("run", "missing the command to run after --");
-	if (opts.keep)
-		return cli_usage_error("run", "--keep makes no sense with run, which always tears down");
+	if (opts.keep && opts.owner_pid)
+		return cli_usage_error("run", "--keep and --owner-pid exclude each other");
 	/* if this process dies, even by SIGKILL, the watchdog removes everything */
 	if (!opts.owner_pid)
 		opts.owner_pid = (long)getpid();
 	cli_up_prepare(&opts, &progress, quiet);
-	if ((error = envup_up(&env, &opts)) < 0)
+	error = envup_up(&env, &opts);
+	cli_progress_finish(&progress);
+	if (error < 0)
 		return cli_fail(error);
 	/* the name the environment got, so teardown finds it even if the
 	 * spec changes while CMD runs */
@@ -115,8 +120,11 @@ int cmd_run(int argc, char **argv)
 		exit_code = CLI_EXIT_FAILURE;
 down:
 	cli_signals_ignore();
-	if (teardown(&opts, quiet) < 0 && exit_code == 0)
+	if (opts.keep) {
+		cli_up_ownership(env, quiet);
+	} else if (teardown(&opts, quiet) < 0 && exit_code == 0) {
 		exit_code = CLI_EXIT_FAILURE;
+	}
 	envup_env_free(env);
 	return exit_code;
 }

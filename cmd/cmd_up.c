@@ -2,6 +2,7 @@
  * envup up: start every service, wait until each really answers, print the
  * exports on stdout (and nothing else). On failure stdout stays empty.
  */
+#include <math.h>
 #include <time.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -11,23 +12,27 @@
 #include "cli.h"
 
 static const char up_usage[] =
-	"usage: envup up [-f FILE] [-n NAME] [--format shell|dotenv|json] [--timeout SECONDS] [-q]\n"
+	"usage: envup up [-f FILE] [-n NAME] [--format FORMAT] [--timeout SECONDS] [-q]\n"
 	"\n"
 	"Start the environment described by FILE (default envup.yaml), wait until\n"
 	"every service answers its real protocol, and print the exports on stdout:\n"
-	"  eval \"$(envup up)\"\n"
+	"  exports=$(envup up) && eval \"$exports\"\n"
+	"\n"
+	"The environment lives until envdown, its expiry, or the end of the CI job\n"
+	"or terminal session that ran envup up, whichever comes first.\n"
 	"\n"
 	"  -f, --file FILE        the spec (default envup.yaml)\n"
 	"  -n, --name NAME        environment name (default: the spec's name:, else\n"
-	"                         the spec's directory name)\n"
-	"      --format FORMAT    shell (default), dotenv or json\n"
+	"                         the spec's directory name and a hash of its path)\n"
+	"      --format FORMAT    shell (default), dotenv, json, github ($GITHUB_ENV\n"
+	"                         and ::add-mask::) or gitlab (a dotenv report)\n"
 	"      --timeout SECONDS  bound for the whole up (default 120)\n"
 	"      --owner-pid PID    remove the environment when process PID exits\n"
-	"                         (default: the calling shell, envup's parent)\n"
-	"      --keep             no owner: the environment stays until envdown,\n"
-	"                         'envup gc' after its expiry, or its watchdog's expiry\n"
-	"      --ttl DURATION     expiry, e.g. 90s, 30m, 2h (default 1h); the\n"
-	"                         environment is removed then, owner or not\n"
+	"                         (default: the CI job, else the terminal session)\n"
+	"      --keep             no owner: the environment stays until envdown or\n"
+	"                         its expiry\n"
+	"      --ttl DURATION     expiry, e.g. 90s, 30m, 2h (default 1h, at most 30d);\n"
+	"                         the environment is removed then, owner or not\n"
 	"  -q, --quiet            print only errors on stderr\n"
 	"  -h, --help             this help\n";
 
@@ -44,22 +49,25 @@ static const struct option up_options[] = {
 	{NULL, 0, NULL, 0}
 };
 
-/* "90", "90s", "30m", "2h", "1d" -> seconds; -1 when invalid */
-static double parse_duration(const char *s)
+/* "90", "90s", "30m", "2h", "1d" -> seconds; -1 when invalid, not a
+ * finite number, or above `max` */
+static double parse_duration(const char *s, double max)
 {
 	char *end;
-	double v = strtod(s, &end);
-	if (end == s || v <= 0)
+	double v = strtod(s, &end), unit = 0;
+	if (end == s || !isfinite(v) || v <= 0)
 		return -1;
 	if (*end == '\0' || strcmp(end, "s") == 0)
-		return v;
-	if (strcmp(end, "m") == 0)
-		return v * 60;
-	if (strcmp(end, "h") == 0)
-		return v * 3600;
-	if (strcmp(end, "d") == 0)
-		return v * 86400;
-	return -1;
+		unit = 1;
+	else if (strcmp(end, "m") == 0)
+		unit = 60;
+	else if (strcmp(end, "h") == 0)
+		unit = 3600;
+	else if (strcmp(end, "d") == 0)
+		unit = 86400;
+	if (unit == 0 || v * unit > max)
+		return -1;
+	return v * unit;
 }
 
 /* The envup binary, so the watchdog can be exec'd cleanly. */
@@ -91,28 +99,30 @@ int cli_up_parse(envup_up_options *opts, int *format, bool *quiet, int argc, cha
 			break;
 		case 'F':
 			if ((*format = cli_parse_format(optarg)) < 0)
-				return cli_usage_error(cmd, "unknown format '%s' (shell, dotenv or json)", optarg);
+				return cli_usage_error(cmd, "unknown format '%s' (" CLI_FORMATS ")", optarg);
 			break;
 		case 't':
 			opts->timeout = strtod(optarg, &end);
-			if (*end || opts->timeout <= 0 || opts->timeout > 86400)
-				return cli_usage_error(cmd, "--timeout takes a number of seconds, not '%s'", optarg);
+			if (end == optarg || *end || !isfinite(opts->timeout) || opts->timeout <= 0 ||
+			    opts->timeout > ENVUP_TIMEOUT_MAX)
+				return cli_usage_error(cmd, "--timeout takes a number of seconds from 1 to "
+					"86400, not '%s'", optarg);
 			break;
 		case 'q':
 			*quiet = true;
 			break;
 		case 'O':
 			opts->owner_pid = strtol(optarg, &end, 10);
-			if (*end || opts->owner_pid <= 0)
+			if (end == optarg || *end || opts->owner_pid <= 0)
 				return cli_usage_error(cmd, "--owner-pid takes a process id, not '%s'", optarg);
 			break;
 		case 'K':
 			opts->keep = 1;
 			break;
 		case 'T':
-			if ((opts->ttl = parse_duration(optarg)) <= 0)
-				return cli_usage_error(cmd, "--ttl takes a duration such as 90s, 30m or 2h, not '%s'",
-					optarg);
+			if ((opts->ttl = parse_duration(optarg, ENVUP_TTL_MAX)) <= 0)
+				return cli_usage_error(cmd, "--ttl takes a duration such as 90s, 30m or 2h, "
+					"at most 30d, not '%s'", optarg);
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -136,6 +146,23 @@ void cli_up_prepare(envup_up_options *opts, cli_progress *progress, bool quiet)
 	cli_signals_install();
 }
 
+/* "owned by session 4711 (bash), expires 11:32; envdown removes it" */
+void cli_up_ownership(const envup_env *env, bool quiet)
+{
+	char when[32];
+	const char *owner = envup_env_owner(env);
+
+	if (quiet)
+		return;
+	cli_format_time(when, sizeof(when), envup_env_expires(env));
+	if (owner)
+		fprintf(stderr, "envup: owned by %s, expires %s; `envdown%s%s` removes it sooner\n",
+			owner, when, " -n ", envup_env_name(env));
+	else
+		fprintf(stderr, "envup: kept (no owner), expires %s; `envdown -n %s` removes it sooner\n",
+			when, envup_env_name(env));
+}
+
 int cmd_up(int argc, char **argv)
 {
 	envup_up_options opts = ENVUP_UP_OPTIONS_INIT;
@@ -152,31 +179,54 @@ int cmd_up(int argc, char **argv)
 		return cli_usage_error("up", "unexpected argument '%s'", argv[optind]);
 	if (opts.keep && opts.owner_pid)
 		return cli_usage_error("up", "--keep and --owner-pid exclude each other");
-	/* the owner is the shell that runs envup: with eval "$(envup up)" it is
-	 * the shell the tests run in */
-	if (!opts.keep && !opts.owner_pid)
-		opts.owner_pid = (long)getppid();
+	if ((rc = cli_check_format("up", format)) != 0)
+		return rc;
+	/* the owner is the work envup runs in, not its parent: a CI step's
+	 * shell, a make recipe line, timeout(1) or the subshell of
+	 * $(envup up 2>log) all exit long before the environment is done */
+	opts.owner = ENVUP_OWNER_SESSION;
 	cli_up_prepare(&opts, &progress, quiet);
-	{
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		start = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-	}
-	if ((error = envup_up(&env, &opts)) < 0)
+	start = cli_now();
+	error = envup_up(&env, &opts);
+	cli_progress_finish(&progress);
+	if (error < 0)
 		return cli_fail(error);
+	/* the values must fit the format before anything is printed; when
+	 * they do not, nothing may stay up */
 	if ((error = envup_env_format(&text, env, (envup_format)format)) < 0) {
+		rc = cli_fail(error);
+		cli_teardown_env(env, quiet);
 		envup_env_free(env);
-		return cli_fail(error);
+		return rc;
 	}
-	{
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		cli_progress_summary(&progress, envup_env_name(env),
-			(double)ts.tv_sec + (double)ts.tv_nsec / 1e9 - start);
-	}
-	fputs(text, stdout);
-	fflush(stdout);
 	envup_free(text);
+	cli_progress_summary(&progress, envup_env_name(env), cli_now() - start);
+	cli_up_ownership(env, quiet);
+	rc = cli_print_exports(env, format);
+	if (rc != CLI_EXIT_OK)
+		cli_teardown_env(env, quiet);
 	envup_env_free(env);
-	return CLI_EXIT_OK;
+	return rc;
+}
+
+void cli_teardown_env(const envup_env *env, bool quiet)
+{
+	envup_target target = ENVUP_TARGET_INIT;
+	cli_progress progress;
+	int error;
+
+	cli_progress_init(&progress, quiet);
+	target.name = envup_env_name(env);
+	target.progress = cli_progress_cb;
+	target.progress_payload = &progress;
+	cli_signals_ignore();
+	if ((error = envup_down(NULL, &target)) < 0)
+		cli_fail(error);
+}
+
+double cli_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

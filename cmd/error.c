@@ -30,14 +30,3 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	fprintf(stderr, " (see 'envup %s --help')\n", cmd);
 	return CLI_EXIT_USAGE;
 }
-
-int cli_parse_format(const char *s)
-{
-	if (strcmp(s, "shell") == 0)
-		return ENVUP_FORMAT_SHELL;
-	if (strcmp(s, "dotenv") == 0)
-		return ENVUP_FORMAT_DOTENV;
-	if (strcmp(s, "json") == 0)
-		return ENVUP_FORMAT_JSON;
-	return -1;
-}

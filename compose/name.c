@@ -2,11 +2,15 @@
  * Environment names: they prefix every container, network and label of
  * an environment, so they are DNS-label-like: [a-z0-9][a-z0-9_.-]{0,62}.
  */
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include "compose/spec.h"
 
 #define NAME_MAX_LEN 63
 #define NAME_FALLBACK "envup"
+/* room for "-" and 8 hex digits */
+#define NAME_BASE_LEN (NAME_MAX_LEN - 9)
 
 static bool is_alnum(char c)
 {
@@ -26,22 +30,43 @@ bool envup_name_valid(const char *s)
 	return true;
 }
 
-/* The basename of dir made valid: lower-cased, others to '-', no leading
- * non-alphanumerics, at most 63 characters; "envup" if nothing is left. */
+/* FNV-1a, 64 bits: a stable short fingerprint of a path, not a MAC. */
+static unsigned long long fnv1a(const char *s)
+{
+	unsigned long long h = 1469598103934665603ULL;
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/*
+ * The default name of the spec in `dir`: its basename made valid
+ * (lower-cased, other characters to '-', runs of '-' folded, no leading
+ * or trailing non-alphanumerics, "envup" if nothing is left), then '-' and
+ * 8 hex digits of a hash of the directory's absolute, symlink-free path.
+ * Two checkouts named "app" (parallel CI jobs, worktrees) get different
+ * names, and `envdown` in the same directory finds the same one again.
+ */
 static char *name_from_dir(const char *dir)
 {
 	const char *base, *end;
-	char buf[NAME_MAX_LEN + 1];
+	char buf[NAME_MAX_LEN + 1], *real;
 	size_t n = 0;
+	char *out;
 
-	if (!dir)
-		dir = "";
+	if (!dir || !*dir)
+		dir = ".";
+	real = realpath(dir, NULL);   /* libc's malloc: freed with free() */
+	if (real)
+		dir = real;
 	end = dir + strlen(dir);
 	while (end > dir && end[-1] == '/')
 		end--;
 	for (base = end; base > dir && base[-1] != '/'; base--)
 		;
-	for (; base < end && n < NAME_MAX_LEN; base++) {
+	for (; base < end && n < NAME_BASE_LEN; base++) {
 		char c = *base;
 		if (c >= 'A' && c <= 'Z')
 			c = (char)(c - 'A' + 'a');
@@ -49,10 +74,17 @@ static char *name_from_dir(const char *dir)
 			c = '-';
 		if (n == 0 && !is_alnum(c))
 			continue;
+		if (c == '-' && buf[n - 1] == '-')
+			continue;
 		buf[n++] = c;
 	}
+	while (n > 0 && !is_alnum(buf[n - 1]))
+		n--;
 	buf[n] = '\0';
-	return envup__strdup(n ? buf : NAME_FALLBACK);
+	out = envup__sprintf("%s-%08llx", n ? buf : NAME_FALLBACK,
+		fnv1a(dir) & 0xffffffffULL);
+	free(real);
+	return out;
 }
 
 int envup_name_resolve(char **out, const char *override, const char *spec_name,

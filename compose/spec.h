@@ -163,7 +163,9 @@ bool envup_name_valid(const char *s);
  * The environment's name: `override` (validated strictly), else the spec's
  * name:, else the basename of `dir` made valid (lower-cased, other
  * characters replaced by '-', leading non-alphanumerics dropped, at most
- * 63 characters; "envup" when nothing is left or dir is NULL).
+ * 54 characters; "envup" when nothing is left), then "-" and 8 hex digits
+ * of a hash of the absolute path of `dir` (NULL: the current directory),
+ * so two checkouts of the same name never share an environment.
  * @param[out] out malloc'd name
  * @return 0, ENVUP_ESPEC ("invalid environment name 'X': use lower-case
  *         letters, digits, '.', '_' and '-'") or ENVUP_ERROR

@@ -499,6 +499,15 @@ static int check_stems(envup_spec *spec, envup_service_src *srcs, envup_decode *
 		if ((v[i].name = envup_env_stem(spec->services[i].name)) == NULL)
 			goto done;
 		v[i].svc = i;
+		/* caught here, not after the containers started */
+		if (!envup_export_name_valid(v[i].name)) {
+			const envup_service *s = &spec->services[i];
+			envup_spec__path_service(d, s->name);
+			error = envup_decode__error(d, srcs[i].name->pos,
+				"service name '%s' would export %s_HOST, which is not a valid variable "
+				"name: start the name with a letter", s->name, v[i].name);
+			goto done;
+		}
 	}
 	qsort(v, spec->nservices, sizeof(*v), named_cmp);
 	at = first_repeat(v, spec->nservices, &first);

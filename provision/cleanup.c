@@ -12,6 +12,7 @@
 #include "provision/cleanup.h"
 #include "provision/container.h"
 #include "provision/network.h"
+#include "provision/identity.h"
 
 #define CLEANUP_THREADS_MAX 16
 
@@ -115,7 +116,8 @@ static int cleanup_containers(envup_cleanup_report *r, envup_engine *e,
 			continue;
 		}
 		if (cleanup_failed(r, "container %s (%.12s): %s", cleanup_name(&w.items[i]),
-		    w.items[i].id, w.message[i] ? w.message[i] : "out of memory") < 0)
+		    w.items[i].id, w.message[i] ? w.message[i] : "out of memory") < 0 ||
+		    envup_strlist_push(&r->left_containers, w.items[i].id) < 0)
 			goto done;
 	}
 	error = 0;
@@ -128,32 +130,58 @@ done:
 	return error;
 }
 
-static int cleanup_named(envup_cleanup_report *r, envup_engine *e, const char *kind,
+/* Networks by id: several may share a name (a racy duplicate check on
+ * old engines), and removal by that name is then refused as ambiguous. */
+static int cleanup_networks(envup_cleanup_report *r, envup_engine *e,
 	const envup_strlist *filter, envup_cleanup_cb cb, void *payload)
 {
-	envup_strlist names = ENVUP_STRLIST_INIT;
-	bool network = strcmp(kind, "network") == 0;
-	size_t i;
+	envup_network_info *nets = NULL;
+	size_t n = 0, i;
 	int error;
 
-	if ((error = network ? envup_network_list(&names, e, filter) :
-	    envup_volume_list(&names, e, filter)) < 0)
+	if ((error = envup_network_find(&nets, &n, e, NULL, filter)) < 0)
 		goto done;
-	for (i = 0; i < names.n; i++) {
-		int rc = network ? envup_network_remove(e, names.v[i]) :
-			envup_volume_remove(e, names.v[i]);
+	for (i = 0; i < n; i++) {
+		int rc = envup_network_remove(e, nets[i].id);
 		if (rc == 0) {
-			if (network)
-				r->networks++;
-			else
-				r->volumes++;
+			r->networks++;
 			if (cb)
-				cb(kind, names.v[i], payload);
+				cb("network", nets[i].name, payload);
 		} else if (rc == ENVUP_ECANCELLED) {
 			error = rc;
 			goto done;
-		} else if ((error = cleanup_failed(r, "%s %s: %s", kind, names.v[i],
-		    envup_error_last()->message)) < 0) {
+		} else if ((error = cleanup_failed(r, "network %s (%.12s): %s", nets[i].name,
+		    nets[i].id, envup_error_last()->message)) < 0 ||
+		    (error = envup_strlist_push(&r->left_networks, nets[i].id)) < 0) {
+			goto done;
+		}
+	}
+done:
+	envup_network_infos_free(nets, n);
+	return error;
+}
+
+static int cleanup_volumes(envup_cleanup_report *r, envup_engine *e,
+	const envup_strlist *filter, envup_cleanup_cb cb, void *payload)
+{
+	envup_strlist names = ENVUP_STRLIST_INIT;
+	size_t i;
+	int error;
+
+	if ((error = envup_volume_list(&names, e, filter)) < 0)
+		goto done;
+	for (i = 0; i < names.n; i++) {
+		int rc = envup_volume_remove(e, names.v[i]);
+		if (rc == 0) {
+			r->volumes++;
+			if (cb)
+				cb("volume", names.v[i], payload);
+		} else if (rc == ENVUP_ECANCELLED) {
+			error = rc;
+			goto done;
+		} else if ((error = cleanup_failed(r, "volume %s: %s", names.v[i],
+		    envup_error_last()->message)) < 0 ||
+		    (error = envup_strlist_push(&r->left_volumes, names.v[i])) < 0) {
 			goto done;
 		}
 	}
@@ -182,8 +210,8 @@ int envup_cleanup_by_labels(envup_cleanup_report *report, envup_engine *e,
 			goto done;
 	}
 	if ((error = cleanup_containers(report, e, &filter, cb, payload)) < 0 ||
-	    (error = cleanup_named(report, e, "network", &filter, cb, payload)) < 0 ||
-	    (error = cleanup_named(report, e, "volume", &filter, cb, payload)) < 0)
+	    (error = cleanup_networks(report, e, &filter, cb, payload)) < 0 ||
+	    (error = cleanup_volumes(report, e, &filter, cb, payload)) < 0)
 		goto done;
 	if (report->failed.n) {
 		if (report->failed.n == 1)
@@ -203,5 +231,8 @@ void envup_cleanup_report_dispose(envup_cleanup_report *report)
 	if (!report)
 		return;
 	envup_strlist_dispose(&report->failed);
+	envup_strlist_dispose(&report->left_containers);
+	envup_strlist_dispose(&report->left_networks);
+	envup_strlist_dispose(&report->left_volumes);
 	report->containers = report->networks = report->volumes = 0;
 }

@@ -13,9 +13,14 @@ typedef struct {
 	size_t networks;
 	size_t volumes;
 	envup_strlist failed;  /* "container NAME (ID): MESSAGE" for each refusal */
+	/* what remains, by kind: container and network ids, volume names */
+	envup_strlist left_containers;
+	envup_strlist left_networks;
+	envup_strlist left_volumes;
 } envup_cleanup_report;
 
-#define ENVUP_CLEANUP_REPORT_INIT {0, 0, 0, ENVUP_STRLIST_INIT}
+#define ENVUP_CLEANUP_REPORT_INIT {0, 0, 0, ENVUP_STRLIST_INIT, ENVUP_STRLIST_INIT, \
+	ENVUP_STRLIST_INIT, ENVUP_STRLIST_INIT}
 
 /**
  * Called once per resource removed: kind is "container", "network" or

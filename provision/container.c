@@ -457,16 +457,28 @@ int envup_container_logs(envup_buf *out, envup_engine *e, const char *id, int ta
 	return container_logs_run(&l, e, id, query, "logs of");
 }
 
-int envup_container_logs_follow(envup_engine *e, const char *id, envup_log_cb cb, void *payload)
+int envup_container_logs_stream(envup_engine *e, const char *id, int tail, bool follow,
+	envup_log_cb cb, void *payload)
 {
 	container_logs l;
+	char query[96], tailq[24];
 
 	ENVUP_ASSERT_ARG(e && id && cb);
 	memset(&l, 0, sizeof(l));
 	l.cb = cb;
 	l.payload = payload;
-	return container_logs_run(&l, e, id, "/logs?stdout=1&stderr=1&follow=1&tail=all",
-		"follow logs of");
+	if (tail < 0)
+		snprintf(tailq, sizeof(tailq), "all");
+	else
+		snprintf(tailq, sizeof(tailq), "%d", tail);
+	snprintf(query, sizeof(query), "/logs?stdout=1&stderr=1&follow=%d&tail=%s",
+		follow ? 1 : 0, tailq);
+	return container_logs_run(&l, e, id, query, follow ? "follow logs of" : "logs of");
+}
+
+int envup_container_logs_follow(envup_engine *e, const char *id, envup_log_cb cb, void *payload)
+{
+	return envup_container_logs_stream(e, id, -1, true, cb, payload);
 }
 
 /* ---- remove ----------------------------------------------------------------- */

@@ -76,6 +76,14 @@ int envup_container_logs(envup_buf *out, envup_engine *e, const char *id, int ta
 typedef int (*envup_log_cb)(const char *data, size_t len, void *payload);
 int envup_container_logs_follow(envup_engine *e, const char *id, envup_log_cb cb, void *payload);
 
+/**
+ * The logs as a stream, with no size limit: the last `tail` lines (tail <
+ * 0: all), then with `follow` new output until the container stops; each
+ * demultiplexed chunk goes to `cb` as for envup_container_logs_follow().
+ */
+int envup_container_logs_stream(envup_engine *e, const char *id, int tail, bool follow,
+	envup_log_cb cb, void *payload);
+
 /** Force-remove with its anonymous volumes. 404 counts as success. */
 int envup_container_remove(envup_engine *e, const char *id);
 

@@ -24,12 +24,6 @@
 #define ENVUP_API_MAX "1.44"
 #define ENVUP_API_MIN "1.41"
 
-/* Labels on everything envup creates. `down` removes only what has them. */
-#define ENVUP_LABEL_MANAGED "dev.envup.managed"   /* "true" */
-#define ENVUP_LABEL_ENV     "dev.envup.env"       /* environment name */
-#define ENVUP_LABEL_SERVICE "dev.envup.service"   /* service name (containers) */
-#define ENVUP_LABEL_VERSION "dev.envup.version"   /* envup version */
-
 typedef struct envup_engine envup_engine;
 
 typedef struct {

@@ -15,6 +15,7 @@
  * the environment's name (only after the joins, so that nothing is being
  * created while we list what to remove).
  */
+#include <math.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +35,8 @@
 #include "provision/state.h"
 #include "provision/owner.h"
 #include "provision/watchdog.h"
+#include "provision/identity.h"
+#include "provision/claim.h"
 #include "healthcheck/probe.h"
 #include "healthcheck/waiter.h"
 #include "healthcheck/init.h"
@@ -88,9 +91,9 @@ struct up_ctx {
 	char *fail_message;     /* "SERVICE: what happened" */
 	double start;
 	double deadline;
-	char instance[32];      /* dev.envup.instance: this one `up` */
-	char owner[400];        /* dev.envup.owner, "" with --keep */
-	char expires[32];       /* dev.envup.expires, unix seconds */
+	envup_identity id;      /* this one `up`: name, instance, owner, expiry */
+	char owner_text[128];   /* "session 4711 (bash)", "" without owner */
+	envup_strlist secrets;  /* the environment's passwords (and encoded forms) */
 	envup_watchdog watchdog;
 };
 
@@ -111,8 +114,8 @@ static void emit(up_ctx *ctx, const char *service, envup_state state, const char
 
 	if (!ctx->opts->progress)
 		return;
-	if (detail)
-		masked = envup_secret_mask(detail);
+	if (detail && (masked = envup_secret_mask(detail)) != NULL)
+		envup_printable_lines(masked);
 	pthread_mutex_lock(&ctx->progress_lock);
 	ctx->opts->progress(service, state, detail ? (masked ? masked : "") : NULL,
 		envup_now() - ctx->start, ctx->opts->progress_payload);
@@ -160,6 +163,31 @@ static int expand_list(envup_strlist *out, const envup_strlist *in, const envup_
 	return 0;
 }
 
+/* A password: masked on stderr from now on, and listed for the formats
+ * that mask secrets themselves (--format github), with its URL form. */
+static int add_secret(up_ctx *ctx, const char *value)
+{
+	envup_kvlist vars = ENVUP_KVLIST_INIT;
+	char *encoded = NULL;
+	int error;
+
+	if (!*value || envup_strlist_contains(&ctx->secrets, value))
+		return 0;
+	if ((error = envup_secret_add(value)) < 0 ||
+	    (error = envup_strlist_push(&ctx->secrets, value)) < 0 ||
+	    (error = envup_kvlist_set(&vars, "v", value)) < 0 ||
+	    (error = envup_placeholder_expand(&encoded, "{{v}}", &vars, true)) < 0)
+		goto done;
+	if (strcmp(encoded, value) != 0 && !envup_strlist_contains(&ctx->secrets, encoded) &&
+	    ((error = envup_secret_add(encoded)) < 0 ||
+	     (error = envup_strlist_push(&ctx->secrets, encoded)) < 0))
+		goto done;
+done:
+	envup__free(encoded);
+	envup_kvlist_dispose(&vars);
+	return error;
+}
+
 static int plan_service(up_service *s, up_ctx *ctx, const envup_service *spec)
 {
 	const char *prefix = ctx->opts->image_prefix;
@@ -197,7 +225,7 @@ static int plan_service(up_service *s, up_ctx *ctx, const envup_service *spec)
 		if (!error && c->env && !given)
 			error = envup_kvlist_set(&s->env, c->env, value);
 		if (!error && i == ENVUP_CRED_PASSWORD)
-			error = envup_secret_add(value);
+			error = add_secret(ctx, value);
 		envup__free(value);
 		if (error < 0)
 			return error;
@@ -272,25 +300,6 @@ static long attempt_timeout(const up_ctx *ctx)
 	return ms;
 }
 
-/* Lines of `logs` matching the pattern; the buffer is split in place. */
-static int count_log_matches(up_service *s, char *logs)
-{
-	int n = 0;
-	char *line = logs;
-
-	while (*line) {
-		char *end = strchr(line, '\n');
-		if (end)
-			*end = '\0';
-		if (regexec(&s->log_re, line, 0, NULL, 0) == 0)
-			n++;
-		if (!end)
-			break;
-		line = end + 1;
-	}
-	return n;
-}
-
 /*
  * A TCP wait asks "does the process listen?". Through the published port
  * the answer can lie: docker-proxy accepts the connection itself and only
@@ -354,22 +363,8 @@ static int probe_service(char **why, void *payload)
 		return envup_probe_redis(why, host, port, envup_kvlist_get(&s->vars, "password"), t);
 	case ENVUP_WAIT_MOCKSERVER:
 		return envup_probe_mockserver(why, host, port, t);
-	case ENVUP_WAIT_LOG: {
-		envup_buf logs = ENVUP_BUF_INIT;
-		int n, want = w->times > 0 ? w->times : 1;
-		if (envup_container_logs(&logs, ctx->engine, s->id, -1) < 0) {
-			envup_buf_dispose(&logs);
-			return ENVUP_ERROR;
-		}
-		n = logs.ptr ? count_log_matches(s, logs.ptr) : 0;
-		envup_buf_dispose(&logs);
-		if (n < 0)
-			return n;
-		if (n >= want)
-			return 0;
-		*why = envup__sprintf("log pattern /%s/ seen %d of %d times", w->pattern, n, want);
-		return 1;
-	}
+	case ENVUP_WAIT_LOG:
+		break;   /* followed as a stream: see wait_log() */
 	case ENVUP_WAIT_HEALTHCHECK: {
 		envup_container_info info = ENVUP_CONTAINER_INFO_INIT;
 		int r;
@@ -507,15 +502,9 @@ done:
 
 static int labels_for(envup_kvlist *labels, const up_ctx *ctx, const char *service)
 {
-	if (envup_kvlist_set(labels, ENVUP_LABEL_MANAGED, "true") < 0 ||
-	    envup_kvlist_set(labels, ENVUP_LABEL_ENV, ctx->name) < 0 ||
-	    envup_kvlist_set(labels, ENVUP_LABEL_VERSION, ENVUP_VERSION_STRING) < 0 ||
-	    (service && envup_kvlist_set(labels, ENVUP_LABEL_SERVICE, service) < 0) ||
-	    envup_kvlist_set(labels, ENVUP_LABEL_INSTANCE, ctx->instance) < 0 ||
-	    envup_kvlist_set(labels, ENVUP_LABEL_EXPIRES, ctx->expires) < 0 ||
-	    (ctx->owner[0] && envup_kvlist_set(labels, ENVUP_LABEL_OWNER, ctx->owner) < 0))
-		return ENVUP_ERROR;
-	return 0;
+	envup_identity id = ctx->id;
+	snprintf(id.service, sizeof(id.service), "%s", service ? service : "");
+	return envup_identity_labels(labels, &id);
 }
 
 /* Who owns this environment, when it expires, and the watchdog that
@@ -524,33 +513,141 @@ static int plan_ownership(up_ctx *ctx)
 {
 	const envup_up_options *opts = ctx->opts;
 	envup_watchdog_options wo = {0};
-	unsigned char raw[8];
+	envup_identity *id = &ctx->id;
+	unsigned char raw[ENVUP_INSTANCE_LEN / 2];
 	double ttl = opts->ttl > 0 ? opts->ttl : ENVUP_DEFAULT_TTL;
+	envup_owner_scope scope = opts->owner;
 	size_t i;
+	int error;
 
+	snprintf(id->env, sizeof(id->env), "%s", ctx->name);
 	if (envup_random_bytes(raw, sizeof(raw)) < 0)
 		return ENVUP_ERROR;
 	for (i = 0; i < sizeof(raw); i++)
-		snprintf(ctx->instance + 2 * i, 3, "%02x", raw[i]);
-	snprintf(ctx->expires, sizeof(ctx->expires), "%lld", (long long)time(NULL) + (long long)ttl);
-	if (!opts->keep) {
-		envup_owner owner;
-		pid_t pid = opts->owner_pid > 0 ? (pid_t)opts->owner_pid : getpid();
-		int error = envup_owner_of(&owner, pid);
+		snprintf(id->instance + 2 * i, 3, "%02x", raw[i]);
+	id->expires = (long long)time(NULL) + (long long)ttl;
+	snprintf(id->expires_raw, sizeof(id->expires_raw), "%lld", id->expires);
+
+	if (opts->keep)
+		scope = ENVUP_OWNER_NONE;
+	else if (opts->owner_pid > 0)
+		scope = ENVUP_OWNER_PID;
+	if (scope == ENVUP_OWNER_SESSION) {
+		if ((error = envup_owner_resolve(&id->owner, &id->owner_kind, id->owner_comm,
+		    getpid())) < 0)
+			return error == ENVUP_ENOTFOUND ? ENVUP_ERROR : error;
+		id->has_owner = true;
+	} else if (scope != ENVUP_OWNER_NONE) {
+		pid_t pid = scope == ENVUP_OWNER_PID && opts->owner_pid > 0 ?
+			(pid_t)opts->owner_pid : getpid();
+		envup_proc proc;
+		error = envup_owner_of(&id->owner, pid);
 		if (error == ENVUP_ENOTFOUND)
 			return envup_error_set(ENVUP_ERROR_SPEC, "owner process %ld does not exist",
 				(long)pid), ENVUP_ESPEC;
 		if (error < 0)
 			return error;
-		envup_owner_format(ctx->owner, sizeof(ctx->owner), &owner);
+		id->has_owner = true;
+		id->owner_kind = ENVUP_OWNER_KIND_PROCESS;
+		if (envup_proc_read(&proc, pid) == 0)
+			snprintf(id->owner_comm, sizeof(id->owner_comm), "%s", proc.comm);
+	}
+	if (id->has_owner) {
+		envup_owner_format(id->owner_raw, sizeof(id->owner_raw), &id->owner);
+		envup_identity_owner_text(ctx->owner_text, sizeof(ctx->owner_text), id);
 	}
 	wo.env_name = ctx->name;
-	wo.instance = ctx->instance;
+	wo.instance = id->instance;
 	wo.docker_host = opts->docker_host;
-	wo.owner = ctx->owner[0] ? ctx->owner : NULL;
-	wo.expires = strtoll(ctx->expires, NULL, 10);
+	wo.owner = id->has_owner ? id->owner_raw : NULL;
+	wo.owner_text = id->has_owner ? ctx->owner_text : NULL;
+	wo.expires = id->expires;
 	wo.exe = opts->watchdog_exe;
 	return envup_watchdog_spawn(&ctx->watchdog, &wo);
+}
+
+/*
+ * wait: log. The log is followed as one stream from its first line, so a
+ * line is read once, however long the service has been logging and
+ * however much (no size limit), and the wait ends the moment the line
+ * that completes the count arrives. A line longer than LOG_LINE_MAX is
+ * matched on its first LOG_LINE_MAX bytes.
+ */
+#define LOG_LINE_MAX (64 * 1024)
+
+typedef struct {
+	up_service *s;
+	envup_buf line;
+	int seen;
+	int want;
+} log_watch;
+
+static int log_line_done(log_watch *w)
+{
+	if (regexec(&w->s->log_re, envup_buf_cstr(&w->line), 0, NULL, 0) == 0)
+		w->seen++;
+	envup_buf_clear(&w->line);
+	return w->seen >= w->want ? 1 : 0;
+}
+
+static int log_watch_data(const char *data, size_t len, void *payload)
+{
+	log_watch *w = payload;
+	size_t i = 0;
+
+	while (i < len) {
+		const char *nl = memchr(data + i, '\n', len - i);
+		size_t n = nl ? (size_t)(nl - (data + i)) : len - i;
+		size_t room = LOG_LINE_MAX > w->line.size ? LOG_LINE_MAX - w->line.size : 0;
+		if (envup_buf_put(&w->line, data + i, n < room ? n : room) < 0)
+			return ENVUP_ERROR;
+		i += n;
+		if (!nl)
+			break;
+		i++;
+		if (log_line_done(w))
+			return 1;
+	}
+	return 0;
+}
+
+static int wait_log(up_service *s)
+{
+	up_ctx *ctx = s->ctx;
+	const envup_wait *wt = &s->spec->wait;
+	log_watch w;
+	int error;
+
+	memset(&w, 0, sizeof(w));
+	w.s = s;
+	w.want = wt->times > 0 ? wt->times : 1;
+	w.line.max = LOG_LINE_MAX + 1;
+	error = envup_container_logs_follow(ctx->engine, s->id, log_watch_data, &w);
+	/* the last line may have no newline when the container ends */
+	if (error == 0 && w.seen < w.want && w.line.size)
+		log_line_done(&w);
+	envup_buf_dispose(&w.line);
+	if (error == 0 && w.seen >= w.want)
+		return 0;
+	if (error == ENVUP_ETIMEOUT)
+		return envup_error_set(ENVUP_ERROR_HEALTH,
+			"timed out waiting for log pattern /%s/: seen %d of %d times (timeout %.0fs)",
+			wt->pattern, w.seen, w.want,
+			ctx->opts->timeout > 0 ? ctx->opts->timeout : DEFAULT_TIMEOUT), ENVUP_ETIMEOUT;
+	if (error < 0)
+		return error;
+	/* the stream ended: the container stopped before the pattern came */
+	if ((error = service_alive(s)) < 0) {
+		char *msg = envup__sprintf("%s before log pattern /%s/ was seen %d times (seen %d)",
+			envup_error_last()->message, wt->pattern, w.want, w.seen);
+		if (msg)
+			envup_error_set_str(ENVUP_ERROR_HEALTH, msg);
+		envup__free(msg);
+		return error;
+	}
+	return envup_error_set(ENVUP_ERROR_HEALTH,
+		"the log stream ended before log pattern /%s/ was seen %d times (seen %d)",
+		wt->pattern, w.want, w.seen), ENVUP_EUNHEALTHY;
 }
 
 static int bring_up(up_service *s)
@@ -606,11 +703,14 @@ static int bring_up(up_service *s)
 	/* log and healthcheck waits ask the engine, which re-sends the whole
 	 * log or re-reads state that changes only at the healthcheck's own
 	 * interval: poll those less eagerly than a protocol probe */
-	if (spec->wait.kind == ENVUP_WAIT_LOG || spec->wait.kind == ENVUP_WAIT_HEALTHCHECK) {
+	if (spec->wait.kind == ENVUP_WAIT_HEALTHCHECK) {
 		wopts.interval_ms = 25;
 		wopts.max_interval_ms = 100;
 	}
-	if ((error = envup_wait_until(probe_service, service_alive, s, &wopts)) < 0) {
+	if (spec->wait.kind == ENVUP_WAIT_LOG) {
+		if ((error = wait_log(s)) < 0)
+			goto done;
+	} else if ((error = envup_wait_until(probe_service, service_alive, s, &wopts)) < 0) {
 		if (error == ENVUP_ETIMEOUT) {
 			char *msg = envup__sprintf("%s (timeout %.0fs)", envup_error_last()->message,
 				ctx->opts->timeout > 0 ? ctx->opts->timeout : DEFAULT_TIMEOUT);
@@ -829,9 +929,22 @@ static int teardown(up_ctx *ctx)
 	emit(ctx, NULL, ENVUP_STATE_REMOVING, ctx->name);
 	if ((error = envup_env__open_engine(&e, ctx->opts->docker_host, cleanup_seconds(ctx))) < 0)
 		return error;
-	error = envup_env__remove(e, ctx->name, NULL, cleanup_progress, ctx);
+	/* only what this up created: a failed up must never remove another
+	 * instance's environment of the same name */
+	error = envup_env__remove(e, ctx->name, ctx->id.instance, NULL, cleanup_progress, ctx);
 	envup_engine_free(e);
 	return error;
+}
+
+/* Teardown after an error that must stay the reported one. */
+static void teardown_keep_error(up_ctx *ctx)
+{
+	char *saved = envup__strdup(envup_error_last()->message);
+	int klass = envup_error_last()->klass;
+	teardown(ctx);
+	if (saved)
+		envup_error_set_str(klass, saved);
+	envup__free(saved);
 }
 
 static bool all_done(const up_ctx *ctx)
@@ -899,21 +1012,35 @@ static int check_name_free(up_ctx *ctx)
 	envup_strlist labels = ENVUP_STRLIST_INIT;
 	int error;
 
-	if ((error = envup_env__labels(&labels, ctx->name, NULL)) < 0 ||
+	if ((error = envup_identity_filter(&labels, ctx->name, NULL)) < 0 ||
 	    (error = envup_container_list(&list, &n, ctx->engine, &labels)) < 0)
 		goto done;
-	if (n > 0)
-		error = envup_error_set(ENVUP_ERROR_SPEC,
-			"environment '%s' is already up (%zu container%s); take it down with: envdown -n %s",
-			ctx->name, n, n == 1 ? "" : "s", ctx->name);
-	if (error < 0)
+	if (n > 0) {
+		envup_identity id;
+		char owner[128] = "", why[256] = "";
+		long long now = (long long)time(NULL);
+		envup_identity_read(&id, &list[0].labels);
+		envup_identity_owner_text(owner, sizeof(owner), &id);
+		if (id.expires > 0 && id.expires <= now)
+			snprintf(why, sizeof(why), "; it expired, so 'envup gc' removes it too");
+		else if (id.has_owner && envup_owner_check(&id.owner) == ENVUP_OWNER_GONE)
+			snprintf(why, sizeof(why), "; its owner, %s, is gone, so 'envup gc' removes it too",
+				owner);
+		else if (owner[0])
+			snprintf(why, sizeof(why), ", owned by %s", owner);
+		envup_error_set(ENVUP_ERROR_SPEC,
+			"environment '%s' is already up (%zu container%s%s); take it down with: envdown -n %s",
+			ctx->name, n, n == 1 ? "" : "s", why, ctx->name);
 		error = ENVUP_EEXISTS;
+	}
 done:
 	envup_container_summaries_free(list, n);
 	envup_strlist_dispose(&labels);
 	return error;
 }
 
+/* The environment's network, which is also the claim on its name (see
+ * claim.h): of two ups of one name at once, at most one gets past here. */
 static int create_network(up_ctx *ctx)
 {
 	envup_kvlist labels = ENVUP_KVLIST_INIT;
@@ -922,33 +1049,29 @@ static int create_network(up_ctx *ctx)
 
 	if ((ctx->network = envup__sprintf("envup-%s", ctx->name)) == NULL)
 		return ENVUP_ERROR;
-	if ((error = labels_for(&labels, ctx, NULL)) < 0)
-		goto done;
-	error = envup_network_create(&id, ctx->engine, ctx->network, &labels);
-	if (error == ENVUP_EEXISTS) {
-		/* a leftover of ours (no containers: we checked) is replaced;
-		 * anyone else's is left alone */
-		envup_strlist mine = ENVUP_STRLIST_INIT;
-		envup_strlist filter = ENVUP_STRLIST_INIT;
-		error = ENVUP_ERROR;
-		if (envup_env__labels(&filter, ctx->name, NULL) == 0 &&
-		    envup_network_list(&mine, ctx->engine, &filter) == 0) {
-			if (envup_strlist_contains(&mine, ctx->network)) {
-				if (envup_network_remove(ctx->engine, ctx->network) == 0)
-					error = envup_network_create(&id, ctx->engine, ctx->network, &labels);
-			} else {
-				error = envup_error_set(ENVUP_ERROR_DOCKER,
-					"a network named %s exists and was not created by envup",
-					ctx->network);
-			}
-		}
-		envup_strlist_dispose(&mine);
-		envup_strlist_dispose(&filter);
-	}
-done:
+	if ((error = labels_for(&labels, ctx, NULL)) == 0)
+		error = envup_claim_network(&id, ctx->engine, ctx->network, &ctx->id, &labels);
 	envup__free(id);
 	envup_kvlist_dispose(&labels);
 	return error;
+}
+
+/* Numbers from a command line or a caller: NaN compares false with
+ * everything, and a huge TTL would overflow the expiry label. */
+static int check_options(const envup_up_options *opts)
+{
+	if (!isfinite(opts->timeout) || opts->timeout < 0 || opts->timeout > ENVUP_TIMEOUT_MAX)
+		return envup_error_set(ENVUP_ERROR_SPEC,
+			"timeout must be a number of seconds from 0 to %d", (int)ENVUP_TIMEOUT_MAX),
+			ENVUP_ESPEC;
+	if (!isfinite(opts->ttl) || opts->ttl < 0 || opts->ttl > ENVUP_TTL_MAX)
+		return envup_error_set(ENVUP_ERROR_SPEC,
+			"ttl must be a number of seconds from 0 to %d (30 days)", (int)ENVUP_TTL_MAX),
+			ENVUP_ESPEC;
+	if (opts->owner < ENVUP_OWNER_CALLER || opts->owner > ENVUP_OWNER_NONE)
+		return envup_error_set(ENVUP_ERROR_SPEC, "unknown owner scope %d", (int)opts->owner),
+			ENVUP_ESPEC;
+	return 0;
 }
 
 static int ctx_init(up_ctx *ctx, const envup_up_options *opts)
@@ -977,6 +1100,7 @@ static void ctx_dispose(up_ctx *ctx)
 	envup__free(ctx->name);
 	envup__free(ctx->network);
 	envup__free(ctx->fail_message);
+	envup_strlist_dispose(&ctx->secrets);
 	pthread_mutex_destroy(&ctx->lock);
 	pthread_mutex_destroy(&ctx->progress_lock);
 	pthread_cond_destroy(&ctx->cond);
@@ -989,8 +1113,12 @@ static int build_env(envup_env **out, up_ctx *ctx)
 	size_t i;
 
 	ENVUP_ERROR_CHECK_ALLOC(env);
-	if ((env->name = envup__strdup(ctx->name)) == NULL)
+	if ((env->name = envup__strdup(ctx->name)) == NULL ||
+	    (ctx->owner_text[0] && (env->owner = envup__strdup(ctx->owner_text)) == NULL) ||
+	    envup_strlist_copy(&env->secrets, &ctx->secrets) < 0)
 		goto fail;
+	env->expires = ctx->id.expires;
+	snprintf(env->instance, sizeof(env->instance), "%s", ctx->id.instance);
 	for (i = 0; i < ctx->nsvcs; i++)
 		if (service_exports(&env->exports, &ctx->svcs[i], host) < 0)
 			goto fail;
@@ -1018,6 +1146,8 @@ int envup_up(envup_env **out, const envup_up_options *opts)
 	ctx_init(&ctx, opts);
 
 	/* 1. the plan: nothing touches the engine until the spec is valid */
+	if ((error = check_options(opts)) < 0)
+		goto done;
 	if ((error = envup_spec_load(&ctx.spec, opts->spec_path ? opts->spec_path : ENVUP_DEFAULT_SPEC,
 	    NULL, NULL)) < 0)
 		goto done;
@@ -1035,6 +1165,17 @@ int envup_up(envup_env **out, const envup_up_options *opts)
 			goto done;
 		}
 
+	/* the state directory holds the passwords: refuse a bad one before
+	 * anything exists on the engine */
+	{
+		char *dir = NULL;
+		error = envup_state_dir(&dir, true);
+		envup__free(dir);
+		if (error < 0)
+			goto done;
+		envup_state_prune();
+	}
+
 	/* 2. the engine */
 	eo.docker_host = opts->docker_host;
 	eo.cancel = &ctx.abort;
@@ -1046,7 +1187,7 @@ int envup_up(envup_env **out, const envup_up_options *opts)
 	if ((error = plan_ownership(&ctx)) < 0)
 		goto done;
 	if ((error = create_network(&ctx)) < 0) {
-		teardown(&ctx);
+		teardown_keep_error(&ctx);
 		goto done;
 	}
 
@@ -1084,8 +1225,19 @@ int envup_up(envup_env **out, const envup_up_options *opts)
 		raise_abort(&ctx, ENVUP_ERROR, envup_error_last()->message);
 		pthread_mutex_unlock(&ctx.lock);
 	}
+	/* the owner died while we worked: its watchdog is about to remove the
+	 * environment, so its exports must not be printed */
+	if (!ctx.failed && ctx.id.has_owner && envup_owner_check(&ctx.id.owner) == ENVUP_OWNER_GONE) {
+		char *msg = envup__sprintf("the environment's owner, %s, ended before up finished",
+			ctx.owner_text);
+		pthread_mutex_lock(&ctx.lock);
+		raise_abort(&ctx, ENVUP_ERROR, msg ? msg : "its owner ended before up finished");
+		ctx.fail_class = ENVUP_ERROR_OS;
+		pthread_mutex_unlock(&ctx.lock);
+		envup__free(msg);
+	}
 	if (!ctx.failed && (error = envup_state_save(ctx.name, envup_engine_address(ctx.engine),
-	    &env->exports)) < 0) {
+	    env)) < 0) {
 		pthread_mutex_lock(&ctx.lock);
 		raise_abort(&ctx, ENVUP_ERROR, envup_error_last()->message);
 		pthread_mutex_unlock(&ctx.lock);
@@ -1106,6 +1258,7 @@ int envup_up(envup_env **out, const envup_up_options *opts)
 		goto done;
 	}
 	envup_watchdog_release(&ctx.watchdog, true);
+	envup_state_forget_removal(ctx.name);
 	*out = env;
 	error = 0;
 done:
@@ -1158,6 +1311,7 @@ int envup_env_format(char **out, const envup_env *env, envup_format format)
 {
 	envup_buf b = ENVUP_BUF_INIT;
 	ENVUP_ASSERT_ARG(out && env);
+	*out = NULL;
 	if (envup_exports_format(&b, &env->exports, format) < 0) {
 		envup_buf_dispose(&b);
 		return ENVUP_ERROR;
@@ -1166,11 +1320,33 @@ int envup_env_format(char **out, const envup_env *env, envup_format format)
 	return *out ? 0 : ENVUP_ERROR;
 }
 
+const char *envup_env_owner(const envup_env *env)
+{
+	return env ? env->owner : NULL;
+}
+
+long long envup_env_expires(const envup_env *env)
+{
+	return env ? env->expires : 0;
+}
+
+size_t envup_env_secret_count(const envup_env *env)
+{
+	return env ? env->secrets.n : 0;
+}
+
+const char *envup_env_secret(const envup_env *env, size_t i)
+{
+	return env && i < env->secrets.n ? env->secrets.v[i] : NULL;
+}
+
 void envup_env_free(envup_env *env)
 {
 	if (!env)
 		return;
 	envup__free(env->name);
+	envup__free(env->owner);
 	envup_kvlist_dispose(&env->exports);
+	envup_strlist_dispose(&env->secrets);
 	envup__free(env);
 }

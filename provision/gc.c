@@ -1,30 +1,43 @@
 /*
  * envup gc and envdown --all.
  *
- * gc groups every envup-managed container and network by (environment,
- * instance) and removes the groups that expired (dev.envup.expires) or
- * whose owner process is gone on this machine (dev.envup.owner). Removal
- * goes by label and a resource already gone counts as removed, so two gc
- * runs at once, or gc racing a watchdog or envdown, are safe.
+ * gc reads every envup-managed container, network and volume, and groups
+ * them by their identity labels exactly as written: environment, instance,
+ * owner and expiry. A group is removed only on proof read from its own
+ * labels (see identity.h: labels are untrusted and validated first):
+ *
+ *   - its expiry (dev.envup.expires) has passed, or
+ *   - its owner (dev.envup.owner) is on this machine and gone.
+ *
+ * and it is removed by the ids of its own members, never by a label
+ * filter. So a stray or forged resource (no instance label, another
+ * instance's id with a past expiry, a name like ../x) can only ever get
+ * itself removed, never a live environment of the same name, and a name
+ * from a label is used for a state file only when it is a valid name.
+ *
+ * A resource already gone counts as removed, so two gc runs at once, or gc
+ * racing a watchdog or envdown, are safe.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <cjson/cJSON.h>
 #include "envup.h"
 #include "provision/engine.h"
 #include "provision/container.h"
+#include "provision/network.h"
 #include "provision/cleanup.h"
 #include "provision/env_internal.h"
+#include "provision/identity.h"
 #include "provision/owner.h"
 #include "provision/state.h"
 
 typedef struct {
-	char *env;
-	char *instance;   /* NULL for resources of envup versions without it */
-	char *owner;
-	long long expires;
+	envup_identity id;
+	char *raw_env;             /* the env label as written, made printable */
+	envup_strlist containers;  /* ids */
+	envup_strlist networks;    /* ids */
+	envup_strlist volumes;     /* names */
 } gc_group;
 
 typedef struct {
@@ -39,142 +52,119 @@ static int open_engine(envup_engine **e, const char *docker_host)
 	return envup_env__open_engine(e, docker_host, GC_ENGINE_SECONDS);
 }
 
-static int add_group(gc_groups *g, const envup_kvlist *labels)
+/* The group of a resource with these labels (made when new), or NULL on OOM. */
+static gc_group *group_of(gc_groups *g, const envup_kvlist *labels)
 {
-	const char *env = envup_kvlist_get(labels, ENVUP_LABEL_ENV);
-	const char *inst = envup_kvlist_get(labels, ENVUP_LABEL_INSTANCE);
-	const char *owner = envup_kvlist_get(labels, ENVUP_LABEL_OWNER);
-	const char *exp = envup_kvlist_get(labels, ENVUP_LABEL_EXPIRES);
+	envup_identity id;
 	gc_group *v;
 	size_t i;
 
-	if (!env)
-		return 0;
+	envup_identity_read(&id, labels);
 	for (i = 0; i < g->n; i++)
-		if (strcmp(g->v[i].env, env) == 0 &&
-		    ((!inst && !g->v[i].instance) ||
-		     (inst && g->v[i].instance && strcmp(inst, g->v[i].instance) == 0)))
-			return 0;
+		if (envup_identity_same_group(&g->v[i].id, &id))
+			return &g->v[i];
 	if ((v = envup__realloc(g->v, (g->n + 1) * sizeof(*v))) == NULL)
-		return ENVUP_ERROR;
+		return NULL;
 	g->v = v;
-	memset(&g->v[g->n], 0, sizeof(gc_group));
-	g->v[g->n].env = envup__strdup(env);
-	g->v[g->n].instance = inst ? envup__strdup(inst) : NULL;
-	g->v[g->n].owner = owner ? envup__strdup(owner) : NULL;
-	g->v[g->n].expires = exp ? strtoll(exp, NULL, 10) : 0;
+	v = &g->v[g->n];
+	memset(v, 0, sizeof(*v));
+	v->id = id;
+	if ((v->raw_env = envup_printable(envup_kvlist_get(labels, ENVUP_LABEL_ENV))) == NULL)
+		return NULL;
 	g->n++;
-	if (!g->v[g->n - 1].env || (inst && !g->v[g->n - 1].instance) ||
-	    (owner && !g->v[g->n - 1].owner))
-		return envup_error_set_oom();
-	return 0;
+	return v;
 }
 
 static void groups_dispose(gc_groups *g)
 {
 	size_t i;
 	for (i = 0; i < g->n; i++) {
-		envup__free(g->v[i].env);
-		envup__free(g->v[i].instance);
-		envup__free(g->v[i].owner);
+		envup__free(g->v[i].raw_env);
+		envup_strlist_dispose(&g->v[i].containers);
+		envup_strlist_dispose(&g->v[i].networks);
+		envup_strlist_dispose(&g->v[i].volumes);
 	}
 	envup__free(g->v);
-}
-
-/* Managed networks with their labels: an `up` killed between creating its
- * network and its first container leaves only a network. */
-static int collect_networks(gc_groups *g, envup_engine *e)
-{
-	envup_strlist want = ENVUP_STRLIST_INIT;
-	envup_buf resp = ENVUP_BUF_INIT;
-	char *filter = NULL, *path = NULL;
-	cJSON *root = NULL, *net;
-	long status = 0;
-	int error = ENVUP_ERROR;
-
-	if (envup_strlist_push(&want, ENVUP_LABEL_MANAGED "=true") < 0 ||
-	    (filter = envup_engine_label_filter(&want)) == NULL ||
-	    (path = envup__sprintf("/networks?filters=%s", filter)) == NULL)
-		goto done;
-	if ((error = envup_engine_request(e, "GET", path, NULL, NULL, 0, &status, &resp)) < 0)
-		goto done;
-	if (status != 200) {
-		error = envup_engine_api_error(status, &resp, "list networks");
-		goto done;
-	}
-	if ((error = envup_engine_parse_json(&root, &resp, "the network list")) < 0)
-		goto done;
-	cJSON_ArrayForEach(net, root) {
-		cJSON *labels = cJSON_GetObjectItemCaseSensitive(net, "Labels"), *l;
-		envup_kvlist kv = ENVUP_KVLIST_INIT;
-		cJSON_ArrayForEach(l, labels) {
-			if (cJSON_IsString(l) && envup_kvlist_set(&kv, l->string, l->valuestring) < 0) {
-				envup_kvlist_dispose(&kv);
-				error = ENVUP_ERROR;
-				goto done;
-			}
-		}
-		error = envup_engine_labels_match(&kv, &want) ? add_group(g, &kv) : 0;
-		envup_kvlist_dispose(&kv);
-		if (error < 0)
-			goto done;
-	}
-	error = 0;
-done:
-	cJSON_Delete(root);
-	envup_buf_dispose(&resp);
-	envup_strlist_dispose(&want);
-	envup__free(filter);
-	envup__free(path);
-	return error;
 }
 
 static int collect(gc_groups *g, envup_engine *e)
 {
 	envup_strlist want = ENVUP_STRLIST_INIT;
-	envup_container_summary *list = NULL;
-	size_t n = 0, i;
+	envup_container_summary *cs = NULL;
+	envup_network_info *ns = NULL;
+	envup_volume_info *vs = NULL;
+	size_t nc = 0, nn = 0, nv = 0, i;
+	gc_group *grp;
 	int error;
 
 	if ((error = envup_strlist_push(&want, ENVUP_LABEL_MANAGED "=true")) < 0 ||
-	    (error = envup_container_list(&list, &n, e, &want)) < 0)
+	    (error = envup_container_list(&cs, &nc, e, &want)) < 0 ||
+	    (error = envup_network_find(&ns, &nn, e, NULL, &want)) < 0 ||
+	    (error = envup_volume_find(&vs, &nv, e, &want)) < 0)
 		goto done;
-	for (i = 0; i < n; i++)
-		if ((error = add_group(g, &list[i].labels)) < 0)
+	error = ENVUP_ERROR;
+	for (i = 0; i < nc; i++)
+		if ((grp = group_of(g, &cs[i].labels)) == NULL ||
+		    envup_strlist_push(&grp->containers, cs[i].id) < 0)
 			goto done;
-	error = collect_networks(g, e);
+	/* an `up` killed between its network and its first container leaves
+	 * only a network */
+	for (i = 0; i < nn; i++)
+		if ((grp = group_of(g, &ns[i].labels)) == NULL ||
+		    envup_strlist_push(&grp->networks, ns[i].id) < 0)
+			goto done;
+	for (i = 0; i < nv; i++)
+		if ((grp = group_of(g, &vs[i].labels)) == NULL ||
+		    envup_strlist_push(&grp->volumes, vs[i].name) < 0)
+			goto done;
+	error = 0;
 done:
-	envup_container_summaries_free(list, n);
+	envup_container_summaries_free(cs, nc);
+	envup_network_infos_free(ns, nn);
+	envup_volume_infos_free(vs, nv);
 	envup_strlist_dispose(&want);
 	return error;
 }
 
-/* Why group g should go, or NULL when it stays. */
+/* Why group g should go (malloc'd), or NULL when nothing proves it should. */
 static char *reason_to_remove(const gc_group *g, long long now)
 {
-	envup_owner o;
+	char owner[128];
 
-	if (g->expires > 0 && g->expires <= now)
-		return envup__sprintf("expired %llds ago", now - g->expires);
-	if (g->owner && envup_owner_parse(&o, g->owner) == 0 &&
-	    envup_owner_check(&o) == ENVUP_OWNER_GONE)
-		return envup__sprintf("its owner, process %ld, is gone", o.pid);
+	if (g->id.expires > 0 && g->id.expires <= now)
+		return envup__sprintf("it expired %llds ago", now - g->id.expires);
+	if (g->id.has_owner && envup_owner_check(&g->id.owner) == ENVUP_OWNER_GONE) {
+		envup_identity_owner_text(owner, sizeof(owner), &g->id);
+		return envup__sprintf("its owner, %s, is gone", owner);
+	}
 	return NULL;
 }
 
+/* Remove the group's own members, by id: containers, networks, volumes. */
 static int remove_group(size_t *removed, envup_engine *e, const gc_group *g)
 {
-	envup_cleanup_report report = ENVUP_CLEANUP_REPORT_INIT;
-	envup_strlist labels = ENVUP_STRLIST_INIT;
-	int error;
+	size_t i;
+	int error = 0, rc;
 
-	if ((error = envup_env__labels(&labels, g->env, g->instance)) < 0)
-		goto done;
-	error = envup_cleanup_by_labels(&report, e, &labels, NULL, NULL);
-	*removed = report.containers + report.networks + report.volumes;
-done:
-	envup_cleanup_report_dispose(&report);
-	envup_strlist_dispose(&labels);
+	*removed = 0;
+	for (i = 0; i < g->containers.n; i++) {
+		if ((rc = envup_container_remove(e, g->containers.v[i])) < 0)
+			error = rc;
+		else
+			(*removed)++;
+	}
+	for (i = 0; i < g->networks.n; i++) {
+		if ((rc = envup_network_remove(e, g->networks.v[i])) < 0)
+			error = rc;
+		else
+			(*removed)++;
+	}
+	for (i = 0; i < g->volumes.n; i++) {
+		if ((rc = envup_volume_remove(e, g->volumes.v[i])) < 0)
+			error = rc;
+		else
+			(*removed)++;
+	}
 	return error;
 }
 
@@ -197,24 +187,27 @@ int envup_gc(envup_gc_entry **out, size_t *count, const char *docker_host)
 		goto done;
 	}
 	for (i = 0; i < groups.n; i++) {
-		char *why = reason_to_remove(&groups.v[i], now);
+		const gc_group *g = &groups.v[i];
+		char *why = reason_to_remove(g, now);
 		envup_gc_entry *en;
 		if (!why)
 			continue;
 		en = &entries[n++];
 		en->reason = why;
-		if ((en->name = envup__strdup(groups.v[i].env)) == NULL) {
+		if ((en->name = envup__strdup(g->id.env[0] ? g->id.env : g->raw_env)) == NULL) {
 			error = ENVUP_ERROR;
 			goto done;
 		}
-		if (remove_group(&en->removed, e, &groups.v[i]) < 0) {
+		if (remove_group(&en->removed, e, g) < 0) {
 			en->failed = 1;
 			en->message = envup__strdup(envup_error_last()->message);
+			continue;
 		}
+		/* state files only for names that are names (never a path) */
+		if (g->id.env[0] && envup_env__forget_if_gone(e, g->id.env) == 1)
+			envup_state_record_removal(g->id.env, g->id.instance, "envup gc", why);
 	}
-	/* saved exports of environments that no longer have any container */
-	for (i = 0; i < n; i++)
-		envup_env__forget_if_gone(e, entries[i].name);
+	envup_state_prune();
 	*out = entries;
 	*count = n;
 	entries = NULL;
@@ -277,7 +270,11 @@ int envup_down_all(size_t *removed, const char *docker_host,
 		*removed = report.containers + report.networks + report.volumes;
 	if (error == 0)
 		for (i = 0; i < groups.n; i++)
-			envup_state_remove(groups.v[i].env);
+			if (groups.v[i].id.env[0]) {
+				envup_state_remove(groups.v[i].id.env);
+				envup_state_record_removal(groups.v[i].id.env, groups.v[i].id.instance,
+					"envdown --all", "every environment was taken down");
+			}
 done:
 	groups_dispose(&groups);
 	envup_cleanup_report_dispose(&report);

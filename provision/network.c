@@ -172,3 +172,189 @@ int envup_volume_list(envup_strlist *names, envup_engine *e, const envup_strlist
 	ENVUP_ASSERT_ARG(names && e);
 	return network_list(names, e, "volumes", "Volumes", labels);
 }
+
+/* {"label":{...},"name":{"NAME":true}}, escaped for a query. */
+static char *network_filter(const char *name, const envup_strlist *labels)
+{
+	cJSON *root = NULL, *label, *names;
+	char *text = NULL, *escaped = NULL;
+	size_t i;
+
+	if ((root = cJSON_CreateObject()) == NULL ||
+	    (label = cJSON_AddObjectToObject(root, "label")) == NULL)
+		goto oom;
+	for (i = 0; labels && i < labels->n; i++)
+		if (cJSON_AddTrueToObject(label, labels->v[i]) == NULL)
+			goto oom;
+	if (name && ((names = cJSON_AddObjectToObject(root, "name")) == NULL ||
+	    cJSON_AddTrueToObject(names, name) == NULL))
+		goto oom;
+	if ((text = cJSON_PrintUnformatted(root)) == NULL)
+		goto oom;
+	escaped = envup_engine_escape(text);
+	goto done;
+oom:
+	envup_error_set_oom();
+done:
+	cJSON_free(text);
+	cJSON_Delete(root);
+	return escaped;
+}
+
+int envup_network_find(envup_network_info **out, size_t *count, envup_engine *e,
+	const char *name, const envup_strlist *labels)
+{
+	envup_buf path = ENVUP_BUF_INIT, resp = ENVUP_BUF_INIT;
+	envup_network_info *v = NULL;
+	cJSON *json = NULL;
+	const cJSON *item;
+	char *filter = NULL;
+	size_t n = 0;
+	long status = 0;
+	int error = ENVUP_ERROR;
+
+	ENVUP_ASSERT_ARG(out && count && e);
+	*out = NULL;
+	*count = 0;
+	if ((filter = network_filter(name, labels)) == NULL ||
+	    envup_buf_printf(&path, "/networks?filters=%s", filter) < 0)
+		goto done;
+	if ((error = envup_engine_request(e, "GET", envup_buf_cstr(&path), NULL, NULL, 0,
+	    &status, &resp)) < 0)
+		goto done;
+	if (status != 200) {
+		error = envup_engine_api_error(status, &resp, "list networks");
+		goto done;
+	}
+	if ((error = envup_engine_parse_json(&json, &resp, "list networks")) < 0)
+		goto done;
+	error = ENVUP_ERROR;
+	if (!cJSON_IsArray(json)) {
+		envup_error_set(ENVUP_ERROR_JSON, "invalid JSON from the engine for list networks");
+		goto done;
+	}
+	if ((v = envup__calloc((size_t)cJSON_GetArraySize(json) + 1, sizeof(*v))) == NULL)
+		goto done;
+	cJSON_ArrayForEach(item, json) {
+		envup_network_info *ni = &v[n];
+		const char *nm = jsonx_str(item, "Name"), *id = jsonx_str(item, "Id");
+		const char *created = jsonx_str(item, "Created");
+		/* the engine's name filter matches parts of names: keep exact ones */
+		if (!nm || !id || !*id || (name && strcmp(nm, name) != 0))
+			continue;
+		n++;    /* from here on, v[n - 1] is freed on failure */
+		if (jsonx_labels(&ni->labels, cJSON_GetObjectItemCaseSensitive(item, "Labels")) < 0)
+			goto done;
+		if (!envup_engine_labels_match(&ni->labels, labels)) {
+			envup_kvlist_dispose(&ni->labels);
+			n--;
+			continue;
+		}
+		if ((ni->id = envup__strdup(id)) == NULL || (ni->name = envup__strdup(nm)) == NULL)
+			goto done;
+		if (!created || envup_time_parse(created, &ni->created, &ni->created_ns) < 0) {
+			ni->created = 0;
+			ni->created_ns = 0;
+		}
+	}
+	*out = v;
+	*count = n;
+	v = NULL;
+	error = 0;
+done:
+	envup_network_infos_free(v, n);
+	envup_buf_dispose(&path);
+	envup_buf_dispose(&resp);
+	envup__free(filter);
+	cJSON_Delete(json);
+	return error;
+}
+
+void envup_network_infos_free(envup_network_info *v, size_t n)
+{
+	size_t i;
+	if (!v)
+		return;
+	for (i = 0; i < n; i++) {
+		envup__free(v[i].id);
+		envup__free(v[i].name);
+		envup_kvlist_dispose(&v[i].labels);
+	}
+	envup__free(v);
+}
+
+int envup_volume_find(envup_volume_info **out, size_t *count, envup_engine *e,
+	const envup_strlist *labels)
+{
+	envup_buf path = ENVUP_BUF_INIT, resp = ENVUP_BUF_INIT;
+	envup_volume_info *v = NULL;
+	cJSON *json = NULL;
+	const cJSON *arr, *item;
+	char *filter = NULL;
+	size_t n = 0;
+	long status = 0;
+	int error = ENVUP_ERROR;
+
+	ENVUP_ASSERT_ARG(out && count && e);
+	*out = NULL;
+	*count = 0;
+	if ((filter = envup_engine_label_filter(labels)) == NULL ||
+	    envup_buf_printf(&path, "/volumes?filters=%s", filter) < 0)
+		goto done;
+	if ((error = envup_engine_request(e, "GET", envup_buf_cstr(&path), NULL, NULL, 0,
+	    &status, &resp)) < 0)
+		goto done;
+	if (status != 200) {
+		error = envup_engine_api_error(status, &resp, "list volumes");
+		goto done;
+	}
+	if ((error = envup_engine_parse_json(&json, &resp, "list volumes")) < 0)
+		goto done;
+	error = ENVUP_ERROR;
+	arr = cJSON_GetObjectItemCaseSensitive(json, "Volumes");
+	if (!cJSON_IsObject(json) || (arr && !cJSON_IsArray(arr) && !cJSON_IsNull(arr))) {
+		envup_error_set(ENVUP_ERROR_JSON, "invalid JSON from the engine for list volumes");
+		goto done;
+	}
+	if ((v = envup__calloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof(*v))) == NULL)
+		goto done;
+	cJSON_ArrayForEach(item, (cJSON_IsArray(arr) ? arr : NULL)) {
+		envup_volume_info *vi = &v[n];
+		const char *nm = jsonx_str(item, "Name");
+		if (!nm || !*nm)
+			continue;
+		n++;    /* from here on, v[n - 1] is freed on failure */
+		if (jsonx_labels(&vi->labels, cJSON_GetObjectItemCaseSensitive(item, "Labels")) < 0)
+			goto done;
+		if (!envup_engine_labels_match(&vi->labels, labels)) {
+			envup_kvlist_dispose(&vi->labels);
+			n--;
+			continue;
+		}
+		if ((vi->name = envup__strdup(nm)) == NULL)
+			goto done;
+	}
+	*out = v;
+	*count = n;
+	v = NULL;
+	error = 0;
+done:
+	envup_volume_infos_free(v, n);
+	envup_buf_dispose(&path);
+	envup_buf_dispose(&resp);
+	envup__free(filter);
+	cJSON_Delete(json);
+	return error;
+}
+
+void envup_volume_infos_free(envup_volume_info *v, size_t n)
+{
+	size_t i;
+	if (!v)
+		return;
+	for (i = 0; i < n; i++) {
+		envup__free(v[i].name);
+		envup_kvlist_dispose(&v[i].labels);
+	}
+	envup__free(v);
+}

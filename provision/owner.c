@@ -1,6 +1,6 @@
 /*
- * Owner identity and liveness (see owner.h). Linux only: /proc and the
- * kernel's boot id.
+ * Owner identity, liveness and the default owner of `envup up` (see
+ * owner.h). Linux only: /proc and the kernel's boot id.
  */
 #include <errno.h>
 #include <signal.h>
@@ -9,6 +9,27 @@
 #include <string.h>
 #include <unistd.h>
 #include "provision/owner.h"
+
+/* Ancestors walked at most: a loop in /proc (it cannot happen) stops here. */
+#define MAX_DEPTH 256
+
+static const char *kind_names[] = {"process", "session", "job"};
+
+const char *envup_owner_kind_name(envup_owner_kind kind)
+{
+	if ((size_t)kind < ENVUP_ARRAY_SIZE(kind_names))
+		return kind_names[kind];
+	return "process";
+}
+
+int envup_owner_kind_parse(const char *s)
+{
+	size_t i;
+	for (i = 0; s && i < ENVUP_ARRAY_SIZE(kind_names); i++)
+		if (strcmp(s, kind_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
 
 static void read_line(char *out, size_t len, const char *path)
 {
@@ -21,37 +42,62 @@ static void read_line(char *out, size_t len, const char *path)
 	fclose(f);
 }
 
-/* Field 22 of /proc/PID/stat; the command name (field 2) may hold spaces
- * and parentheses, so parse from the last ')'. */
-static int start_time(unsigned long long *out, pid_t pid)
+/*
+ * /proc/PID/stat: "pid (comm) state ppid pgrp session ... starttime(22)".
+ * The command name may hold spaces and parentheses, so the fields after
+ * it are parsed from the last ')'.
+ */
+int envup_proc_read(envup_proc *out, pid_t pid)
 {
-	char path[64], buf[2048];
-	char *p;
+	char path[64], buf[2048], comm[64];
+	const char *open, *close, *p;
 	int field;
-	FILE *f;
 	size_t n;
+	FILE *f;
 
+	memset(out, 0, sizeof(*out));
+	if (pid <= 0)
+		return ENVUP_ENOTFOUND;
 	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
 	if ((f = fopen(path, "re")) == NULL)
-		return ENVUP_ENOTFOUND;
+		return errno == ENOENT || errno == ESRCH ? ENVUP_ENOTFOUND : ENVUP_ERROR;
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL)
+	if ((open = strchr(buf, '(')) == NULL || (close = strrchr(buf, ')')) == NULL ||
+	    close < open || close[1] != ' ')
 		return ENVUP_ERROR;
-	p++;
-	for (field = 3; field < 22 && p; field++) {
-		p = strchr(p + 1, ' ');
+	n = (size_t)(close - open - 1);
+	if (n >= sizeof(comm))
+		n = sizeof(comm) - 1;
+	memcpy(comm, open + 1, n);
+	comm[n] = '\0';
+	envup_printable_into(out->comm, sizeof(out->comm), comm);
+	out->pid = (long)pid;
+	p = close + 2;
+	out->state = *p;
+	/* p is at field 3; fields 4, 5, 6 and 22 are wanted */
+	for (field = 3; field < 22; field++) {
+		char *end;
+		if ((p = strchr(p, ' ')) == NULL)
+			return ENVUP_ERROR;
+		p++;
+		switch (field + 1) {
+		case 4: out->ppid = strtol(p, &end, 10); break;
+		case 5: out->pgrp = strtol(p, &end, 10); break;
+		case 6: out->sid = strtol(p, &end, 10); break;
+		case 22: out->start = strtoull(p, &end, 10); break;
+		default: break;
+		}
 	}
-	if (!p)
-		return ENVUP_ERROR;
-	*out = strtoull(p + 1, NULL, 10);
 	return 0;
 }
 
 int envup_owner_of(envup_owner *out, pid_t pid)
 {
+	envup_proc proc;
 	int error;
+
 	memset(out, 0, sizeof(*out));
 	if (gethostname(out->host, sizeof(out->host) - 1) < 0)
 		snprintf(out->host, sizeof(out->host), "unknown");
@@ -61,12 +107,128 @@ int envup_owner_of(envup_owner *out, pid_t pid)
 			*p = '_';
 	read_line(out->boot_id, sizeof(out->boot_id), "/proc/sys/kernel/random/boot_id");
 	out->pid = (long)pid;
-	if ((error = start_time(&out->start, pid)) < 0) {
-		if (error == ENVUP_ENOTFOUND)
+	if ((error = envup_proc_read(&proc, pid)) < 0 || proc.state == 'Z') {
+		if (error == ENVUP_ENOTFOUND || proc.state == 'Z')
 			return envup_error_set(ENVUP_ERROR_OS, "no process %ld", (long)pid), ENVUP_ENOTFOUND;
 		return envup_error_set(ENVUP_ERROR_OS, "cannot read /proc/%ld/stat", (long)pid);
 	}
+	out->start = proc.start;
 	return 0;
+}
+
+/* The nearest ancestor of `from` (itself included) for which `match`
+ * holds, or 0. */
+typedef bool (*proc_match)(const envup_proc *p, const envup_proc *parent);
+
+static long find_ancestor(pid_t from, proc_match match, envup_proc *found)
+{
+	envup_proc p, parent;
+	long cur = (long)from;
+	int depth;
+
+	for (depth = 0; cur > 1 && depth < MAX_DEPTH; depth++) {
+		if (envup_proc_read(&p, (pid_t)cur) < 0)
+			return 0;
+		if (envup_proc_read(&parent, (pid_t)p.ppid) < 0)
+			memset(&parent, 0, sizeof(parent));
+		if (match(&p, &parent)) {
+			*found = p;
+			return cur;
+		}
+		cur = p.ppid;
+	}
+	return 0;
+}
+
+/* GitHub Actions: one Runner.Worker process per job runs every step. */
+static bool is_github_worker(const envup_proc *p, const envup_proc *parent)
+{
+	(void)parent;
+	return strcmp(p->comm, "Runner.Worker") == 0;
+}
+
+/* GitLab's shell executor: gitlab-runner starts the job's shell (or `su`
+ * running it) as its child, and that child ends with the job. */
+static bool is_gitlab_job(const envup_proc *p, const envup_proc *parent)
+{
+	return strcmp(parent->comm, "gitlab-runner") == 0 && strcmp(p->comm, "gitlab-runner") != 0;
+}
+
+static bool env_is(const char *name, const char *value)
+{
+	const char *v = getenv(name);
+	return v && strcmp(v, value) == 0;
+}
+
+/* The topmost ancestor of `from` (itself included) in session `sid`. */
+static int session_top(envup_proc *top, pid_t from, long sid)
+{
+	envup_proc p;
+	long cur = (long)from;
+	int depth, found = 0;
+
+	for (depth = 0; cur > 0 && depth < MAX_DEPTH; depth++) {
+		if (envup_proc_read(&p, (pid_t)cur) < 0 || p.sid != sid || p.state == 'Z')
+			break;
+		*top = p;
+		found = 1;
+		if (p.pid == p.sid)
+			break;
+		cur = p.ppid;
+	}
+	return found;
+}
+
+int envup_owner_resolve(envup_owner *out, envup_owner_kind *kind, char comm[32], pid_t self)
+{
+	envup_proc me, top, parent;
+	long owner_pid;
+	int error, hops;
+
+	comm[0] = '\0';
+	if ((error = envup_proc_read(&me, self)) < 0)
+		return envup_error_set(ENVUP_ERROR_OS, "cannot read /proc/%ld/stat", (long)self);
+
+	if (env_is("GITHUB_ACTIONS", "true") &&
+	    (owner_pid = find_ancestor((pid_t)me.ppid, is_github_worker, &top)) > 0) {
+		*kind = ENVUP_OWNER_KIND_JOB;
+		goto found;
+	}
+	if (env_is("GITLAB_CI", "true") &&
+	    (owner_pid = find_ancestor((pid_t)me.ppid, is_gitlab_job, &top)) > 0) {
+		*kind = ENVUP_OWNER_KIND_JOB;
+		goto found;
+	}
+
+	if (me.sid == me.pid) {
+		/* `setsid envup up`: no session to speak of; the parent owns it */
+		if (envup_proc_read(&top, (pid_t)me.ppid) < 0 || me.ppid <= 0)
+			goto gone;
+		*kind = ENVUP_OWNER_KIND_PROCESS;
+		goto found;
+	}
+	if (!session_top(&top, (pid_t)me.ppid, me.sid))
+		goto gone;   /* our parent left the session: it died, we were reparented */
+	/* sudo on a pty runs the command in a session of its own whose leader
+	 * is sudo's monitor: the work is the session of whoever ran sudo */
+	for (hops = 0; hops < 4 && top.pid == top.sid && strcmp(top.comm, "sudo") == 0; hops++) {
+		envup_proc outer;
+		if (envup_proc_read(&parent, (pid_t)top.ppid) < 0 || parent.sid == top.sid ||
+		    !session_top(&outer, (pid_t)parent.pid, parent.sid))
+			break;
+		top = outer;
+	}
+	*kind = ENVUP_OWNER_KIND_SESSION;
+found:
+	snprintf(comm, 32, "%s", top.comm);
+	if ((error = envup_owner_of(out, (pid_t)top.pid)) < 0)
+		return error;
+	return 0;
+gone:
+	envup_error_set(ENVUP_ERROR_OS,
+		"the process that started envup up (parent %ld) has already exited: nothing "
+		"would own the environment (use --keep or --owner-pid)", me.ppid);
+	return ENVUP_ENOTFOUND;
 }
 
 void envup_owner_format(char *out, size_t len, const envup_owner *o)
@@ -87,11 +249,14 @@ int envup_owner_parse(envup_owner *out, const char *label)
 		return ENVUP_ERROR;
 	memcpy(out->host, label, (size_t)(a - label));
 	memcpy(out->boot_id, a + 1, (size_t)(b - a - 1));
+	if (c[1] < '0' || c[1] > '9' || b[1] < '0' || b[1] > '9')
+		return ENVUP_ERROR;
+	errno = 0;
 	out->pid = strtol(b + 1, &end, 10);
-	if (end != c || out->pid <= 0)
+	if (end != c || out->pid <= 0 || errno)
 		return ENVUP_ERROR;
 	out->start = strtoull(c + 1, &end, 10);
-	if (*end)
+	if (*end || errno)
 		return ENVUP_ERROR;
 	return 0;
 }
@@ -99,7 +264,7 @@ int envup_owner_parse(envup_owner *out, const char *label)
 envup_owner_state envup_owner_check(const envup_owner *o)
 {
 	envup_owner now;
-	unsigned long long start;
+	envup_proc proc;
 	int error;
 
 	if (envup_owner_of(&now, getpid()) < 0)
@@ -109,26 +274,26 @@ envup_owner_state envup_owner_check(const envup_owner *o)
 	/* same host, another boot: every process of that boot is gone */
 	if (strcmp(now.boot_id, o->boot_id) != 0)
 		return ENVUP_OWNER_GONE;
-	if ((error = start_time(&start, (pid_t)o->pid)) == ENVUP_ENOTFOUND)
+	if ((error = envup_proc_read(&proc, (pid_t)o->pid)) == ENVUP_ENOTFOUND)
 		return ENVUP_OWNER_GONE;
 	if (error < 0)
 		return ENVUP_OWNER_UNKNOWN;
-	/* the pid was reused by another process */
-	if (start != o->start)
+	/* the pid was reused by another process, or it is a zombie */
+	if (proc.start != o->start || proc.state == 'Z')
 		return ENVUP_OWNER_GONE;
-	/* a zombie still has /proc/PID/stat: treat it as gone */
-	{
-		char path[64], buf[512];
-		FILE *f;
-		snprintf(path, sizeof(path), "/proc/%ld/stat", o->pid);
-		if ((f = fopen(path, "re")) != NULL) {
-			size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-			char *p;
-			fclose(f);
-			buf[n] = '\0';
-			if ((p = strrchr(buf, ')')) != NULL && p[1] == ' ' && p[2] == 'Z')
-				return ENVUP_OWNER_GONE;
-		}
-	}
 	return ENVUP_OWNER_ALIVE;
+}
+
+void envup_owner_describe(char *out, size_t len, envup_owner_kind kind, long pid,
+	const char *comm)
+{
+	char safe[32];
+	const char *what = kind == ENVUP_OWNER_KIND_SESSION ? "session" :
+		kind == ENVUP_OWNER_KIND_JOB ? "CI job" : "process";
+
+	envup_printable_into(safe, sizeof(safe), comm);
+	if (safe[0])
+		snprintf(out, len, "%s %ld (%s)", what, pid, safe);
+	else
+		snprintf(out, len, "%s %ld", what, pid);
 }

@@ -3,16 +3,21 @@
  * reboots cannot fool us. Written on every resource as the label
  * dev.envup.owner = "HOST/BOOT_ID/PID/START" where START is the process's
  * start time in clock ticks since boot (/proc/PID/stat field 22).
+ *
+ * Which process that is depends on how envup was asked (see
+ * envup_owner_resolve): the caller (envup run, the library), a given pid
+ * (--owner-pid), or, for `envup up`, the work the caller is part of: its
+ * CI job, else its terminal session. Never merely envup's parent: a CI
+ * step's shell, a make recipe line, `timeout` or the subshell bash forks
+ * for `$(envup up 2>log)` all exit long before the work is done.
+ *
+ * Linux only: /proc and the kernel's boot id.
  */
 #ifndef ENVUP_PROVISION_OWNER_H
 #define ENVUP_PROVISION_OWNER_H
 
 #include <sys/types.h>
 #include "util/util.h"
-
-#define ENVUP_LABEL_OWNER    "dev.envup.owner"    /* HOST/BOOT_ID/PID/START */
-#define ENVUP_LABEL_EXPIRES  "dev.envup.expires"  /* unix seconds */
-#define ENVUP_LABEL_INSTANCE "dev.envup.instance" /* random id of one `up` */
 
 typedef struct {
 	char host[256];
@@ -21,8 +26,57 @@ typedef struct {
 	unsigned long long start;
 } envup_owner;
 
+/** What kind of thing the owner process stands for. */
+typedef enum {
+	ENVUP_OWNER_KIND_PROCESS = 0, /* that one process */
+	ENVUP_OWNER_KIND_SESSION,     /* a terminal session: its leader */
+	ENVUP_OWNER_KIND_JOB          /* a CI job: the runner's per-job process */
+} envup_owner_kind;
+
+/** "process", "session", "job" (the dev.envup.owner-kind label). */
+const char *envup_owner_kind_name(envup_owner_kind kind);
+/** The kind named by a label value; -1 when it names none. */
+int envup_owner_kind_parse(const char *s);
+
+/** A process as /proc/PID/stat describes it. */
+typedef struct {
+	long pid;
+	long ppid;
+	long pgrp;
+	long sid;
+	char state;              /* R, S, Z, ... */
+	unsigned long long start;
+	char comm[32];           /* the command name, made printable */
+} envup_proc;
+
+/** Read /proc/PID/stat. ENVUP_ENOTFOUND when there is no such process. */
+int envup_proc_read(envup_proc *out, pid_t pid);
+
 /** Describe running process `pid` (on this machine). ENVUP_ENOTFOUND if it is gone. */
 int envup_owner_of(envup_owner *out, pid_t pid);
+
+/**
+ * The owner of an environment brought up by `envup up` run as process
+ * `self` (getpid()), with no --owner-pid or --keep:
+ *
+ *  1. a CI job: under GitHub Actions (GITHUB_ACTIONS=true), the runner's
+ *     Runner.Worker process, which lives exactly as long as the job and
+ *     runs every step's shell; under GitLab CI (GITLAB_CI=true), the
+ *     child of gitlab-runner that runs the job's script;
+ *  2. else the terminal session: the topmost ancestor of `self` in its
+ *     session, which is the session leader (the terminal's shell, a tmux
+ *     pane, the CI job's container, an ssh session) whenever it lives; a
+ *     session made by `sudo` on a pty stands for the session of the
+ *     process that ran sudo;
+ *  3. else, when `self` leads its own session (`setsid envup up`), its
+ *     parent process.
+ *
+ * @param[out] kind  what the owner stands for
+ * @param[out] comm  the owner's command name (printable, 32 bytes)
+ * @return 0, or ENVUP_ENOTFOUND with the error set when the work that
+ *         started envup has already ended (its parent is gone)
+ */
+int envup_owner_resolve(envup_owner *out, envup_owner_kind *kind, char comm[32], pid_t self);
 
 /** "HOST/BOOT_ID/PID/START" into out (size >= 400). */
 void envup_owner_format(char *out, size_t len, const envup_owner *o);
@@ -37,5 +91,12 @@ typedef enum {
 } envup_owner_state;
 
 envup_owner_state envup_owner_check(const envup_owner *o);
+
+/**
+ * "session 4711 (bash)", "CI job 812 (Runner.Worker)", "process 77 (sh)":
+ * how messages name an owner. `comm` may be NULL or empty.
+ */
+void envup_owner_describe(char *out, size_t len, envup_owner_kind kind, long pid,
+	const char *comm);
 
 #endif

@@ -1,29 +1,43 @@
 /*
- * The state file: exports of an environment that is up, readable only by
- * its owner (it holds passwords). See state.h.
+ * The state directory (see state.h).
  */
 #include <stdlib.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "provision/state.h"
+#include "provision/env_internal.h"
+#include "compose/spec.h"
 
-/* The directory must be ours and private: it may live in /tmp. */
+#define STATE_MAX (1024 * 1024)
+
+/* The directory must be ours and private: it may live in /tmp, and it
+ * holds passwords. Its mode is never changed: a directory someone chose
+ * to share (a 1777 one) is refused, not silently locked down. */
 static int check_dir(const char *dir)
 {
 	struct stat st;
 	if (lstat(dir, &st) < 0)
 		return envup_error_set(ENVUP_ERROR_OS, "state directory %s", dir);
+	/* refusals are the user's setting to fix: ENVUP_ESPEC, exit 2 */
 	if (!S_ISDIR(st.st_mode))
-		return envup_error_set(ENVUP_ERROR_OS, "state directory %s is not a directory", dir);
+		return envup_error_set(ENVUP_ERROR_SPEC, "state directory %s is not a directory", dir);
 	if (st.st_uid != geteuid())
-		return envup_error_set(ENVUP_ERROR_OS, "state directory %s is owned by someone else", dir);
-	if ((st.st_mode & 077) != 0 && chmod(dir, 0700) < 0)
-		return envup_error_set(ENVUP_ERROR_OS, "state directory %s: chmod", dir);
+		return envup_error_set(ENVUP_ERROR_SPEC,
+			"state directory %s is owned by uid %u, not by you (uid %u): envup keeps "
+			"passwords there; set ENVUP_STATE_DIR to a directory of your own",
+			dir, (unsigned)st.st_uid, (unsigned)geteuid());
+	if ((st.st_mode & 077) != 0)
+		return envup_error_set(ENVUP_ERROR_SPEC,
+			"state directory %s has mode %04o: others can reach it, and envup keeps "
+			"passwords there; point ENVUP_STATE_DIR at a private directory "
+			"(mkdir -m 700 DIR) or unset it", dir, (unsigned)(st.st_mode & 07777));
 	return 0;
 }
 
@@ -33,6 +47,7 @@ int envup_state_dir(char **out, bool create)
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	char *dir;
 
+	*out = NULL;
 	if (explicit_dir && *explicit_dir)
 		dir = envup__strdup(explicit_dir);
 	else if (xdg && *xdg && access(xdg, W_OK) == 0)
@@ -47,56 +62,42 @@ int envup_state_dir(char **out, bool create)
 	}
 	if ((create || access(dir, F_OK) == 0) && check_dir(dir) < 0) {
 		envup__free(dir);
-		return ENVUP_ERROR;
+		return envup_error_last()->klass == ENVUP_ERROR_SPEC ? ENVUP_ESPEC : ENVUP_ERROR;
 	}
 	*out = dir;
 	return 0;
 }
 
-static int state_path(char **out, const char *env_name, bool create)
+/* DIR/NAME.SUFFIX, for a valid environment name only: names come from
+ * labels too, and must never walk out of the directory. */
+static int state_path(char **out, const char *env_name, const char *suffix, bool create)
 {
 	char *dir = NULL;
+
+	*out = NULL;
+	if (!envup_name_valid(env_name))
+		return envup_error_set(ENVUP_ERROR_INTERNAL, "invalid environment name for a state file");
 	if (envup_state_dir(&dir, create) < 0)
 		return ENVUP_ERROR;
-	*out = envup__sprintf("%s/%s.json", dir, env_name);
+	*out = envup__sprintf("%s/%s%s", dir, env_name, suffix);
 	envup__free(dir);
 	return *out ? 0 : ENVUP_ERROR;
 }
 
-int envup_state_save(const char *env_name, const char *engine_address,
-	const envup_kvlist *exports)
+/* Write `text` to `path` atomically, 0600. */
+static int write_atomic(const char *path, const char *text)
 {
-	char *path = NULL, *tmp = NULL, *text = NULL;
-	cJSON *root = NULL, *obj;
-	size_t i, len;
+	char *tmp = NULL;
+	size_t len = strlen(text);
 	int fd = -1, error = ENVUP_ERROR;
 
-	if (state_path(&path, env_name, true) < 0)
-		goto done;
 	if ((tmp = envup__sprintf("%s.%d.tmp", path, (int)getpid())) == NULL)
 		goto done;
-	if ((root = cJSON_CreateObject()) == NULL ||
-	    !cJSON_AddStringToObject(root, "name", env_name) ||
-	    !cJSON_AddStringToObject(root, "engine", engine_address ? engine_address : "") ||
-	    (obj = cJSON_AddObjectToObject(root, "exports")) == NULL) {
-		envup_error_set_oom();
-		goto done;
-	}
-	for (i = 0; i < exports->n; i++)
-		if (!cJSON_AddStringToObject(obj, exports->v[i].key, exports->v[i].value)) {
-			envup_error_set_oom();
-			goto done;
-		}
-	if ((text = cJSON_PrintUnformatted(root)) == NULL) {
-		envup_error_set_oom();
-		goto done;
-	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		envup_error_set(ENVUP_ERROR_OS, "cannot write %s", tmp);
 		goto done;
 	}
-	len = strlen(text);
 	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0) {
 		envup_error_set(ENVUP_ERROR_OS, "cannot write %s", tmp);
 		goto done;
@@ -113,61 +114,139 @@ done:
 		close(fd);
 	if (error && tmp)
 		unlink(tmp);
-	if (text)
-		cJSON_free(text);
-	cJSON_Delete(root);
-	envup__free(path);
 	envup__free(tmp);
 	return error;
 }
 
-int envup_state_load(envup_kvlist *exports, char **engine_address, const char *env_name)
+/* Read and parse a JSON state file. ENVUP_ENOTFOUND (no error set) when
+ * there is none. */
+static int read_json(cJSON **out, const char *path)
 {
-	char *path = NULL;
 	envup_buf text = ENVUP_BUF_INIT;
-	cJSON *root = NULL, *obj, *item;
 	unsigned long oom;
 	int fd, error = ENVUP_ERROR;
 
-	if (engine_address)
-		*engine_address = NULL;
-	if (state_path(&path, env_name, false) < 0)
-		goto done;
+	*out = NULL;
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		if (errno == ENOENT) {
-			envup_error_set(ENVUP_ERROR_OS, "no saved state for environment '%s'", env_name);
-			error = ENVUP_ENOTFOUND;
-		} else {
-			envup_error_set(ENVUP_ERROR_OS, "cannot read %s", path);
-		}
-		goto done;
+		if (errno == ENOENT)
+			return ENVUP_ENOTFOUND;
+		return envup_error_set(ENVUP_ERROR_OS, "cannot read %s", path);
 	}
 	close(fd);
-	if (envup_read_file(&text, path, 1024 * 1024) < 0)
+	if (envup_read_file(&text, path, STATE_MAX) < 0)
 		goto done;
 	oom = envup__oom_count();
-	if ((root = cJSON_Parse(text.ptr)) == NULL && envup__oom_count() != oom)
+	if ((*out = cJSON_Parse(text.ptr)) == NULL && envup__oom_count() != oom)
 		goto done; /* out of memory, not a bad file */
-	if (!root || !cJSON_IsObject(obj = cJSON_GetObjectItemCaseSensitive(root, "exports"))) {
+	if (!*out || !cJSON_IsObject(*out)) {
+		cJSON_Delete(*out);
+		*out = NULL;
 		envup_error_set(ENVUP_ERROR_JSON, "%s: invalid state file", path);
 		goto done;
 	}
+	error = 0;
+done:
+	envup_buf_dispose(&text);
+	return error;
+}
+
+int envup_state_save(const char *env_name, const char *engine_address, const envup_env *env)
+{
+	char *path = NULL, *text = NULL;
+	cJSON *root = NULL, *obj, *arr;
+	size_t i;
+	int error = ENVUP_ERROR;
+
+	if (state_path(&path, env_name, ".json", true) < 0)
+		goto done;
+	if ((root = cJSON_CreateObject()) == NULL ||
+	    !cJSON_AddStringToObject(root, "name", env_name) ||
+	    !cJSON_AddStringToObject(root, "engine", engine_address ? engine_address : "") ||
+	    !cJSON_AddStringToObject(root, "instance", env->instance) ||
+	    !cJSON_AddNumberToObject(root, "expires", (double)env->expires) ||
+	    (env->owner && !cJSON_AddStringToObject(root, "owner", env->owner)) ||
+	    (obj = cJSON_AddObjectToObject(root, "exports")) == NULL ||
+	    (arr = cJSON_AddArrayToObject(root, "secrets")) == NULL)
+		goto oom;
+	for (i = 0; i < env->exports.n; i++)
+		if (!cJSON_AddStringToObject(obj, env->exports.v[i].key, env->exports.v[i].value))
+			goto oom;
+	for (i = 0; i < env->secrets.n; i++) {
+		cJSON *v = cJSON_CreateString(env->secrets.v[i]);
+		if (!v || !cJSON_AddItemToArray(arr, v)) {
+			cJSON_Delete(v);
+			goto oom;
+		}
+	}
+	if ((text = cJSON_PrintUnformatted(root)) == NULL)
+		goto oom;
+	error = write_atomic(path, text);
+	goto done;
+oom:
+	envup_error_set_oom();
+done:
+	if (text)
+		cJSON_free(text);
+	cJSON_Delete(root);
+	envup__free(path);
+	return error;
+}
+
+int envup_state_load(envup_env **out, char **engine_address, const char *env_name)
+{
+	envup_env *env = NULL;
+	char *path = NULL;
+	cJSON *root = NULL, *obj, *item;
+	int error = ENVUP_ERROR;
+
+	*out = NULL;
+	if (engine_address)
+		*engine_address = NULL;
+	if (state_path(&path, env_name, ".json", false) < 0)
+		goto done;
+	if ((error = read_json(&root, path)) < 0) {
+		if (error == ENVUP_ENOTFOUND)
+			envup_error_set(ENVUP_ERROR_OS, "no saved state for environment '%s'", env_name);
+		goto done;
+	}
+	error = ENVUP_ERROR;
+	if (!cJSON_IsObject(obj = cJSON_GetObjectItemCaseSensitive(root, "exports"))) {
+		envup_error_set(ENVUP_ERROR_JSON, "%s: invalid state file", path);
+		goto done;
+	}
+	if ((env = envup__calloc(1, sizeof(*env))) == NULL ||
+	    (env->name = envup__strdup(env_name)) == NULL)
+		goto done;
 	cJSON_ArrayForEach(item, obj) {
 		if (!cJSON_IsString(item)) {
 			envup_error_set(ENVUP_ERROR_JSON, "%s: invalid state file", path);
 			goto done;
 		}
-		if (envup_kvlist_set(exports, item->string, item->valuestring) < 0)
+		if (envup_kvlist_set(&env->exports, item->string, item->valuestring) < 0)
 			goto done;
 	}
+	cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(root, "secrets"))
+		if (cJSON_IsString(item) && envup_strlist_push(&env->secrets, item->valuestring) < 0)
+			goto done;
+	item = cJSON_GetObjectItemCaseSensitive(root, "owner");
+	if (cJSON_IsString(item) && (env->owner = envup_printable(item->valuestring)) == NULL)
+		goto done;
+	item = cJSON_GetObjectItemCaseSensitive(root, "expires");
+	if (cJSON_IsNumber(item) && item->valuedouble > 0 && item->valuedouble < 1e12)
+		env->expires = (long long)item->valuedouble;
+	item = cJSON_GetObjectItemCaseSensitive(root, "instance");
+	if (cJSON_IsString(item) && strlen(item->valuestring) < sizeof(env->instance))
+		snprintf(env->instance, sizeof(env->instance), "%s", item->valuestring);
 	item = cJSON_GetObjectItemCaseSensitive(root, "engine");
 	if (engine_address && cJSON_IsString(item) &&
 	    (*engine_address = envup__strdup(item->valuestring)) == NULL)
 		goto done;
+	*out = env;
+	env = NULL;
 	error = 0;
 done:
+	envup_env_free(env);
 	cJSON_Delete(root);
-	envup_buf_dispose(&text);
 	envup__free(path);
 	return error;
 }
@@ -176,10 +255,144 @@ int envup_state_remove(const char *env_name)
 {
 	char *path = NULL;
 	int error = 0;
-	if (state_path(&path, env_name, false) < 0)
+	if (state_path(&path, env_name, ".json", false) < 0)
 		return ENVUP_ERROR;
 	if (unlink(path) < 0 && errno != ENOENT)
 		error = envup_error_set(ENVUP_ERROR_OS, "cannot remove %s", path);
 	envup__free(path);
 	return error;
+}
+
+/* ---- removal records ----------------------------------------------------- */
+
+void envup_state_record_removal(const char *env_name, const char *instance, const char *by,
+	const char *reason)
+{
+	char *path = NULL, *text = NULL;
+	cJSON *root = NULL;
+
+	if (state_path(&path, env_name, ".removed", true) < 0)
+		goto done;
+	if ((root = cJSON_CreateObject()) == NULL ||
+	    !cJSON_AddStringToObject(root, "name", env_name) ||
+	    !cJSON_AddStringToObject(root, "instance", instance ? instance : "") ||
+	    !cJSON_AddNumberToObject(root, "at", (double)time(NULL)) ||
+	    !cJSON_AddStringToObject(root, "by", by) ||
+	    !cJSON_AddStringToObject(root, "reason", reason) ||
+	    (text = cJSON_PrintUnformatted(root)) == NULL)
+		goto done;
+	write_atomic(path, text);
+done:
+	if (text)
+		cJSON_free(text);
+	cJSON_Delete(root);
+	envup__free(path);
+}
+
+int envup_state_removal(char **out, long long *at, const char *env_name)
+{
+	char *path = NULL, *by = NULL, *reason = NULL;
+	cJSON *root = NULL, *item;
+	char when[64];
+	struct tm tm;
+	time_t t;
+	int error;
+
+	*out = NULL;
+	if (!envup_name_valid(env_name))
+		return ENVUP_ENOTFOUND;
+	if ((error = state_path(&path, env_name, ".removed", false)) < 0 ||
+	    (error = read_json(&root, path)) < 0)
+		goto done;
+	error = ENVUP_ENOTFOUND;
+	item = cJSON_GetObjectItemCaseSensitive(root, "at");
+	if (!cJSON_IsNumber(item) || item->valuedouble <= 0 || item->valuedouble > 1e12)
+		goto done;
+	t = (time_t)item->valuedouble;
+	if (at)
+		*at = (long long)t;
+	/* today: the time; another day: the date too */
+	{
+		time_t now = time(NULL);
+		struct tm today;
+		localtime_r(&now, &today);
+		localtime_r(&t, &tm);
+		strftime(when, sizeof(when), tm.tm_yday == today.tm_yday && tm.tm_year == today.tm_year ?
+			"%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &tm);
+	}
+	item = cJSON_GetObjectItemCaseSensitive(root, "by");
+	by = envup_printable(cJSON_IsString(item) ? item->valuestring : "envup");
+	item = cJSON_GetObjectItemCaseSensitive(root, "reason");
+	reason = envup_printable(cJSON_IsString(item) ? item->valuestring : "");
+	if (!by || !reason) {
+		error = ENVUP_ERROR;
+		goto done;
+	}
+	*out = envup__sprintf("removed at %s by %s%s%s", when, by, *reason ? ": " : "", reason);
+	error = *out ? 0 : ENVUP_ERROR;
+done:
+	cJSON_Delete(root);
+	envup__free(path);
+	envup__free(by);
+	envup__free(reason);
+	return error;
+}
+
+void envup_state_forget_removal(const char *env_name)
+{
+	char *path = NULL;
+	if (state_path(&path, env_name, ".removed", false) == 0)
+		unlink(path);
+	envup__free(path);
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+void envup_state_prune(void)
+{
+	char *dir = NULL;
+	DIR *d = NULL;
+	struct dirent *de;
+	time_t cutoff = time(NULL) - ENVUP_STATE_KEEP_S;
+	int dfd;
+
+	if (envup_state_dir(&dir, false) < 0 || access(dir, F_OK) < 0 || (d = opendir(dir)) == NULL)
+		goto done;
+	dfd = dirfd(d);
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+		if (de->d_name[0] == '.' ||
+		    !(ends_with(de->d_name, ".removed") || ends_with(de->d_name, ".watchdog.log") ||
+		      ends_with(de->d_name, ".watchdog.log.1")))
+			continue;
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_mtime < cutoff)
+			unlinkat(dfd, de->d_name, 0);
+	}
+done:
+	if (d)
+		closedir(d);
+	envup__free(dir);
+}
+
+int envup_state_open_log(const char *env_name)
+{
+	char *path = NULL, *old = NULL;
+	struct stat st;
+	int fd = -1;
+
+	if (state_path(&path, env_name, ".watchdog.log", true) < 0)
+		goto done;
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > ENVUP_STATE_LOG_MAX &&
+	    (old = envup__sprintf("%s.1", path)) != NULL)
+		rename(path, old);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+done:
+	envup__free(path);
+	envup__free(old);
+	return fd;
 }

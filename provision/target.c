@@ -14,6 +14,7 @@
 #include "provision/network.h"
 #include "provision/state.h"
 #include "provision/owner.h"
+#include "provision/identity.h"
 
 int envup_target_name(char **out, const envup_target *target)
 {
@@ -54,76 +55,62 @@ static int open_engine(envup_engine **e, const char *docker_host)
 	return envup_env__open_engine(e, docker_host, TARGET_ENGINE_SECONDS);
 }
 
-int envup_env__labels(envup_strlist *labels, const char *name, const char *instance)
-{
-	char *env = envup__sprintf("%s=%s", ENVUP_LABEL_ENV, name);
-	char *inst = instance ? envup__sprintf("%s=%s", ENVUP_LABEL_INSTANCE, instance) : NULL;
-	int error = ENVUP_ERROR;
-	if (env && (!instance || inst) &&
-	    envup_strlist_push(labels, ENVUP_LABEL_MANAGED "=true") == 0 &&
-	    envup_strlist_push(labels, env) == 0 && (!inst || envup_strlist_push(labels, inst) == 0))
-		error = 0;
-	envup__free(env);
-	envup__free(inst);
-	return error;
-}
-
 /*
  * After a failed removal, say what remains and the exact commands that
- * remove it, built from what failed (cleanup.c writes "container NAME
- * (ID): ...", "network NAME: ...", "volume NAME: ..."). When the listing
+ * remove it, by id (several networks may share a name). When the listing
  * itself failed, we cannot know what remains: say how to find it.
  */
+static int advice_cmd(envup_buf *b, const char *cmd, const envup_strlist *what, bool ids)
+{
+	size_t i;
+	if (what->n == 0)
+		return 0;
+	if (envup_buf_printf(b, "%s%s", b->size ? "; " : "", cmd) < 0)
+		return ENVUP_ERROR;
+	for (i = 0; i < what->n; i++)
+		if (envup_buf_printf(b, " %.*s", ids ? 12 : 255, what->v[i]) < 0)
+			return ENVUP_ERROR;
+	return 0;
+}
+
 static void remove_advice(const envup_cleanup_report *report, const char *name)
 {
-	envup_buf msg = ENVUP_BUF_INIT, containers = ENVUP_BUF_INIT, others = ENVUP_BUF_INIT;
+	envup_buf msg = ENVUP_BUF_INIT, cmds = ENVUP_BUF_INIT;
 	size_t i;
 
 	if (report->failed.n == 0) {
 		if (envup_buf_printf(&msg, "%s; the environment may still have resources: remove "
 		    "them with 'envdown -n %s', or 'docker rm -f $(docker ps -aq --filter label=%s=%s)' "
-		    "and 'docker network rm envup-%s'", envup_error_last()->message, name,
-		    ENVUP_LABEL_ENV, name, name) == 0)
+		    "and 'docker network rm $(docker network ls -q --filter label=%s=%s)'",
+		    envup_error_last()->message, name, ENVUP_LABEL_ENV, name, ENVUP_LABEL_ENV, name) == 0)
 			envup_error_set_str(ENVUP_ERROR_DOCKER, msg.ptr);
 		goto done;
 	}
-	for (i = 0; i < report->failed.n; i++) {
-		const char *f = report->failed.v[i], *open, *close, *colon;
-		if (strncmp(f, "container ", 10) == 0 && (open = strchr(f, '(')) != NULL &&
-		    (close = strchr(open, ')')) != NULL) {
-			if (envup_buf_printf(&containers, " %.*s", (int)(close - open - 1), open + 1) < 0)
-				goto done;
-		} else if ((colon = strchr(f, ':')) != NULL) {
-			const char *sp = strchr(f, ' ');
-			if (sp && sp < colon && envup_buf_printf(&others, "; docker %.*s rm %.*s",
-			    (int)(sp - f), f, (int)(colon - sp - 1), sp + 1) < 0)
-				goto done;
-		}
-	}
+	if (advice_cmd(&cmds, "docker rm -f", &report->left_containers, true) < 0 ||
+	    advice_cmd(&cmds, "docker network rm", &report->left_networks, true) < 0 ||
+	    advice_cmd(&cmds, "docker volume rm", &report->left_volumes, false) < 0)
+		goto done;
 	if (envup_buf_printf(&msg, "could not remove %zu resource%s: ", report->failed.n,
 	    report->failed.n == 1 ? "" : "s") < 0)
 		goto done;
 	for (i = 0; i < report->failed.n; i++)
 		if (envup_buf_printf(&msg, "%s%s", i ? "; " : "", report->failed.v[i]) < 0)
 			goto done;
-	if (envup_buf_printf(&msg, " (remove by hand: %s%s%s)",
-	    containers.size ? "docker rm -f" : "", envup_buf_cstr(&containers),
-	    containers.size ? envup_buf_cstr(&others) : (others.size ? others.ptr + 2 : "")) == 0)
+	if (envup_buf_printf(&msg, " (remove by hand: %s)", envup_buf_cstr(&cmds)) == 0)
 		envup_error_set_str(ENVUP_ERROR_DOCKER, msg.ptr);
 done:
 	envup_buf_dispose(&msg);
-	envup_buf_dispose(&containers);
-	envup_buf_dispose(&others);
+	envup_buf_dispose(&cmds);
 }
 
-int envup_env__remove(envup_engine *e, const char *name, size_t *removed,
-	envup_cleanup_cb cb, void *payload)
+int envup_env__remove(envup_engine *e, const char *name, const char *instance,
+	size_t *removed, envup_cleanup_cb cb, void *payload)
 {
 	envup_cleanup_report report = ENVUP_CLEANUP_REPORT_INIT;
 	envup_strlist labels = ENVUP_STRLIST_INIT;
 	int error, pass;
 
-	if ((error = envup_env__labels(&labels, name, NULL)) < 0)
+	if ((error = envup_identity_filter(&labels, name, instance)) < 0)
 		goto done;
 	/* A second pass catches a container whose create was still in flight
 	 * in the engine when the first listing ran (a cancelled request). */
@@ -136,7 +123,9 @@ int envup_env__remove(envup_engine *e, const char *name, size_t *removed,
 	}
 	if (error < 0 && error != ENVUP_ECANCELLED)
 		remove_advice(&report, name);
-	if (error == 0)
+	/* the saved exports belong to the whole name: only a removal of the
+	 * whole name forgets them (a failed `up` removes its instance only) */
+	if (error == 0 && !instance)
 		error = envup_state_remove(name);
 	if (removed)
 		*removed = report.containers + report.networks + report.volumes;
@@ -169,6 +158,7 @@ int envup_down(size_t *removed, const envup_target *target)
 	envup_engine *e = NULL;
 	char *name = NULL;
 	down_progress p;
+	size_t n = 0;
 	int error;
 
 	if (removed)
@@ -183,7 +173,11 @@ int envup_down(size_t *removed, const envup_target *target)
 		goto done;
 	if (target->progress)
 		target->progress(NULL, ENVUP_STATE_REMOVING, name, 0, target->progress_payload);
-	error = envup_env__remove(e, name, removed, down_cb, &p);
+	error = envup_env__remove(e, name, NULL, &n, down_cb, &p);
+	if (removed)
+		*removed = n;
+	if (error == 0 && n > 0)
+		envup_state_record_removal(name, NULL, "envdown", "it was taken down");
 done:
 	envup_engine_free(e);
 	envup__free(name);
@@ -194,19 +188,23 @@ static int list_env(envup_container_summary **list, size_t *n, envup_engine *e, 
 {
 	envup_strlist labels = ENVUP_STRLIST_INIT;
 	int error;
-	if ((error = envup_env__labels(&labels, name, NULL)) == 0)
+	if ((error = envup_identity_filter(&labels, name, NULL)) == 0)
 		error = envup_container_list(list, n, e, &labels);
 	envup_strlist_dispose(&labels);
 	return error;
 }
 
-void envup_env__forget_if_gone(envup_engine *e, const char *name)
+int envup_env__forget_if_gone(envup_engine *e, const char *name)
 {
 	envup_container_summary *list = NULL;
 	size_t n = 1;
-	if (list_env(&list, &n, e, name) == 0 && n == 0)
+	int gone = 0;
+	if (list_env(&list, &n, e, name) == 0 && n == 0) {
 		envup_state_remove(name);
+		gone = 1;
+	}
 	envup_container_summaries_free(list, n);
+	return gone;
 }
 
 /* Resolve the target's name, open the engine and list the environment's
@@ -221,12 +219,37 @@ static int open_target(char **name, envup_engine **e, envup_container_summary **
 	return list_env(list, n, *e, *name);
 }
 
+/* "environment 'x' is not up", with when and why it was removed if envup
+ * removed it, as the error; returns ENVUP_ENOTFOUND. */
+int envup_env__not_up(const char *name)
+{
+	char *removed = NULL;
+	if (envup_state_removal(&removed, NULL, name) == 0)
+		envup_error_set(ENVUP_ERROR_DOCKER, "environment '%s' is not up: %s", name, removed);
+	else
+		envup_error_set(ENVUP_ERROR_DOCKER, "environment '%s' is not up", name);
+	envup__free(removed);
+	return ENVUP_ENOTFOUND;
+}
+
+int envup_env_removed(char **why, long long *at, const envup_target *target)
+{
+	char *name = NULL;
+	int error;
+
+	ENVUP_ASSERT_ARG(why);
+	*why = NULL;
+	if ((error = envup_target_name(&name, target)) == 0)
+		error = envup_state_removal(why, at, name);
+	envup__free(name);
+	return error;
+}
+
 int envup_env_open(envup_env **out, const envup_target *target)
 {
 	envup_target defaults = ENVUP_TARGET_INIT;
 	envup_engine *e = NULL;
 	envup_container_summary *list = NULL;
-	envup_kvlist exports = ENVUP_KVLIST_INIT;
 	size_t n = 0;
 	char *name = NULL;
 	int error;
@@ -238,37 +261,57 @@ int envup_env_open(envup_env **out, const envup_target *target)
 	if ((error = open_target(&name, &e, &list, &n, target)) < 0)
 		goto done;
 	if (n == 0) {
-		error = envup_error_set(ENVUP_ERROR_DOCKER, "environment '%s' is not up", name);
-		error = ENVUP_ENOTFOUND;
+		error = envup_env__not_up(name);
 		goto done;
 	}
-	if ((error = envup_state_load(&exports, NULL, name)) < 0) {
+	if ((error = envup_state_load(out, NULL, name)) < 0) {
 		if (error == ENVUP_ENOTFOUND)
 			envup_error_set(ENVUP_ERROR_DOCKER,
 				"environment '%s' is up, but its exports were saved by another user or machine",
 				name);
 		goto done;
 	}
-	error = envup_env__new(out, name, &exports);
 done:
 	envup_container_summaries_free(list, n);
-	envup_kvlist_dispose(&exports);
 	envup_engine_free(e);
 	envup__free(name);
 	return error;
 }
 
-/* "127.0.0.1:49153->5432/tcp, ..." from the summary's port map */
-static char *ports_text(const envup_kvlist *ports)
+/* "127.0.0.1:49153->5432/tcp, ..." from the summary's port map, and the
+ * same parsed; both made printable (the engine's text is input). */
+static int ports_of(envup_service_status *st, const envup_kvlist *ports)
 {
 	envup_buf b = ENVUP_BUF_INIT;
 	size_t i;
-	for (i = 0; i < ports->n; i++)
-		if (envup_buf_printf(&b, "%s%s->%s", i ? ", " : "", ports->v[i].value, ports->v[i].key) < 0) {
+
+	if ((st->port_list = envup__calloc(ports->n ? ports->n : 1, sizeof(envup_port))) == NULL)
+		return ENVUP_ERROR;
+	for (i = 0; i < ports->n; i++) {
+		envup_port *p = &st->port_list[st->nports];
+		const char *key = ports->v[i].key, *val = ports->v[i].value;
+		const char *slash = strchr(key, '/'), *colon = strrchr(val, ':');
+		char text[256];
+		snprintf(text, sizeof(text), "%s->%s", val, key);
+		envup_printable_into(text, sizeof(text), text);
+		if (envup_buf_printf(&b, "%s%s", i ? ", " : "", text) < 0) {
 			envup_buf_dispose(&b);
-			return NULL;
+			return ENVUP_ERROR;
 		}
-	return envup_buf_detach(&b);
+		p->container_port = (int)strtol(key, NULL, 10);
+		envup_printable_into(p->protocol, sizeof(p->protocol), slash ? slash + 1 : "tcp");
+		if (colon) {
+			char ip[64];
+			snprintf(ip, sizeof(ip), "%.*s", (int)(colon - val), val);
+			envup_printable_into(p->host_ip, sizeof(p->host_ip), ip);
+			p->host_port = (int)strtol(colon + 1, NULL, 10);
+		}
+		if (p->container_port > 0 && p->host_port > 0)
+			st->nports++;
+	}
+	if ((st->ports = envup_buf_detach(&b)) == NULL && (st->ports = envup__strdup("")) == NULL)
+		return ENVUP_ERROR;
+	return 0;
 }
 
 int envup_status(envup_service_status **out, size_t *count, const envup_target *target)
@@ -293,16 +336,16 @@ int envup_status(envup_service_status **out, size_t *count, const envup_target *
 		goto done;
 	}
 	for (i = 0; i < n; i++) {
-		const char *svc = envup_kvlist_get(&list[i].labels, ENVUP_LABEL_SERVICE);
-		st[i].service = envup__strdup(svc ? svc : "?");
-		st[i].container = envup__strdup(list[i].name ? list[i].name : "");
-		st[i].image = envup__strdup(list[i].image ? list[i].image : "");
-		st[i].state = envup__strdup(list[i].state ? list[i].state : "");
-		st[i].status = envup__strdup(list[i].status ? list[i].status : "");
-		st[i].ports = ports_text(&list[i].ports);
+		envup_identity id;
+		envup_identity_read(&id, &list[i].labels);
+		st[i].service = envup__strdup(id.service[0] ? id.service : "?");
+		st[i].container = envup_printable(list[i].name ? list[i].name : "");
+		st[i].image = envup_printable(list[i].image ? list[i].image : "");
+		st[i].state = envup_printable(list[i].state ? list[i].state : "");
+		st[i].status = envup_printable(list[i].status ? list[i].status : "");
 		st[i].created = list[i].created;
 		if (!st[i].service || !st[i].container || !st[i].image || !st[i].state ||
-		    !st[i].status || !st[i].ports) {
+		    !st[i].status || ports_of(&st[i], &list[i].ports) < 0) {
 			envup_status_free(st, n);
 			st = NULL;
 			error = ENVUP_ERROR;
@@ -330,45 +373,65 @@ void envup_status_free(envup_service_status *s, size_t count)
 		envup__free(s[i].state);
 		envup__free(s[i].status);
 		envup__free(s[i].ports);
+		envup__free(s[i].port_list);
 	}
 	envup__free(s);
 }
 
-int envup_list(envup_env_summary **out, size_t *count, const char *docker_host)
+/* Fill the owner and expiry of a summary from a resource's identity. */
+static int summary_identity(envup_env_summary *s, const envup_identity *id)
 {
-	envup_engine *e = NULL;
-	envup_container_summary *list = NULL;
-	envup_strlist labels = ENVUP_STRLIST_INIT;
-	envup_env_summary *envs = NULL;
-	size_t n = 0, nenvs = 0, i, j;
-	int error;
+	char owner[128];
 
-	ENVUP_ASSERT_ARG(out && count);
+	s->expires = id->expires;
+	s->owner_alive = -1;
+	if (!id->has_owner)
+		return 0;
+	envup_identity_owner_text(owner, sizeof(owner), id);
+	if ((s->owner = envup__strdup(owner)) == NULL ||
+	    (s->owner_kind = envup__strdup(envup_owner_kind_name(id->owner_kind))) == NULL ||
+	    (s->owner_command = envup__strdup(id->owner_comm)) == NULL)
+		return ENVUP_ERROR;
+	s->owner_pid = id->owner.pid;
+	switch (envup_owner_check(&id->owner)) {
+	case ENVUP_OWNER_ALIVE: s->owner_alive = 1; break;
+	case ENVUP_OWNER_GONE: s->owner_alive = 0; break;
+	default: s->owner_alive = -1; break;
+	}
+	return 0;
+}
+
+/* Group containers into environments by their (validated) env label; an
+ * invalid name is shown made printable, never raw. */
+static int summarize(envup_env_summary **out, size_t *count, envup_container_summary *list,
+	size_t n)
+{
+	envup_env_summary *envs = NULL;
+	size_t nenvs = 0, i, j;
+	int error = ENVUP_ERROR;
+
 	*out = NULL;
 	*count = 0;
-	if ((error = open_engine(&e, docker_host)) < 0)
+	if ((envs = envup__calloc(n ? n : 1, sizeof(*envs))) == NULL)
 		goto done;
-	if ((error = envup_strlist_push(&labels, ENVUP_LABEL_MANAGED "=true")) < 0 ||
-	    (error = envup_container_list(&list, &n, e, &labels)) < 0)
-		goto done;
-	if ((envs = envup__calloc(n ? n : 1, sizeof(*envs))) == NULL) {
-		error = ENVUP_ERROR;
-		goto done;
-	}
 	for (i = 0; i < n; i++) {
-		const char *env = envup_kvlist_get(&list[i].labels, ENVUP_LABEL_ENV);
-		if (!env)
+		envup_identity id;
+		char shown[64];
+		const char *raw = envup_kvlist_get(&list[i].labels, ENVUP_LABEL_ENV);
+		if (!raw)
 			continue;
+		envup_identity_read(&id, &list[i].labels);
+		envup_printable_into(shown, sizeof(shown), id.env[0] ? id.env : raw);
 		for (j = 0; j < nenvs; j++)
-			if (strcmp(envs[j].name, env) == 0)
+			if (strcmp(envs[j].name, shown) == 0)
 				break;
 		if (j == nenvs) {
-			if ((envs[j].name = envup__strdup(env)) == NULL) {
-				error = ENVUP_ERROR;
+			if ((envs[j].name = envup__strdup(shown)) == NULL)
 				goto done;
-			}
-			envs[j].created = list[i].created;
 			nenvs++;
+			envs[j].created = list[i].created;
+			if (summary_identity(&envs[j], &id) < 0)
+				goto done;
 		}
 		envs[j].containers++;
 		if (list[i].state && strcmp(list[i].state, "running") == 0)
@@ -379,11 +442,64 @@ int envup_list(envup_env_summary **out, size_t *count, const char *docker_host)
 	*out = envs;
 	*count = nenvs;
 	envs = NULL;
+	error = 0;
 done:
 	envup_list_free(envs, nenvs);
+	return error;
+}
+
+int envup_list(envup_env_summary **out, size_t *count, const char *docker_host)
+{
+	envup_engine *e = NULL;
+	envup_container_summary *list = NULL;
+	envup_strlist labels = ENVUP_STRLIST_INIT;
+	size_t n = 0;
+	int error;
+
+	ENVUP_ASSERT_ARG(out && count);
+	*out = NULL;
+	*count = 0;
+	if ((error = open_engine(&e, docker_host)) < 0)
+		goto done;
+	if ((error = envup_strlist_push(&labels, ENVUP_LABEL_MANAGED "=true")) < 0 ||
+	    (error = envup_container_list(&list, &n, e, &labels)) < 0)
+		goto done;
+	error = summarize(out, count, list, n);
+done:
 	envup_container_summaries_free(list, n);
 	envup_strlist_dispose(&labels);
 	envup_engine_free(e);
+	return error;
+}
+
+int envup_env_summary_get(envup_env_summary **out, const envup_target *target)
+{
+	envup_target defaults = ENVUP_TARGET_INIT;
+	envup_engine *e = NULL;
+	envup_container_summary *list = NULL;
+	size_t n = 0, got = 0;
+	char *name = NULL;
+	int error;
+
+	ENVUP_ASSERT_ARG(out);
+	*out = NULL;
+	if (!target)
+		target = &defaults;
+	if ((error = open_target(&name, &e, &list, &n, target)) < 0)
+		goto done;
+	if (n == 0) {
+		error = envup_env__not_up(name);
+		goto done;
+	}
+	if ((error = summarize(out, &got, list, n)) == 0 && got != 1) {
+		envup_list_free(*out, got);
+		*out = NULL;
+		error = envup_env__not_up(name);
+	}
+done:
+	envup_container_summaries_free(list, n);
+	envup_engine_free(e);
+	envup__free(name);
 	return error;
 }
 
@@ -392,8 +508,12 @@ void envup_list_free(envup_env_summary *s, size_t count)
 	size_t i;
 	if (!s)
 		return;
-	for (i = 0; i < count; i++)
+	for (i = 0; i < count; i++) {
 		envup__free(s[i].name);
+		envup__free(s[i].owner);
+		envup__free(s[i].owner_kind);
+		envup__free(s[i].owner_command);
+	}
 	envup__free(s);
 }
 
@@ -414,7 +534,6 @@ int envup_logs(const envup_target *target, const char *service, int tail, int fo
 	envup_target defaults = ENVUP_TARGET_INIT;
 	envup_engine *e = NULL;
 	envup_container_summary *list = NULL;
-	envup_buf logs = ENVUP_BUF_INIT;
 	size_t n = 0, i;
 	char *name = NULL;
 	const char *id = NULL;
@@ -425,34 +544,40 @@ int envup_logs(const envup_target *target, const char *service, int tail, int fo
 		target = &defaults;
 	if ((error = open_target(&name, &e, &list, &n, target)) < 0)
 		goto done;
-	if (follow)
-		envup_engine_set_deadline(e, 0);
+	/* following has no end; a plain read of a long log gets ten minutes */
+	envup_engine_set_deadline(e, follow ? 0 : envup_now() + 600);
 	for (i = 0; i < n; i++) {
 		const char *svc = envup_kvlist_get(&list[i].labels, ENVUP_LABEL_SERVICE);
 		if (svc && strcmp(svc, service) == 0)
 			id = list[i].id;
 	}
 	if (!id) {
-		if (n == 0)
-			envup_error_set(ENVUP_ERROR_DOCKER, "environment '%s' is not up", name);
-		else
-			envup_error_set(ENVUP_ERROR_DOCKER, "environment '%s' has no service '%s'",
-				name, service);
+		envup_buf names = ENVUP_BUF_INIT;
+		char shown[64];
+		if (n == 0) {
+			error = envup_env__not_up(name);
+			goto done;
+		}
+		for (i = 0; i < n; i++) {
+			envup_identity ident;
+			envup_identity_read(&ident, &list[i].labels);
+			if (ident.service[0] && envup_buf_printf(&names, "%s%s", names.size ? ", " : "",
+			    ident.service) < 0)
+				break;
+		}
+		envup_printable_into(shown, sizeof(shown), service);
+		envup_error_set(ENVUP_ERROR_DOCKER, "environment '%s' has no service '%s'; its "
+			"services: %s", name, shown, envup_buf_cstr(&names));
+		envup_buf_dispose(&names);
 		error = ENVUP_ENOTFOUND;
 		goto done;
 	}
-	if (follow) {
+	/* streamed, never collected: a service may have logged gigabytes */
+	{
 		log_forward f = {cb, payload};
-		(void)tail;
-		error = envup_container_logs_follow(e, id, forward_log, &f);
-		goto done;
+		error = envup_container_logs_stream(e, id, tail, follow != 0, forward_log, &f);
 	}
-	if ((error = envup_container_logs(&logs, e, id, tail)) < 0)
-		goto done;
-	if (logs.size)
-		cb(logs.ptr, logs.size, payload);
 done:
-	envup_buf_dispose(&logs);
 	envup_container_summaries_free(list, n);
 	envup_engine_free(e);
 	envup__free(name);

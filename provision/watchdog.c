@@ -21,6 +21,8 @@
 #include "provision/cleanup.h"
 #include "provision/state.h"
 #include "provision/env_internal.h"
+#include "provision/identity.h"
+#include "compose/spec.h"
 
 #define STATUS_FD 3
 #define ENV_CHECK_MS 5000
@@ -42,16 +44,46 @@ static void close_from(int lowest)
 	}
 }
 
-static int run(const char *env, const char *instance, const char *docker_host,
-	const char *owner, long long expires, int status_fd);
+typedef struct {
+	const char *env;
+	const char *instance;
+	const char *docker_host;
+	const char *owner;        /* label value or NULL */
+	const char *owner_text;   /* or NULL */
+	long long expires;
+} wd_args;
+
+static int run(const wd_args *a, int status_fd);
+
+extern char **environ;
+
+/* The environment without RUNNER_TRACKING_ID (see watchdog.h); the
+ * strings are environ's, the array is malloc'd. */
+static char **watchdog_environ(void)
+{
+	size_t n = 0, i, k = 0;
+	char **out;
+
+	while (environ && environ[n])
+		n++;
+	if ((out = envup__calloc(n + 1, sizeof(char *))) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (strncmp(environ[i], "RUNNER_TRACKING_ID=", 19) != 0)
+			out[k++] = environ[i];
+	out[k] = NULL;
+	return out;
+}
 
 int envup_watchdog_spawn(envup_watchdog *w, const envup_watchdog_options *o)
 {
 	char expires[32];
-	const char *argv[16];
+	const char *argv[20];
+	char **envp = NULL;
 	size_t n = 0;
 	int p[2];
 	pid_t pid;
+	wd_args a;
 
 	ENVUP_ASSERT_ARG(w && o && o->env_name && o->instance);
 	w->fd = -1;
@@ -68,17 +100,32 @@ int envup_watchdog_spawn(envup_watchdog *w, const envup_watchdog_options *o)
 		argv[n++] = "--owner";
 		argv[n++] = o->owner;
 	}
+	if (o->owner_text) {
+		argv[n++] = "--owner-text";
+		argv[n++] = o->owner_text;
+	}
 	if (o->docker_host) {
 		argv[n++] = "--docker-host";
 		argv[n++] = o->docker_host;
 	}
 	argv[n] = NULL;
+	a.env = o->env_name;
+	a.instance = o->instance;
+	a.docker_host = o->docker_host;
+	a.owner = o->owner;
+	a.owner_text = o->owner_text;
+	a.expires = o->expires;
 
-	if (pipe2(p, O_CLOEXEC) < 0)
+	if ((envp = watchdog_environ()) == NULL)
+		return ENVUP_ERROR;
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		envup__free(envp);
 		return envup_error_set(ENVUP_ERROR_OS, "cannot create the watchdog's pipe");
+	}
 	if ((pid = fork()) < 0) {
 		close(p[0]);
 		close(p[1]);
+		envup__free(envp);
 		return envup_error_set(ENVUP_ERROR_OS, "cannot start the watchdog");
 	}
 	if (pid == 0) {
@@ -106,11 +153,12 @@ int envup_watchdog_spawn(envup_watchdog *w, const envup_watchdog_options *o)
 		close_from(STATUS_FD + 1);
 		if (chdir("/") < 0)
 			_exit(1);
+		environ = envp;
 		if (o->exe)
-			execv(o->exe, (char *const *)argv);
-		_exit(run(o->env_name, o->instance, o->docker_host, o->owner, o->expires,
-			STATUS_FD));
+			execve(o->exe, (char *const *)argv, envp);
+		_exit(run(&a, STATUS_FD));
 	}
+	envup__free(envp);
 	close(p[0]);
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
@@ -163,16 +211,9 @@ static void say(const char *fmt, ...)
 
 static void open_log(const char *env)
 {
-	char *dir = NULL, *path = NULL;
-	int fd;
-
-	if (envup_state_dir(&dir, true) < 0)
-		return;
-	if ((path = envup__sprintf("%s/%s.watchdog.log", dir, env)) != NULL &&
-	    (fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600)) >= 0)
-		wd_log = fdopen(fd, "a");
-	envup__free(path);
-	envup__free(dir);
+	int fd = envup_state_open_log(env);
+	if (fd >= 0 && (wd_log = fdopen(fd, "a")) == NULL)
+		close(fd);
 }
 
 /* 1: the environment still has containers, 0: it has none, <0: unknown */
@@ -184,7 +225,8 @@ static int env_exists(const char *env, const char *instance, const char *docker_
 	size_t n = 0;
 	int r = -1;
 
-	if (envup_env__labels(&labels, env, instance) == 0 && envup_env__open_engine(&e, docker_host, 10) == 0 &&
+	if (envup_identity_filter(&labels, env, instance) == 0 &&
+	    envup_env__open_engine(&e, docker_host, 10) == 0 &&
 	    envup_container_list(&list, &n, e, &labels) == 0)
 		r = n > 0;
 	envup_container_summaries_free(list, n);
@@ -199,37 +241,51 @@ static void log_removed(const char *kind, const char *name, void *payload)
 	say("removed %s %s", kind, name);
 }
 
-static int remove_env(const char *env, const char *instance, const char *docker_host,
-	const char *why)
+#define ATTEMPT_S 20.0
+#define PAUSE_MIN_MS 1000
+#define PAUSE_MAX_MS 30000
+
+/*
+ * Remove this instance, retrying until the engine has removed everything
+ * or the expiry has passed. `why` ends the sentence "removed ... because".
+ */
+static int remove_env(const wd_args *a, const char *why)
 {
 	envup_strlist labels = ENVUP_STRLIST_INIT;
+	long pause = PAUSE_MIN_MS;
 	int attempt, error = ENVUP_ERROR;
 
-	say("removing environment %s (%s)", env, why);
-	if (envup_env__labels(&labels, env, instance) < 0)
+	say("removing environment %s: %s", a->env, why);
+	if (envup_identity_filter(&labels, a->env, a->instance) < 0)
 		goto done;
-	for (attempt = 0; attempt < 5; attempt++) {
+	for (attempt = 1;; attempt++) {
 		envup_cleanup_report report = ENVUP_CLEANUP_REPORT_INIT;
 		envup_engine *e = NULL;
-		if (attempt)
-			envup_sleep_ms(2000);
-		if ((error = envup_env__open_engine(&e, docker_host, 120)) == 0)
+		if ((error = envup_env__open_engine(&e, a->docker_host, ATTEMPT_S)) == 0)
 			error = envup_cleanup_by_labels(&report, e, &labels, log_removed, NULL);
-		if (error < 0)
-			say("attempt %d: %s", attempt + 1, envup_error_last()->message);
 		envup_cleanup_report_dispose(&report);
 		envup_engine_free(e);
 		if (error == 0)
 			break;
+		say("attempt %d did not finish: %s", attempt, envup_error_last()->message);
+		if ((long long)time(NULL) > a->expires) {
+			say("the expiry has passed; giving up (envup gc removes what is left)");
+			goto done;
+		}
+		say("trying again in %lds", pause / 1000);
+		envup_sleep_ms(pause);
+		if ((pause *= 2) > PAUSE_MAX_MS)
+			pause = PAUSE_MAX_MS;
 	}
 	/* the saved exports go too, unless a newer `up` of the name owns them */
-	if (error == 0) {
+	{
 		envup_engine *e = NULL;
-		if (envup_env__open_engine(&e, docker_host, 10) == 0)
-			envup_env__forget_if_gone(e, env);
+		if (envup_env__open_engine(&e, a->docker_host, 10) == 0)
+			envup_env__forget_if_gone(e, a->env);
 		envup_engine_free(e);
-		say("environment %s removed", env);
 	}
+	envup_state_record_removal(a->env, a->instance, "its watchdog", why);
+	say("environment %s removed", a->env);
 done:
 	envup_strlist_dispose(&labels);
 	return error < 0 ? 1 : 0;
@@ -278,19 +334,18 @@ static long ms_until(long long expires)
 	return (long)(left * 1000);
 }
 
-static int run(const char *env, const char *instance, const char *docker_host,
-	const char *owner_label, long long expires, int status_fd)
+static int run(const wd_args *a, int status_fd)
 {
 	envup_owner owner;
 	bool have_owner = false;
 	int pidfd = -1;
 	double last_env_check = envup_now();
-	char status;
+	char status, why[256];
 
 	envup__cjson_init();
-	open_log(env);
-	say("watching environment %s (instance %s, owner %s, expires %lld)", env, instance,
-		owner_label ? owner_label : "none", expires);
+	open_log(a->env);
+	say("watching environment %s (instance %s, owner %s, expires %lld)", a->env, a->instance,
+		a->owner_text ? a->owner_text : a->owner ? a->owner : "none", a->expires);
 	status = wait_status(status_fd);
 	close(status_fd);
 	if (status == 'F') {
@@ -298,20 +353,23 @@ static int run(const char *env, const char *instance, const char *docker_host,
 		return 0;
 	}
 	if (status != 'R')
-		return remove_env(env, instance, docker_host, "envup up ended before it finished");
-	say("envup up finished; watching %s", owner_label ? "the owner and the expiry" : "the expiry");
+		return remove_env(a, "envup up was stopped before it finished");
+	say("envup up finished; watching %s", a->owner ? "the owner and the expiry" : "the expiry");
+	snprintf(why, sizeof(why), "its owner, %s, ended",
+		a->owner_text ? a->owner_text : "process");
+	envup_state_prune();
 
-	if (owner_label && envup_owner_parse(&owner, owner_label) == 0) {
+	if (a->owner && envup_owner_parse(&owner, a->owner) == 0) {
 		have_owner = true;
 		if ((pidfd = pidfd_of(&owner)) == -2)
-			return remove_env(env, instance, docker_host, "its owner is gone");
+			return remove_env(a, why);
 	}
 	for (;;) {
-		long wait_ms = ms_until(expires);
+		long wait_ms = ms_until(a->expires);
 		bool owner_gone = false;
 
 		if (wait_ms == 0)
-			return remove_env(env, instance, docker_host, "it expired");
+			return remove_env(a, "it expired");
 		if (wait_ms > ENV_CHECK_MS)
 			wait_ms = ENV_CHECK_MS;
 		if (have_owner && pidfd >= 0) {
@@ -325,15 +383,12 @@ static int run(const char *env, const char *instance, const char *docker_host,
 		} else {
 			envup_sleep_ms(wait_ms);
 		}
-		if (owner_gone) {
-			char why[64];
-			snprintf(why, sizeof(why), "its owner, process %ld, is gone", owner.pid);
-			return remove_env(env, instance, docker_host, why);
-		}
+		if (owner_gone)
+			return remove_env(a, why);
 		if (envup_now() - last_env_check >= ENV_CHECK_MS / 1000.0) {
 			last_env_check = envup_now();
-			if (env_exists(env, instance, docker_host) == 0) {
-				say("environment %s is gone (taken down); exiting", env);
+			if (env_exists(a->env, a->instance, a->docker_host) == 0) {
+				say("environment %s is gone (taken down); exiting", a->env);
 				return 0;
 			}
 		}
@@ -342,25 +397,28 @@ static int run(const char *env, const char *instance, const char *docker_host,
 
 int envup_watchdog_main(int argc, char **argv)
 {
-	const char *env = NULL, *instance = NULL, *owner = NULL, *docker_host = NULL;
-	long long expires = 0;
+	wd_args a;
 	int i;
 
+	memset(&a, 0, sizeof(a));
 	for (i = 1; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--env") == 0)
-			env = argv[i + 1];
+			a.env = argv[i + 1];
 		else if (strcmp(argv[i], "--instance") == 0)
-			instance = argv[i + 1];
+			a.instance = argv[i + 1];
 		else if (strcmp(argv[i], "--owner") == 0)
-			owner = argv[i + 1];
+			a.owner = argv[i + 1];
+		else if (strcmp(argv[i], "--owner-text") == 0)
+			a.owner_text = argv[i + 1];
 		else if (strcmp(argv[i], "--docker-host") == 0)
-			docker_host = argv[i + 1];
+			a.docker_host = argv[i + 1];
 		else if (strcmp(argv[i], "--expires") == 0)
-			expires = strtoll(argv[i + 1], NULL, 10);
+			a.expires = strtoll(argv[i + 1], NULL, 10);
 		else
 			return 2;
 	}
-	if (!env || !instance || expires <= 0)
+	if (!a.env || !a.instance || a.expires <= 0 || !envup_name_valid(a.env) ||
+	    !envup_instance_valid(a.instance))
 		return 2;
-	return run(env, instance, docker_host, owner, expires, STATUS_FD);
+	return run(&a, STATUS_FD);
 }

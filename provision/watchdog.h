@@ -16,7 +16,15 @@
  *   - the expiry passes             -> remove the environment, exit;
  *   - the environment is gone       -> (envdown ran) exit.
  * It removes by the labels of this one `up` (dev.envup.instance), so a
- * new environment of the same name is never touched.
+ * new environment of the same name is never touched. A removal the engine
+ * does not complete (a DELETE that hangs or fails) is retried, with a
+ * growing pause, until it is done or the expiry has passed (then `envup
+ * gc` takes over); when done, it records when and why in the state
+ * directory (NAME.removed), which `status`, `env` and `down` report.
+ *
+ * It does not inherit RUNNER_TRACKING_ID: GitHub's runner kills every
+ * process carrying the job's id when the job ends, before the job's
+ * Runner.Worker exits; the watchdog must outlive that to see the job end.
  *
  * It detaches fully (setsid, double fork, stdio on /dev/null, every other
  * descriptor closed), so `eval "$(envup up)"` returns as soon as up exits.
@@ -34,6 +42,7 @@ typedef struct {
 	const char *instance;       /* the dev.envup.instance label value */
 	const char *docker_host;    /* NULL: the default */
 	const char *owner;          /* owner label value, NULL: no owner (--keep) */
+	const char *owner_text;     /* "session 4711 (bash)", for its log and record */
 	long long expires;          /* unix seconds */
 	const char *exe;            /* envup binary to exec as "envup __watchdog";
 	                             * NULL: run in the forked child without exec */

@@ -48,7 +48,11 @@ int envup_placeholder_check(char **bad, const char *tmpl, const char *const *all
 /** Quote s for a POSIX shell: 'it'\''s' (appended to out). */
 int envup_shell_quote(envup_buf *out, const char *s);
 
-/** Render exports (ordered) in one of the envup_format formats. */
+/**
+ * Render exports (ordered) in one of the envup_format formats.
+ * @return 0, ENVUP_ESPEC when a name or value cannot be written in that
+ *         format (the error names the variable), or ENVUP_ERROR
+ */
 int envup_exports_format(envup_buf *out, const envup_kvlist *exports, int format);
 
 /** True when s is a valid environment variable name. */

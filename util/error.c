@@ -40,6 +40,8 @@ static void error_store(int klass, const char *text, bool truncated)
 	while (i > 0 && error_text[i - 1] == ' ')
 		i--;
 	error_text[i] = '\0';
+	/* engine messages and names are input: no escape reaches a terminal */
+	envup_printable_into(error_text, ERROR_MAX, error_text);
 	error_last.klass = klass;
 }
 

@@ -116,3 +116,128 @@ char *envup_env_stem(const char *service)
 	}
 	return s;
 }
+
+/* Control characters: C0, DEL, and C1 (0x80-0x9f, which UTF-8 writes as
+ * 0xc2 0x80..0x9f; a lone byte of that range is invalid UTF-8 anyway). */
+static size_t control_len(const unsigned char *p)
+{
+	if (*p < 0x20 || *p == 0x7f)
+		return 1;
+	if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+		return 2;
+	if (*p >= 0x80 && *p <= 0x9f)
+		return 1;
+	return 0;
+}
+
+void envup_printable_into(char *dst, size_t size, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t o = 0;
+
+	if (!dst || size == 0)
+		return;
+	while (*p && o + 1 < size) {
+		size_t c = control_len(p);
+		if (c) {
+			dst[o++] = '?';
+			p += c;
+		} else {
+			dst[o++] = (char)*p++;
+		}
+	}
+	dst[o] = '\0';
+}
+
+char *envup_printable(const char *s)
+{
+	size_t len = strlen(s ? s : "") + 1;
+	char *out = envup__malloc(len);
+	if (out)
+		envup_printable_into(out, len, s);
+	return out;
+}
+
+bool envup_is_printable(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	for (; *p; p++)
+		if (control_len(p))
+			return false;
+	return true;
+}
+
+static int digits(const char *s, int n, int *out)
+{
+	int i, v = 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int envup_time_parse(const char *s, long long *sec, long *nsec)
+{
+	struct tm tm;
+	int y, mo, d, h, mi, se, oh = 0, om = 0, sign = 0;
+	long ns = 0, scale = 100000000L;
+	const char *p;
+	time_t t;
+
+	if (!s || strlen(s) < 20 || digits(s, 4, &y) < 0 || s[4] != '-' ||
+	    digits(s + 5, 2, &mo) < 0 || s[7] != '-' || digits(s + 8, 2, &d) < 0 ||
+	    (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || digits(s + 11, 2, &h) < 0 ||
+	    s[13] != ':' || digits(s + 14, 2, &mi) < 0 || s[16] != ':' ||
+	    digits(s + 17, 2, &se) < 0)
+		return ENVUP_ERROR;
+	p = s + 19;
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++) {
+			ns += (long)(*p - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		sign = *p == '+' ? 1 : -1;
+		if (digits(p + 1, 2, &oh) < 0 || p[3] != ':' || digits(p + 4, 2, &om) < 0)
+			return ENVUP_ERROR;
+		p += 6;
+	} else {
+		return ENVUP_ERROR;
+	}
+	if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+		return ENVUP_ERROR;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = se;
+	t = timegm(&tm);
+	*sec = (long long)t - (long long)sign * (oh * 3600 + om * 60);
+	*nsec = ns;
+	return 0;
+}
+
+void envup_printable_lines(char *s)
+{
+	unsigned char *p = (unsigned char *)s, *o = (unsigned char *)s;
+	if (!s)
+		return;
+	while (*p) {
+		size_t c = *p == '\n' || *p == '\t' ? 0 : control_len(p);
+		if (c) {
+			*o++ = '?';
+			p += c;
+		} else {
+			*o++ = *p++;
+		}
+	}
+	*o = '\0';
+}

@@ -2,6 +2,13 @@
  * The secret registry. Every generated or configured password is added
  * here, and every error message and progress detail passes through
  * envup_secret_mask(), so a password cannot leak to stderr by accident.
+ *
+ * Every secret is masked, whatever its length, wherever it stands as a
+ * word of its own: an occurrence is left alone only when it is part of a
+ * longer word, that is when a letter, digit, '_' or non-ASCII byte touches
+ * it on a side where the secret itself begins or ends with one. So the
+ * password "test" is masked in "user test:", "://u:test@h" and "'test'",
+ * and "mockserver:latest" or "fixtures/test_seed.sql" stay as they are.
  */
 #include <pthread.h>
 #include <string.h>
@@ -18,7 +25,7 @@ int envup_secret_add(const char *secret)
 	size_t i;
 	int error = 0;
 
-	if (!secret || strlen(secret) < 4)
+	if (!secret || !*secret)
 		return 0;
 	pthread_mutex_lock(&secret_lock);
 	for (i = 0; i < nsecrets; i++)
@@ -39,6 +46,25 @@ done:
 	return error;
 }
 
+static bool word_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		c == '_' || c >= 0x80;
+}
+
+/* Does the secret of `len` bytes found at s + at stand alone? `avail` is
+ * how many bytes of s follow `at`; a secret cut by the end of a truncated
+ * text (avail < len) has nothing after it. */
+static bool stands_alone(const char *s, size_t at, size_t avail, const char *secret, size_t len)
+{
+	if (word_byte((unsigned char)secret[0]) && at > 0 && word_byte((unsigned char)s[at - 1]))
+		return false;
+	if (avail > len && word_byte((unsigned char)secret[len - 1]) &&
+	    word_byte((unsigned char)s[at + len]))
+		return false;
+	return true;
+}
+
 char *envup_secret_mask(const char *s)
 {
 	envup_buf out = ENVUP_BUF_INIT;
@@ -46,16 +72,17 @@ char *envup_secret_mask(const char *s)
 
 	if (!s)
 		return NULL;
-	/* the result is never longer than s ("***" replaces >= 4 bytes): an
-	 * explicit cap keeps buf from raising its size error (which masks, and
-	 * would take secret_lock again) */
-	out.max = strlen(s) + 1;
+	/* "***" may be longer than a short secret: 3 bytes per input byte is
+	 * the bound; an explicit cap keeps buf from raising its size error
+	 * (which masks, and would take secret_lock again) */
+	out.max = 3 * strlen(s) + 1;
 	pthread_mutex_lock(&secret_lock);
 	while (*p) {
-		size_t i, best = 0;
+		size_t i, best = 0, at = (size_t)(p - s), rest = strlen(p);
 		for (i = 0; i < nsecrets; i++) {
 			size_t len = strlen(secrets[i]);
-			if (len > best && strncmp(p, secrets[i], len) == 0)
+			if (len > best && strncmp(p, secrets[i], len) == 0 &&
+			    stands_alone(s, at, rest, secrets[i], len))
 				best = len;
 		}
 		if (best) {
@@ -93,10 +120,12 @@ void envup_secret_mask_into(char *dst, size_t size, const char *s, bool truncate
 		size_t i, best = 0, rest = slen - at;
 		for (i = 0; i < nsecrets; i++) {
 			size_t len = strlen(secrets[i]);
-			if (len > best && len <= rest && strncmp(s + at, secrets[i], len) == 0)
+			if (len > best && len <= rest && strncmp(s + at, secrets[i], len) == 0 &&
+			    stands_alone(s, at, rest, secrets[i], len))
 				best = len;
 			else if (truncated && !best && len > rest &&
-			         strncmp(s + at, secrets[i], rest) == 0)
+			         strncmp(s + at, secrets[i], rest) == 0 &&
+			         stands_alone(s, at, rest, secrets[i], rest))
 				best = rest; /* the producer cut the text inside a secret */
 		}
 		if (best) {

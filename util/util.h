@@ -49,7 +49,8 @@ int envup_error_set_str(int klass, const char *message);
 
 /**
  * Register a secret (copied): it is masked as "***" in every error message
- * and progress detail from now on. Values shorter than 4 bytes are ignored.
+ * and progress detail from now on, wherever it is not part of a longer
+ * word (see secret.c). Any non-empty value counts, however short.
  */
 int envup_secret_add(const char *secret);
 /** Mask registered secrets in s; returns a new string or NULL on OOM. */
@@ -151,5 +152,23 @@ char *envup_random_password(void);
 int envup_read_file(envup_buf *out, const char *path, size_t max);
 /** service name to env var stem: upper-case, '-' and '.' to '_' (malloc'd) */
 char *envup_env_stem(const char *service);
+/**
+ * Text from outside (engine labels, names, messages) made safe to print:
+ * every control character (C0, DEL, C1) becomes '?', so nothing read from
+ * the engine can move the cursor or recolour a terminal. Malloc'd.
+ */
+char *envup_printable(const char *s);
+/** Same into a caller's buffer (always terminated, cut at size - 1). */
+void envup_printable_into(char *dst, size_t size, const char *s);
+/**
+ * Parse an RFC 3339 time as the engine writes it ("2026-12-01T10:00:00Z",
+ * "...00.123456789Z", "...00.5+01:00") into unix seconds and nanoseconds.
+ * ENVUP_ERROR (no error set) when it is not one.
+ */
+int envup_time_parse(const char *s, long long *sec, long *nsec);
+/** In place: like envup_printable, keeping newlines and tabs. */
+void envup_printable_lines(char *s);
+/** True when s holds no control character. */
+bool envup_is_printable(const char *s);
 
 #endif

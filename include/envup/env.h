@@ -21,9 +21,19 @@ typedef struct envup_env envup_env;
 /** Output formats for exports. */
 typedef enum {
 	ENVUP_FORMAT_SHELL = 0, /**< export NAME='value' (safe for eval) */
-	ENVUP_FORMAT_DOTENV,    /**< NAME='value' */
-	ENVUP_FORMAT_JSON       /**< {"NAME": "value", ...} */
+	ENVUP_FORMAT_DOTENV,    /**< NAME='value', read alike by sh and dotenv libraries */
+	ENVUP_FORMAT_JSON,      /**< {"NAME": "value", ...} */
+	ENVUP_FORMAT_GITHUB,    /**< NAME<<DELIMITER lines for $GITHUB_ENV */
+	ENVUP_FORMAT_GITLAB     /**< NAME=value, a GitLab dotenv report */
 } envup_format;
+
+/** Who owns an environment: whose end removes it. */
+typedef enum {
+	ENVUP_OWNER_CALLER = 0, /**< the calling process (the default) */
+	ENVUP_OWNER_SESSION,    /**< the caller's CI job, else its terminal session */
+	ENVUP_OWNER_PID,        /**< the process owner_pid */
+	ENVUP_OWNER_NONE        /**< nobody: envdown or the expiry removes it */
+} envup_owner_scope;
 
 /** Progress events, reported while an environment comes up or goes down. */
 typedef enum {
@@ -71,14 +81,20 @@ typedef struct {
 	/** the envup binary, exec'd as the watchdog; NULL: the watchdog runs in
 	 *  a forked child without exec (call envup_up with no other threads) */
 	const char *watchdog_exe;
+	/** whose end removes the environment (owner_pid > 0 means
+	 *  ENVUP_OWNER_PID, keep means ENVUP_OWNER_NONE) */
+	envup_owner_scope owner;
 } envup_up_options;
 
 /** Default lifetime of an environment: it is removed after this, owner or not. */
 #define ENVUP_DEFAULT_TTL 3600.0
+/** The longest lifetime and timeout envup_up() accepts, in seconds. */
+#define ENVUP_TTL_MAX (30.0 * 86400)
+#define ENVUP_TIMEOUT_MAX 86400.0
 
 #define ENVUP_UP_OPTIONS_VERSION 1
 #define ENVUP_UP_OPTIONS_INIT {ENVUP_UP_OPTIONS_VERSION, NULL, NULL, 0, NULL, NULL, NULL, NULL, \
-	NULL, 0, 0, 0, NULL}
+	NULL, 0, 0, 0, NULL, ENVUP_OWNER_CALLER}
 
 /**
  * Bring an environment up and wait until every service is ready.
@@ -106,8 +122,25 @@ const char *envup_env_export_value(const envup_env *env, size_t i);
 const char *envup_env_export_get(const envup_env *env, const char *name);
 
 /**
+ * Who owns the environment, as messages name it ("session 4711 (bash)",
+ * "CI job 812 (Runner.Worker)", "process 77 (sh)"), borrowed; NULL when
+ * it has no owner.
+ */
+const char *envup_env_owner(const envup_env *env);
+
+/** When the environment expires (unix seconds); 0 when unknown. */
+long long envup_env_expires(const envup_env *env);
+
+/** The environment's secrets (passwords, and their URL-encoded forms),
+ *  for masking them in logs; borrowed. */
+size_t envup_env_secret_count(const envup_env *env);
+const char *envup_env_secret(const envup_env *env, size_t i);
+
+/**
  * Render the exports.
  * @param[out] out a NUL-terminated string, freed with envup_free()
+ * @return 0, or ENVUP_ESPEC when a value cannot be written in `format`
+ *         (the error names the variable)
  */
 int envup_env_format(char **out, const envup_env *env, envup_format format);
 
@@ -148,6 +181,16 @@ int envup_target_name(char **out, const envup_target *target);
 int envup_down(size_t *removed, const envup_target *target);
 
 /**
+ * Why an environment that is not up went, when envup removed it: "removed
+ * at 10:32:05 by its watchdog: its owner, session 4711 (bash), ended".
+ * Records are kept on this machine for 7 days; a new up forgets them.
+ * @param[out] why malloc'd line, freed with envup_free()
+ * @param[out] at  unix seconds (may be NULL)
+ * @return 0, or ENVUP_ENOTFOUND when there is no record
+ */
+int envup_env_removed(char **why, long long *at, const envup_target *target);
+
+/**
  * Open an environment that is up: its exports, from the state `envup_up`
  * saved (mode 0600), after checking its containers still exist.
  * @return ENVUP_ENOTFOUND when it is not up
@@ -181,7 +224,19 @@ void envup_gc_free(envup_gc_entry *entries, size_t count);
 /** The watchdog process's entry point, for the envup binary ("envup __watchdog"). */
 int envup_watchdog_main(int argc, char **argv);
 
-/** One service of a running environment, as `envup status` shows it. */
+/** A published port of a service. */
+typedef struct {
+	int container_port;
+	char protocol[8];   /**< "tcp", "udp" */
+	char host_ip[64];   /**< "127.0.0.1" */
+	int host_port;
+} envup_port;
+
+/**
+ * One service of a running environment, as `envup status` shows it. Every
+ * string was made printable (control characters replaced by '?'): labels
+ * and names come from the engine, where anyone can write them.
+ */
 typedef struct {
 	char *service;
 	char *container;   /**< container name */
@@ -190,6 +245,8 @@ typedef struct {
 	char *status;      /**< "Up 3 minutes (healthy)" */
 	char *ports;       /**< "127.0.0.1:49153->5432/tcp", comma separated */
 	long long created; /**< unix seconds */
+	envup_port *port_list; /**< the same ports, parsed */
+	size_t nports;
 } envup_service_status;
 
 /**
@@ -199,17 +256,31 @@ typedef struct {
 int envup_status(envup_service_status **out, size_t *count, const envup_target *target);
 void envup_status_free(envup_service_status *s, size_t count);
 
-/** One environment on the engine, as `envup ls` shows it. */
+/** One environment on the engine, as `envup ls` shows it (strings printable). */
 typedef struct {
 	char *name;
 	size_t containers;
 	size_t running;
-	long long created; /**< oldest container, unix seconds */
+	long long created;   /**< oldest container, unix seconds */
+	char *owner;         /**< "session 4711 (bash)"; NULL without owner (kept) */
+	char *owner_kind;    /**< "session", "job", "process"; NULL without owner */
+	char *owner_command; /**< the owner's command name, "" when unknown */
+	long owner_pid;      /**< 0 without owner */
+	int owner_alive;     /**< 1 alive, 0 gone, -1 unknown (another machine, no owner) */
+	long long expires;   /**< unix seconds; 0 when unknown */
 } envup_env_summary;
 
 /** Every envup environment on the engine. Free with envup_list_free(). */
 int envup_list(envup_env_summary **out, size_t *count, const char *docker_host);
 void envup_list_free(envup_env_summary *s, size_t count);
+
+/**
+ * The summary of the environment a target designates.
+ * @param[out] out freed with envup_list_free(out, 1)
+ * @return 0, or ENVUP_ENOTFOUND when it is not up (the error says so, and
+ *         when and why envup removed it if it did)
+ */
+int envup_env_summary_get(envup_env_summary **out, const envup_target *target);
 
 /** Receives log bytes; return non-zero to stop. */
 typedef int (*envup_log_write_cb)(const char *data, size_t len, void *payload);

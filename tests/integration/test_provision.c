@@ -29,6 +29,7 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 #include "provision/engine.h"
+#include "provision/identity.h"
 #include "provision/image.h"
 #include "provision/container.h"
 #include "provision/network.h"

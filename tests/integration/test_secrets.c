@@ -192,21 +192,55 @@ static void test_passwords_only_where_they_belong(void **state)
 }
 
 /* A state directory that exists with loose permissions is made private. */
-static void test_state_dir_tightened(void **state)
+/*
+ * A state directory others can reach (0755, a shared 1777 one) or that
+ * belongs to someone else is refused before anything exists on the
+ * engine, with a message that says what is wrong, and its mode is never
+ * changed.
+ */
+static void refused_state_dir(it_env *t, const char *leaf, unsigned mode, uid_t owner,
+	const char *expect)
+{
+	char dir[512];
+	struct stat st;
+
+	set_state_dir(dir, sizeof(dir), leaf);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(chmod(dir, mode), 0);
+	if (owner != geteuid())
+		assert_int_equal(chown(dir, owner, (gid_t)-1), 0);
+	assert_int_equal(it_envup(t, "up", "-q", NULL), 2);
+	it_assert_contains(t->err.ptr, dir);
+	it_assert_contains(t->err.ptr, expect);
+	/* one line */
+	assert_true(t->err.size > 0 && strchr(t->err.ptr, '\n') == t->err.ptr + t->err.size - 1);
+	assert_int_equal(it_leftovers(t->name), 0);
+	assert_int_equal(lstat(dir, &st), 0);
+	assert_int_equal(st.st_mode & 07777, mode);
+}
+
+static void test_state_dir_refused(void **state)
 {
 	it_env *t = *state;
-	char dir[512], path[600];
+	char dir[512];
 
 	it_env_init(t, "services:\n  redis: { template: redis }\n");
-	set_state_dir(dir, sizeof(dir), "loose");
-	assert_int_equal(mkdir(dir, 0755), 0);
-	assert_int_equal(chmod(dir, 0755), 0);
+	refused_state_dir(t, "loose", 0755, geteuid(), "has mode 0755: others can reach it");
+	refused_state_dir(t, "shared", 01777, geteuid(), "has mode 1777: others can reach it");
+	if (geteuid() == 0)
+		refused_state_dir(t, "theirs", 0700, 65534, "is owned by uid 65534, not by you");
+	/* a private one works, and is left as it was */
+	set_state_dir(dir, sizeof(dir), "private");
+	assert_int_equal(mkdir(dir, 0700), 0);
 	it_envup(t, "up", "-q", NULL);
 	if (t->status != 0)
 		fail_msg("up failed (%d):\n%s", t->status, envup_buf_cstr(&t->err));
 	assert_mode(dir, 0700);
-	snprintf(path, sizeof(path), "%s/%s.json", dir, t->name);
-	assert_mode(path, 0600);
+	{
+		char path[600];
+		snprintf(path, sizeof(path), "%s/%s.json", dir, t->name);
+		assert_mode(path, 0600);
+	}
 }
 
 /* ---- failures where a password would naturally show ----------------------- */
@@ -431,7 +465,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_passwords_only_where_they_belong, it_setup, it_teardown),
-		cmocka_unit_test_setup_teardown(test_state_dir_tightened, it_setup, it_teardown),
+		cmocka_unit_test_setup_teardown(test_state_dir_refused, it_setup, it_teardown),
 		cmocka_unit_test_setup_teardown(test_init_error_quoting_the_password, it_setup, it_teardown),
 		cmocka_unit_test_setup_teardown(test_wrongpass_probe_timeout, it_setup, it_teardown),
 		cmocka_unit_test_setup_teardown(test_logs_of_a_failed_container_masked, it_setup, it_teardown),

@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <curl/curl.h>
 #include <hiredis/hiredis.h>
 #include <libpq-fe.h>
 #include "support.h"
+#include "compose/spec.h"
 
 /* ---- clients --------------------------------------------------------- */
 
@@ -56,7 +58,7 @@ static long http_get(const char *url, envup_buf *body)
 	return code;
 }
 
-/* redis://:PASSWORD@HOST:PORT[/DB] */
+/* redis://default:PASSWORD@HOST:PORT[/DB], as a client library reads it */
 static redisContext *redis_connect_url(const char *url, int *db)
 {
 	char pass[128] = "", host[64] = "";
@@ -65,12 +67,12 @@ static redisContext *redis_connect_url(const char *url, int *db)
 	redisReply *r;
 
 	*db = 0;
-	if (sscanf(url, "redis://:%127[^@]@%63[^:]:%d/%d", pass, host, &port, db) < 3)
+	if (sscanf(url, "redis://default:%127[^@]@%63[^:]:%d/%d", pass, host, &port, db) < 3)
 		fail_msg("cannot parse %s", url);
 	c = redisConnect(host, port);
 	if (!c || c->err)
 		fail_msg("cannot connect to redis at %s:%d", host, port);
-	r = redisCommand(c, "AUTH %s", pass);
+	r = redisCommand(c, "AUTH default %s", pass);
 	assert_non_null(r);
 	assert_int_equal(r->type, REDIS_REPLY_STATUS);
 	freeReplyObject(r);
@@ -173,7 +175,7 @@ static void test_redis_alone(void **state)
 		"    export: { REDIS_TEST_URL: \"{{url}}/1\" }\n");
 	assert_int_equal(it_envup(t, "up", "--format", "json", NULL), 0);
 	it_parse_json_exports(&ex, t->out.ptr);
-	it_assert_contains(envup_kvlist_get(&ex, "REDIS_TEST_URL"), "redis://:");
+	it_assert_contains(envup_kvlist_get(&ex, "REDIS_TEST_URL"), "redis://default:");
 	c = redis_connect_url(envup_kvlist_get(&ex, "REDIS_TEST_URL"), &db);
 	assert_int_equal(db, 1);
 	r = redisCommand(c, "SET greeting hello");
@@ -235,17 +237,17 @@ static void test_full_stack(void **state)
 	snprintf(script, sizeof(script),
 		"set -e; eval \"$(cat <<'EOF'\n%sEOF\n)\"; "
 		"psql \"$TEST_DATABASE_URL\" -Atc 'select count(*) from users'; "
-		/* redis-cli 7.0 sends an empty user name for "redis://:pw@" (a
-		 * redis-cli regression; client libraries accept the form) */
-		"redis-cli -u \"$(echo \"$REDIS_TEST_URL\" | sed 's#redis://:#redis://default:#')\" "
-		"--no-auth-warning ping; "
+		/* the URL as exported, database number included, with redis-cli */
+		"redis-cli -u \"$REDIS_TEST_URL\" --no-auth-warning ping; "
+		"redis-cli -u \"$REDIS_TEST_URL\" --no-auth-warning set k v >/dev/null; "
+		"redis-cli -u \"$REDIS_URL/1\" --no-auth-warning get k; "
 		"curl -s \"$MOCKSERVER_URL/api/users\"; echo; "
 		"curl -s -o /dev/null -w '%%{http_code}\\n' \"http://$WORKER_HOST:$WORKER_PORT/\"; "
 		"echo \"$POSTGRES_URL\" | grep -q '/testdb?sslmode=disable' && echo dbname-ok",
 		envup_buf_cstr(&t->out));
 	if (it_exec(t->dir, argv, NULL, &out, &err, NULL) != 0)
 		fail_msg("client script failed:\n%s\n%s", envup_buf_cstr(&out), envup_buf_cstr(&err));
-	assert_string_equal(out.ptr, "2\nPONG\n[{\"id\":1}]\n200\ndbname-ok\n");
+	assert_string_equal(out.ptr, "2\nPONG\nv\n[{\"id\":1}]\n200\ndbname-ok\n");
 	/* progress went to stderr, one line per state change, with timings */
 	it_assert_contains(t->err.ptr, "postgres: ready");
 	it_assert_contains(t->err.ptr, "worker: ready");
@@ -295,22 +297,24 @@ static void test_full_stack(void **state)
 	it_assert_contains(t->err.ptr, "not up");
 }
 
-/* The name comes from the directory when neither -n nor name: is given,
- * so envdown in the same directory finds what envup up made. */
+/* The name comes from the directory when neither -n nor name: is given
+ * (its name and a hash of its path), so envdown in the same directory
+ * finds what envup up made. */
 static void test_name_from_directory(void **state)
 {
 	it_env *t = *state;
-	char expect[300];
+	char expect[300], *name = NULL;
 	const char *base;
 
 	it_env_init(t, "services:\n  cache: { template: redis }\n");
 	base = strrchr(t->dir, '/') + 1;
 	assert_int_equal(it_envup(t, "--no-name", "up", NULL), 0);
-	snprintf(t->name, sizeof(t->name), "%s", base);
-	/* the directory name, lower-cased */
-	for (char *p = t->name; *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
+	assert_int_equal(envup_name_resolve(&name, NULL, NULL, t->dir), 0);
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	envup_free(name);
+	/* the directory name, lower-cased, then -HASH */
+	assert_int_equal(strncasecmp(t->name, base, strlen(base)), 0);
+	assert_int_equal(t->name[strlen(base)], '-');
 	snprintf(expect, sizeof(expect), "environment '%s' ready", t->name);
 	it_assert_contains(t->err.ptr, expect);
 	assert_true(it_leftovers(t->name) > 0);
@@ -324,8 +328,7 @@ static void test_run(void **state)
 
 	it_env_init(t, "services:\n  cache: { template: redis }\n");
 	assert_int_equal(it_envup(t, "run", "--", "/bin/sh", "-c",
-		"redis-cli -u \"$(echo \"$CACHE_URL\" | sed 's#redis://:#redis://default:#')\" "
-		"--no-auth-warning ping; exit 7", NULL), 7);
+		"redis-cli -u \"$CACHE_URL\" --no-auth-warning ping; exit 7", NULL), 7);
 	it_assert_contains(t->out.ptr, "PONG");
 	assert_int_equal(it_leftovers(t->name), 0);
 }

@@ -38,6 +38,7 @@
 #include "templates/template.h"
 #include "provision/stream.h"
 #include "provision/state.h"
+#include "provision/env_internal.h"
 #include "provision/engine.h"
 #include "provision/container.h"
 #include "provision/network.h"
@@ -687,12 +688,23 @@ static int count_files(const char *dir, const char *suffix)
 	return n;
 }
 
+/* A handle as up makes it: exports, a secret, an owner. */
+static envup_env *state_env(void)
+{
+	envup_env *env = NULL;
+	assert_int_equal(envup_env__new(&env, "oom-env", &vars), 0);
+	assert_int_equal(envup_strlist_push(&env->secrets, "p@ss:w/rd \xc3\xa9"), 0);
+	assert_non_null(env->owner = envup__strdup("session 4711 (bash)"));
+	env->expires = 1900000000;
+	return env;
+}
+
 static int op_state_save(void *ctx)
 {
+	envup_env *env = ctx;
 	int rc;
 
-	(void)ctx;
-	rc = envup_state_save("oom-env", "unix:///var/run/docker.sock", &vars);
+	rc = envup_state_save("oom-env", "unix:///var/run/docker.sock", env);
 	/* never a temp file left behind */
 	assert_int_equal(count_files(state_dir, ".tmp"), 0);
 	if (rc == 0) {
@@ -708,7 +720,7 @@ static int op_state_save(void *ctx)
 
 static int op_state_load(void *ctx)
 {
-	envup_kvlist got = ENVUP_KVLIST_INIT;
+	envup_env *got = NULL;
 	char *engine = NULL;
 	int rc;
 
@@ -717,13 +729,17 @@ static int op_state_load(void *ctx)
 	if (rc == 0) {
 		size_t i;
 		assert_string_equal(engine, "unix:///var/run/docker.sock");
-		assert_int_equal(got.n, vars.n);
+		assert_int_equal(got->exports.n, vars.n);
 		for (i = 0; i < vars.n; i++)
-			assert_string_equal(envup_kvlist_get(&got, vars.v[i].key), vars.v[i].value);
+			assert_string_equal(envup_kvlist_get(&got->exports, vars.v[i].key), vars.v[i].value);
+		assert_int_equal(got->secrets.n, 1);
+		assert_string_equal(got->owner, "session 4711 (bash)");
+		assert_int_equal(got->expires, 1900000000);
 	} else {
 		assert_null(engine);
+		assert_null(got);
 	}
-	envup_kvlist_dispose(&got);
+	envup_env_free(got);
 	envup__free(engine);
 	return rc;
 }
@@ -738,13 +754,17 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 
 static void test_alloc__state(void **state)
 {
+	envup_env *env;
+
 	(void)state;
 	snprintf(state_dir, sizeof(state_dir), "/tmp/envup-oom-state-XXXXXX");
 	assert_non_null(mkdtemp(state_dir));
 	setenv("ENVUP_STATE_DIR", state_dir, 1);
-	drive("envup_state_save", op_state_save, NULL, 0);
-	assert_int_equal(envup_state_save("oom-env", "unix:///var/run/docker.sock", &vars), 0);
+	env = state_env();
+	drive("envup_state_save", op_state_save, env, 0);
+	assert_int_equal(envup_state_save("oom-env", "unix:///var/run/docker.sock", env), 0);
 	drive("envup_state_load", op_state_load, NULL, 0);
+	envup_env_free(env);
 	assert_int_equal(envup_state_remove("oom-env"), 0);
 	unsetenv("ENVUP_STATE_DIR");
 	nftw(state_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);

@@ -49,6 +49,12 @@ static const char *const tricky[] = {
 	"'; rm -rf /tmp/envup-never; echo '",
 };
 
+static void it_contains(const char *h, const char *n)
+{
+	if (!h || !strstr(h, n))
+		fail_msg("\"%s\" does not contain \"%s\"", h ? h : "(null)", n);
+}
+
 static void test_exports__name_valid(void **state)
 {
 	(void)state;
@@ -105,7 +111,7 @@ static void test_exports__formats(void **state)
 	assert_int_equal(envup_exports_format(&b, &ex, ENVUP_FORMAT_DOTENV), 0);
 	assert_string_equal(envup_buf_cstr(&b),
 		"DATABASE_URL='postgresql://u:p@h:1/d'\n"
-		"PGPASSWORD='it'\\''s'\n"
+		"PGPASSWORD=\"it's\"\n"
 		"EMPTY=''\n");
 	envup_buf_clear(&b);
 	assert_int_equal(envup_exports_format(&b, &ex, ENVUP_FORMAT_JSON), 0);
@@ -271,11 +277,202 @@ static void test_exports__shell_exported(void **state)
 		"'printf \"%s|%s\" \"$ENVUP_VALUE\" \"$AFTER\"'");
 }
 
+/* python3 with python-dotenv, or NULL (CI installs python3-dotenv, and
+ * there its absence is a failure). */
+static const char *python_dotenv(void)
+{
+	static const char *py = "/usr/bin/python3";
+	const char *argv_check = "import dotenv";
+	pid_t pid;
+	int status;
+
+	if (access(py, X_OK) != 0)
+		goto none;
+	if ((pid = fork()) == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);
+		dup2(null, 2);
+		execl(py, py, "-c", argv_check, (char *)NULL);
+		_exit(127);
+	}
+	waitpid(pid, &status, 0);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return py;
+none:
+	if (getenv("CI") && strcmp(getenv("CI"), "true") == 0)
+		fail_msg("python3-dotenv is missing (.ci/packages.txt installs it)");
+	return NULL;
+}
+
+/* A value can be carried by dotenv exactly when sh and python-dotenv read
+ * it back identically; otherwise the format is an error naming it. */
+static bool dotenv_can_carry(const char *v)
+{
+	size_t len = strlen(v);
+	if (strstr(v, "${"))
+		return false;
+	if (!strchr(v, '\'') && !strstr(v, "\\\\") && !(len && v[len - 1] == '\\'))
+		return true;
+	return !strpbrk(v, "\"$`\\");
+}
+
 static void test_exports__dotenv_round_trip(void **state)
 {
+	const char *py = python_dotenv();
+	char path[] = "/tmp/envup-test-dotenv-XXXXXX";
+	size_t i, carried = 0, refused = 0;
+
 	(void)state;
-	round_trip("/bin/sh", ENVUP_FORMAT_DOTENV,
-		"set -a; . \"$1\"; printf '%s|%s' \"$ENVUP_VALUE\" \"$AFTER\"");
+	for (i = 0; i < sizeof(tricky) / sizeof(tricky[0]); i++) {
+		envup_kvlist ex = ENVUP_KVLIST_INIT;
+		envup_buf b = ENVUP_BUF_INIT;
+		char *got;
+		size_t len = 0;
+		int fd, rc;
+
+		assert_int_equal(envup_kvlist_set(&ex, "BEFORE", "b"), 0);
+		assert_int_equal(envup_kvlist_set(&ex, "ENVUP_VALUE", tricky[i]), 0);
+		assert_int_equal(envup_kvlist_set(&ex, "AFTER", "a"), 0);
+		rc = envup_exports_format(&b, &ex, ENVUP_FORMAT_DOTENV);
+		if (!dotenv_can_carry(tricky[i])) {
+			assert_int_equal(rc, ENVUP_ESPEC);
+			it_contains(envup_error_last()->message, "ENVUP_VALUE");
+			assert_int_equal(b.size, 0);
+			refused++;
+			goto next;
+		}
+		assert_int_equal(rc, 0);
+		carried++;
+		assert_true((fd = mkstemp(path)) >= 0);
+		assert_int_equal(write(fd, b.ptr, b.size), (ssize_t)b.size);
+		close(fd);
+		got = run_shell("/bin/sh", "set -a; . \"$1\"; printf '%s|%s' \"$ENVUP_VALUE\" \"$AFTER\"",
+			path, &len);
+		if (!got || len != strlen(tricky[i]) + 2 || memcmp(got, tricky[i], len - 2) != 0)
+			fail_msg("sh: value %zu \"%s\": got \"%s\"", i, tricky[i], got ? got : "(failed)");
+		envup__free(got);
+		if (py) {
+			char script[512];
+			snprintf(script, sizeof(script), "import sys, dotenv; v = dotenv.dotenv_values(\"%s\"); "
+				"sys.stdout.write(v['ENVUP_VALUE'] + '|' + v['AFTER'])", path);
+			got = run_shell(py, script, path, &len);
+			if (!got || len != strlen(tricky[i]) + 2 || memcmp(got, tricky[i], len - 2) != 0)
+				fail_msg("python-dotenv: value %zu \"%s\": got \"%s\"", i, tricky[i],
+					got ? got : "(failed)");
+			envup__free(got);
+		}
+		unlink(path);
+		snprintf(path, sizeof(path), "/tmp/envup-test-dotenv-XXXXXX");
+next:
+		envup_buf_dispose(&b);
+		envup_kvlist_dispose(&ex);
+	}
+	assert_true(carried > 10);
+	assert_true(refused >= 1);
+}
+
+/* $GITHUB_ENV as the runner reads it (actions/runner FileCommandManager):
+ * NAME<<DELIM, the value lines, DELIM; one value per heredoc. */
+static void github_parse(envup_kvlist *out, const char *text)
+{
+	const char *p = text;
+	while (*p) {
+		const char *nl = strchr(p, '\n'), *lt, *end;
+		char name[256], delim[256];
+		envup_buf v = ENVUP_BUF_INIT;
+		assert_non_null(nl);
+		lt = strstr(p, "<<");
+		assert_true(lt && lt < nl && !memchr(p, '=', (size_t)(lt - p)));
+		snprintf(name, sizeof(name), "%.*s", (int)(lt - p), p);
+		snprintf(delim, sizeof(delim), "%.*s", (int)(nl - lt - 2), lt + 2);
+		assert_true(strlen(delim) > 0);
+		/* the value runs to the first line equal to DELIM */
+		for (p = nl + 1;;) {
+			const char *e = strchr(p, '\n');
+			assert_non_null(e);
+			if ((size_t)(e - p) == strlen(delim) && strncmp(p, delim, strlen(delim)) == 0) {
+				end = e + 1;
+				break;
+			}
+			if (v.ptr || e > p || 1) {
+				if (v.size || v.ptr)
+					assert_int_equal(envup_buf_putc(&v, '\n'), 0);
+				assert_int_equal(envup_buf_put(&v, p, (size_t)(e - p)), 0);
+			}
+			p = e + 1;
+		}
+		assert_int_equal(envup_kvlist_set(out, name, envup_buf_cstr(&v)), 0);
+		envup_buf_dispose(&v);
+		p = end;
+	}
+}
+
+static void test_exports__github(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(tricky) / sizeof(tricky[0]); i++) {
+		envup_kvlist ex = ENVUP_KVLIST_INIT, got = ENVUP_KVLIST_INIT;
+		envup_buf b = ENVUP_BUF_INIT;
+		assert_int_equal(envup_kvlist_set(&ex, "ENVUP_VALUE", tricky[i]), 0);
+		assert_int_equal(envup_kvlist_set(&ex, "AFTER", "a"), 0);
+		assert_int_equal(envup_exports_format(&b, &ex, ENVUP_FORMAT_GITHUB), 0);
+		github_parse(&got, b.ptr);
+		assert_int_equal(got.n, 2);
+		assert_string_equal(envup_kvlist_get(&got, "ENVUP_VALUE"), tricky[i]);
+		assert_string_equal(envup_kvlist_get(&got, "AFTER"), "a");
+		envup_buf_dispose(&b);
+		envup_kvlist_dispose(&ex);
+		envup_kvlist_dispose(&got);
+	}
+	/* names GitHub refuses are refused here, by name */
+	{
+		static const char *const reserved[] = {"NODE_OPTIONS", "GITHUB_TOKEN", "RUNNER_TEMP"};
+		for (i = 0; i < 3; i++) {
+			envup_kvlist ex = ENVUP_KVLIST_INIT;
+			envup_buf b = ENVUP_BUF_INIT;
+			assert_int_equal(envup_kvlist_set(&ex, reserved[i], "x"), 0);
+			assert_int_equal(envup_exports_format(&b, &ex, ENVUP_FORMAT_GITHUB), ENVUP_ESPEC);
+			it_contains(envup_error_last()->message, reserved[i]);
+			envup_buf_dispose(&b);
+			envup_kvlist_dispose(&ex);
+		}
+	}
+}
+
+/* A GitLab dotenv report as GitLab reads it (ParseDotenvArtifactService):
+ * each line ^(.*?)=(.*)$, both sides stripped, no quote processing. */
+static void test_exports__gitlab(void **state)
+{
+	static const char *const good[] = {"plain", "postgres://u:p@127.0.0.1:5432/d?sslmode=disable",
+		"it's", "\"quoted\"", "=equals=", "redis://default:Ab9@127.0.0.1:6379/1", ""};
+	static const char *const bad[] = {"line1\nline2", " lead", "trail ", "two words",
+		"$HOME", "cr\r"};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		envup_kvlist ex = ENVUP_KVLIST_INIT;
+		envup_buf b = ENVUP_BUF_INIT, want = ENVUP_BUF_INIT;
+		assert_int_equal(envup_kvlist_set(&ex, "VALUE", good[i]), 0);
+		assert_int_equal(envup_exports_format(&b, &ex, ENVUP_FORMAT_GITLAB), 0);
+		assert_int_equal(envup_buf_printf(&want, "VALUE=%s\n", good[i]), 0);
+		assert_string_equal(b.ptr, want.ptr);
+		envup_buf_dispose(&b);
+		envup_buf_dispose(&want);
+		envup_kvlist_dispose(&ex);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		envup_kvlist ex = ENVUP_KVLIST_INIT;
+		envup_buf b = ENVUP_BUF_INIT;
+		assert_int_equal(envup_kvlist_set(&ex, "BAD_VALUE", bad[i]), 0);
+		assert_int_equal(envup_exports_format(&b, &ex, ENVUP_FORMAT_GITLAB), ENVUP_ESPEC);
+		it_contains(envup_error_last()->message, "BAD_VALUE");
+		assert_int_equal(b.size, 0);
+		envup_buf_dispose(&b);
+		envup_kvlist_dispose(&ex);
+	}
 }
 
 int main(void)
@@ -290,6 +487,8 @@ int main(void)
 		cmocka_unit_test(test_exports__shell_round_trip),
 		cmocka_unit_test(test_exports__shell_exported),
 		cmocka_unit_test(test_exports__dotenv_round_trip),
+		cmocka_unit_test(test_exports__github),
+		cmocka_unit_test(test_exports__gitlab),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -142,7 +142,7 @@ static void test_spec_load__full_example(void **state)
 	assert_null(redis->cred[ENVUP_CRED_PASSWORD].env);
 	assert_string_equal(redis->cred[ENVUP_CRED_PASSWORD].def, "random");
 	assert_null(redis->cred[ENVUP_CRED_DATABASE].def);
-	assert_string_equal(redis->url, "redis://:{{password}}@{{host}}:{{port}}");
+	assert_string_equal(redis->url, "redis://default:{{password}}@{{host}}:{{port}}");
 	assert_string_equal(envup_kvlist_get(&redis->exports, "REDIS_TEST_URL"), "{{url}}/1");
 
 	mock = service(spec, "mockserver");

@@ -8,6 +8,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "compose/spec.h"
 
@@ -60,43 +64,99 @@ static void test_spec_name__precedence(void **state)
 	(void)state;
 	expect_name("cli", "spec", "/work/project", "cli");
 	expect_name(NULL, "spec", "/work/project", "spec");
-	expect_name(NULL, NULL, "/work/project", "project");
+	expect_name(NULL, NULL, "/work/project", "project-fa92bd8b");
 }
 
+/* The default name is BASE-HASH: BASE from the directory's basename, HASH
+ * 8 hex digits of its absolute path. */
 static void test_spec_name__from_dir(void **state)
 {
 	static const struct { const char *dir; const char *want; } cases[] = {
 		{"/home/me/MyProject", "myproject"},
-		{"/home/me/my project (copy)", "my-project--copy-"},
+		{"/home/me/my project (copy)", "my-project-copy"},
 		{"/srv/app/", "app"},
 		{"/srv/app//", "app"},
-		{"/srv/__init__", "init__"},
+		{"/srv/__init__", "init"},
 		{"/srv/.hidden", "hidden"},
 		{"/srv/-._x", "x"},
 		{"/srv/v1.2_beta", "v1.2_beta"},
-		{"/srv/caf\xc3\xa9", "caf--"},
-		{"/srv/\xc3\xa9t\xc3\xa9", "t--"},
+		{"/srv/caf\xc3\xa9", "caf"},
+		{"/srv/\xc3\xa9t\xc3\xa9", "t"},
+		{"/srv/\xd0\xbf\xd1\x80\xd0\xbe\xd0\xb5\xd0\xba\xd1\x82", "envup"},
 		{"/", "envup"},
-		{"", "envup"},
 		{"/srv/---", "envup"},
-		{"relative/dir", "dir"},
-		{"plain", "plain"},
 		{"/x/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
+			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
 	};
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *out = NULL;
+		size_t len, k;
 		assert_int_equal(envup_name_resolve(&out, NULL, NULL, cases[i].dir), 0);
-		if (strcmp(out, cases[i].want) != 0)
-			fail_msg("dir \"%s\": got \"%s\", want \"%s\"", cases[i].dir, out,
+		len = strlen(out);
+		if (len < 9 || strncmp(out, cases[i].want, len - 9) != 0 ||
+		    strlen(cases[i].want) != len - 9 || out[len - 9] != '-')
+			fail_msg("dir \"%s\": got \"%s\", want \"%s-XXXXXXXX\"", cases[i].dir, out,
 				cases[i].want);
+		for (k = len - 8; k < len; k++)
+			assert_non_null(strchr("0123456789abcdef", out[k]));
 		assert_true(envup_name_valid(out));
 		envup_free(out);
 	}
-	expect_name(NULL, NULL, NULL, "envup");
+}
+
+/* Two checkouts of one name differ; one directory, reached any way, is
+ * one name; the current directory is the default. */
+static void test_spec_name__unique_per_directory(void **state)
+{
+	char tmpl[] = "/tmp/envup-name-XXXXXX";
+	char a[PATH_MAX], b[PATH_MAX], link[PATH_MAX], cwd[PATH_MAX];
+	char *na = NULL, *nb = NULL, *nl = NULL, *nrel = NULL, *ndot = NULL;
+	const char *root;
+
+	(void)state;
+	assert_non_null(root = mkdtemp(tmpl));
+	snprintf(a, sizeof(a), "%s/one", root);
+	snprintf(b, sizeof(b), "%s/two", root);
+	assert_int_equal(mkdir(a, 0700), 0);
+	assert_int_equal(mkdir(b, 0700), 0);
+	snprintf(a, sizeof(a), "%s/one/app", root);
+	snprintf(b, sizeof(b), "%s/two/app", root);
+	snprintf(link, sizeof(link), "%s/alias", root);
+	assert_int_equal(mkdir(a, 0700), 0);
+	assert_int_equal(mkdir(b, 0700), 0);
+	assert_int_equal(symlink(a, link), 0);
+
+	assert_int_equal(envup_name_resolve(&na, NULL, NULL, a), 0);
+	assert_int_equal(envup_name_resolve(&nb, NULL, NULL, b), 0);
+	assert_int_equal(envup_name_resolve(&nl, NULL, NULL, link), 0);
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(a), 0);
+	assert_int_equal(envup_name_resolve(&nrel, NULL, NULL, "."), 0);
+	assert_int_equal(envup_name_resolve(&ndot, NULL, NULL, NULL), 0);
+	assert_int_equal(chdir(cwd), 0);
+
+	assert_int_equal(strncmp(na, "app-", 4), 0);
+	assert_int_equal(strncmp(nb, "app-", 4), 0);
+	assert_string_not_equal(na, nb);
+	assert_string_equal(na, nl);
+	assert_string_equal(na, nrel);
+	assert_string_equal(na, ndot);
+	envup_free(na);
+	envup_free(nb);
+	envup_free(nl);
+	envup_free(nrel);
+	envup_free(ndot);
+	unlink(link);
+	rmdir(a);
+	rmdir(b);
+	snprintf(a, sizeof(a), "%s/one", root);
+	snprintf(b, sizeof(b), "%s/two", root);
+	rmdir(a);
+	rmdir(b);
+	rmdir(root);
 }
 
 static void test_spec_name__invalid_override(void **state)
@@ -123,6 +183,7 @@ int main(void)
 		cmocka_unit_test(test_spec_name__valid),
 		cmocka_unit_test(test_spec_name__precedence),
 		cmocka_unit_test(test_spec_name__from_dir),
+		cmocka_unit_test(test_spec_name__unique_per_directory),
 		cmocka_unit_test(test_spec_name__invalid_override),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
