@@ -277,6 +277,7 @@ static int remove_env(const wd_args *a, const char *why)
 		if ((pause *= 2) > PAUSE_MAX_MS)
 			pause = PAUSE_MAX_MS;
 	}
+	envup_state_record_removal(a->env, a->instance, "its watchdog", why);
 	/* the saved exports go too, unless a newer `up` of the name owns them */
 	{
 		envup_engine *e = NULL;
@@ -284,7 +285,6 @@ static int remove_env(const wd_args *a, const char *why)
 			envup_env__forget_if_gone(e, a->env);
 		envup_engine_free(e);
 	}
-	envup_state_record_removal(a->env, a->instance, "its watchdog", why);
 	say("environment %s removed", a->env);
 done:
 	envup_strlist_dispose(&labels);
