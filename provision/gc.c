@@ -126,13 +126,28 @@ done:
 	return error;
 }
 
+/* "42s", "7m", "3h", "12d" */
+static void ago(char *out, size_t len, long long s)
+{
+	if (s < 120)
+		snprintf(out, len, "%llds", s);
+	else if (s < 7200)
+		snprintf(out, len, "%lldm", s / 60);
+	else if (s < 2 * 86400)
+		snprintf(out, len, "%lldh", s / 3600);
+	else
+		snprintf(out, len, "%lldd", s / 86400);
+}
+
 /* Why group g should go (malloc'd), or NULL when nothing proves it should. */
 static char *reason_to_remove(const gc_group *g, long long now)
 {
-	char owner[128];
+	char owner[128], when[32];
 
-	if (g->id.expires > 0 && g->id.expires <= now)
-		return envup__sprintf("it expired %llds ago", now - g->id.expires);
+	if (g->id.expires > 0 && g->id.expires <= now) {
+		ago(when, sizeof(when), now - g->id.expires);
+		return envup__sprintf("it expired %s ago", when);
+	}
 	if (g->id.has_owner && envup_owner_check(&g->id.owner) == ENVUP_OWNER_GONE) {
 		envup_identity_owner_text(owner, sizeof(owner), &g->id);
 		return envup__sprintf("its owner, %s, is gone", owner);
