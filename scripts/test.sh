@@ -34,7 +34,7 @@ ctest --test-dir "$BUILD" --output-on-failure "$@" || status=$?
 # Safety net: an integration test killed half-way (crash, timeout) cannot
 # run its teardown; remove whatever its environments left behind.
 if [ -n "${ENVUP_TEST_ENGINE:-}" ]; then
-	leftovers=$("$BUILD/envup" ls 2>/dev/null | awk 'NR > 1 && $1 ~ /^it-[0-9]+-[0-9]+$/ { print $1 }' || true)
+	leftovers=$("$BUILD/envup" ls 2>/dev/null | awk 'NR > 1 && $1 ~ /^(it|wf)-[0-9]+-[0-9]+$/ { print $1 }' || true)
 	for env in $leftovers; do
 		echo "test.sh: FAIL: a test left environment $env behind; removing it" >&2
 		"$BUILD/envup" down -q -n "$env" || true
