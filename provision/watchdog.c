@@ -241,9 +241,9 @@ static void log_removed(const char *kind, const char *name, void *payload)
 	say("removed %s %s", kind, name);
 }
 
-#define ATTEMPT_S 20.0
-#define PAUSE_MIN_MS 1000
-#define PAUSE_MAX_MS 30000
+#define ATTEMPT_S 15.0
+#define PAUSE_MIN_MS 500
+#define PAUSE_MAX_MS 10000
 
 /*
  * Remove this instance, retrying until the engine has removed everything
@@ -272,7 +272,7 @@ static int remove_env(const wd_args *a, const char *why)
 			say("the expiry has passed; giving up (envup gc removes what is left)");
 			goto done;
 		}
-		say("trying again in %lds", pause / 1000);
+		say("trying again in %.1fs", pause / 1000.0);
 		envup_sleep_ms(pause);
 		if ((pause *= 2) > PAUSE_MAX_MS)
 			pause = PAUSE_MAX_MS;

@@ -387,6 +387,7 @@ typedef struct {
 	fault_rule rule;         /* match and body owned */
 	regex_t re;
 	int hits;
+	int passed;              /* matching requests let through (rule.skip) */
 } proxy_rule;
 
 typedef struct proxy_conn {
@@ -504,6 +505,10 @@ static bool proxy_match(fault_proxy *p, const msg_info *req, fault_rule *out)
 		if (r->rule.times > 0 && r->hits >= r->rule.times)
 			continue;
 		if (regexec(&r->re, subject, 0, NULL, 0) == 0) {
+			if (r->passed < r->rule.skip) {
+				r->passed++;
+				continue;
+			}
 			r->hits++;
 			*out = r->rule;
 			found = true;

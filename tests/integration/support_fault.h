@@ -41,6 +41,7 @@ typedef struct {
 	const char *body;    /* FAULT_STATUS, FAULT_REPLACE */
 	long after;          /* FAULT_HANG, FAULT_CLOSE, FAULT_TRUNCATE */
 	int times;           /* how many matching requests get the fault; 0 = all */
+	int skip;            /* let this many matching requests through first */
 } fault_rule;
 
 typedef struct fault_proxy fault_proxy;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "support.h"
 #include "support_fault.h"
@@ -38,6 +39,7 @@ typedef struct {
 	it_env t;                /* first: the environment, cleaned up by the teardown */
 	fault_proxy *proxy;
 	const char *image;       /* pulled by the test: removed from the real engine at the end */
+	char statedir[64];       /* a test's own ENVUP_STATE_DIR: unset and removed at the end */
 } fault_state;
 
 static int fault_setup(void **state)
@@ -67,6 +69,13 @@ static int fault_teardown(void **state)
 	s->proxy = NULL;
 	if (s->image)
 		it_fault_remove_image(s->image);
+	if (s->statedir[0]) {
+		char cmd[128];
+		unsetenv("ENVUP_STATE_DIR");
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->statedir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot remove %s\n", s->statedir);
+	}
 	if (s->t.initialized)
 		it_env_cleanup(&s->t);
 	free(s);
@@ -77,7 +86,14 @@ static int fault_teardown(void **state)
 static int add_rule(fault_state *s, const char *match, fault_kind kind, int status,
 	const char *body, long after, int times)
 {
-	fault_rule r = {match, kind, status, body, after, times};
+	fault_rule r = {match, kind, status, body, after, times, 0};
+	return fault_proxy_add_rule(s->proxy, &r);
+}
+
+static int add_rule_after(fault_state *s, const char *match, fault_kind kind, int status,
+	const char *body, int skip)
+{
+	fault_rule r = {match, kind, status, body, -1, 1, skip};
 	return fault_proxy_add_rule(s->proxy, &r);
 }
 
@@ -471,6 +487,144 @@ static void test_removal_refused(void **state)
 	}
 }
 
+/* ---- a failure after every step that creates something --------------------------------- */
+
+static const char two_spec[] =
+	"services:\n"
+	"  db:\n"
+	"    template: postgres\n"
+	"    init: [init.sql]\n"
+	"  cache:\n"
+	"    template: redis\n";
+
+/*
+ * Every POST of a successful up creates or starts something (the network,
+ * each container, each start). Fail each in turn, both before the engine
+ * sees it (a 500) and after the engine did it (the connection closed
+ * before the answer, so envup never learns the id): every time, up exits
+ * 1, prints no exports, and nothing of the environment is left on the
+ * real engine.
+ */
+static void test_fail_after_every_step(void **state)
+{
+	fault_state *s = *state;
+	const char *log;
+	int nposts = 0, k, kind;
+
+	it_env_init(&s->t, two_spec);
+	it_write(&s->t, "init.sql", "CREATE TABLE t (x int);\n");
+	up_via_proxy(s, "up", "-q");
+	if (s->t.status != 0)
+		fail_msg("up through the proxy failed: %s", envup_buf_cstr(&s->t.err));
+	for (log = fault_proxy_log(s->proxy); (log = strstr(log, "POST ")) != NULL; log++)
+		nposts++;
+	up_via_proxy(s, "down", "-q");
+	assert_int_equal(s->t.status, 0);
+	assert_int_equal(it_leftovers(s->t.name), 0);
+	assert_true(nposts >= 5);   /* network, 2 creates, 2 starts */
+
+	for (k = 0; k < nposts; k++) {
+		for (kind = 0; kind < 2; kind++) {
+			int r = add_rule_after(s, "^POST /v[0-9.]+/", kind ? FAULT_CLOSE : FAULT_STATUS,
+				500, "{\"message\":\"fault: injected\"}", k);
+			up_via_proxy(s, "up", "-q", "--timeout", "60");
+			assert_hit(s, r);
+			/* a start whose answer was lost is retried by the client on a
+			 * fresh connection and found done (304): then up is whole */
+			if (kind && s->t.status == 0) {
+				assert_int_equal(it_leftovers(s->t.name), 3);
+				up_via_proxy(s, "down", "-q");
+				assert_int_equal(s->t.status, 0);
+				assert_int_equal(it_leftovers(s->t.name), 0);
+				continue;
+			}
+			if (s->t.status != 1 || s->t.out.size != 0)
+				fail_msg("POST #%d failing (%s): exit %d, stdout %zu bytes; stderr:\n%s", k + 1,
+					kind ? "after the engine did it" : "before the engine", s->t.status,
+					s->t.out.size, envup_buf_cstr(&s->t.err));
+			if (!kind)
+				it_assert_contains(s->t.err.ptr, "fault: injected");
+			assert_true(fault_proxy_wait_idle(s->proxy, 30.0));
+			if (it_leftovers(s->t.name) != 0)
+				fail_msg("POST #%d failing (%s): %zu resources left; requests:\n%s", k + 1,
+					kind ? "after the engine did it" : "before the engine",
+					it_leftovers(s->t.name), fault_proxy_log(s->proxy));
+		}
+	}
+	print_message("failed each of %d creation steps, before and after the engine: nothing left\n",
+		nposts);
+}
+
+/* ---- the watchdog finishes what a hanging engine did not -------------------------------- */
+
+static bool file_contains(const char *path, const char *needle)
+{
+	envup_buf b = ENVUP_BUF_INIT;
+	bool found = envup_read_file(&b, path, 0) == 0 && strstr(envup_buf_cstr(&b), needle);
+	envup_buf_dispose(&b);
+	return found;
+}
+
+/*
+ * The owner dies; the engine hangs on the first DELETE and refuses the
+ * network's removal six times more (more than the five attempts envup
+ * once made). The watchdog keeps trying, with a growing pause, until the
+ * environment is gone, logs each attempt, and records the removal.
+ */
+static void test_watchdog_retries_removal(void **state)
+{
+	fault_state *s = *state;
+	char owner_arg[32], path[512], line[256];
+	const char *dir = s->statedir;
+	double start;
+	pid_t owner;
+	int hang, refuse, i;
+
+	snprintf(s->statedir, sizeof(s->statedir), "/tmp/envup-it-wdstate-XXXXXX");
+	assert_non_null(mkdtemp(s->statedir));
+	setenv("ENVUP_STATE_DIR", dir, 1);
+	if ((owner = fork()) == 0) {
+		execl("/bin/sleep", "sleep", "600", (char *)NULL);
+		_exit(127);
+	}
+	snprintf(owner_arg, sizeof(owner_arg), "%ld", (long)owner);
+	it_env_init(&s->t, redis_spec);
+	up_via_proxy(s, "up", "-q", "--owner-pid", owner_arg);
+	if (s->t.status != 0)
+		fail_msg("up failed: %s", envup_buf_cstr(&s->t.err));
+	hang = add_rule(s, "^DELETE /v[0-9.]+/containers/", FAULT_HANG, 0, NULL, -1, 1);
+	refuse = add_rule(s, "^DELETE /v[0-9.]+/networks/", FAULT_STATUS, 500,
+		"{\"message\":\"fault: network is busy\"}", 0, 6);
+	kill(owner, SIGKILL);
+	waitpid(owner, NULL, 0);
+	start = envup_now();
+	while (it_leftovers(s->t.name) > 0) {
+		if (envup_now() - start > 120)
+			fail_msg("the watchdog gave up: %zu resources left", it_leftovers(s->t.name));
+		usleep(200 * 1000);
+	}
+	assert_hit(s, hang);
+	assert_int_equal(fault_proxy_hits(s->proxy, refuse), 6);
+	/* the last resource goes a moment before the log and the record */
+	snprintf(path, sizeof(path), "%s/%s.removed", dir, s->t.name);
+	for (i = 0; i < 100 && !file_contains(path, "its owner, process"); i++)
+		usleep(100 * 1000);
+	assert_true(file_contains(path, "its owner, process"));
+	snprintf(path, sizeof(path), "%s/%s.watchdog.log", dir, s->t.name);
+	for (i = 1; i <= 7; i++) {
+		snprintf(line, sizeof(line), "attempt %d did not finish", i);
+		if (!file_contains(path, line)) {
+			envup_buf b = ENVUP_BUF_INIT;
+			(void)envup_read_file(&b, path, 0);
+			fail_msg("%s: no \"%s\" in:\n%s", path, line, envup_buf_cstr(&b));
+		}
+	}
+	snprintf(line, sizeof(line), "environment %s removed", s->t.name);
+	assert_true(file_contains(path, line));
+	print_message("removed %.1fs after its owner died, through 1 hang and 6 refusals\n",
+		envup_now() - start);
+}
+
 /* ---- the proxy itself ---------------------------------------------------------------- */
 
 /* DOCKER_HOST=tcp://: the whole cycle over TCP to an engine on loopback,
@@ -612,6 +766,8 @@ int main(void)
 		FAULT_TEST(test_no_socket),
 		FAULT_TEST(test_permission_denied),
 		FAULT_TEST(test_removal_refused),
+		FAULT_TEST(test_fail_after_every_step),
+		FAULT_TEST(test_watchdog_retries_removal),
 		FAULT_TEST(test_passthrough),
 		FAULT_TEST(test_tcp_engine),
 		FAULT_TEST(test_api_141),
