@@ -3,7 +3,10 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include "cli.h"
 
 static const char logs_usage[] =
@@ -26,19 +29,21 @@ static const struct option logs_options[] = {
 	{NULL, 0, NULL, 0}
 };
 
+/* stdout may be a pipe whose reader went away: stop, and say so */
 static int write_out(const char *data, size_t len, void *payload)
 {
-	(void)payload;
-	if (fwrite(data, 1, len, stdout) != len)
+	int *write_error = payload;
+	if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0) {
+		*write_error = errno ? errno : EIO;
 		return 1;
-	fflush(stdout);
+	}
 	return 0;
 }
 
 int cmd_logs(int argc, char **argv)
 {
 	envup_target target = ENVUP_TARGET_INIT;
-	int c, error, tail = -1, follow = 0;
+	int c, error, tail = -1, follow = 0, write_error = 0;
 	char *end;
 
 	opterr = 0;
@@ -60,7 +65,12 @@ int cmd_logs(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return cli_usage_error("logs", "expected one SERVICE");
-	if ((error = envup_logs(&target, argv[optind], tail, follow, write_out, NULL)) < 0)
+	signal(SIGPIPE, SIG_IGN);
+	if ((error = envup_logs(&target, argv[optind], tail, follow, write_out, &write_error)) < 0)
 		return cli_fail(error);
+	if (write_error) {
+		fprintf(stderr, "envup: cannot write the logs: %s\n", strerror(write_error));
+		return CLI_EXIT_FAILURE;
+	}
 	return CLI_EXIT_OK;
 }

@@ -281,6 +281,52 @@ static void test_init_error_quoting_the_password(void **state)
 	assert_int_equal(it_leftovers(t->name), 0);
 }
 
+/*
+ * Short passwords are masked too (a 3-character one once reached stderr),
+ * and masking a word-like one ("test") leaves words that merely contain
+ * it alone: the init file fixtures/test_seed.sql keeps its name.
+ */
+static void short_password(it_env *t, const char *password, const char *file)
+{
+	char sql[256], where[128], quoted[64];
+
+	setenv("IT_SHORT_PG_PASSWORD", password, 1);
+	{
+		char spec[512];
+		snprintf(spec, sizeof(spec), "services:\n"
+			"  db:\n"
+			"    template: postgres\n"
+			"    env: { POSTGRES_PASSWORD: \"${IT_SHORT_PG_PASSWORD}\" }\n"
+			"    init: [%s]\n", file);
+		it_env_init(t, spec);
+	}
+	snprintf(sql, sizeof(sql), "-- the next line quotes the password\nSELECT '%s'::int;\n", password);
+	it_write(t, file, sql);
+	it_envup(t, "up", NULL);
+	unsetenv("IT_SHORT_PG_PASSWORD");
+	if (t->status != 1)
+		fail_msg("up: exit %d, expected 1:\n%s", t->status, envup_buf_cstr(&t->err));
+	snprintf(where, sizeof(where), "%s line 2", file);
+	it_assert_contains(t->err.ptr, where);
+	it_assert_contains(t->err.ptr, "invalid input syntax for type integer: \"***\"");
+	snprintf(quoted, sizeof(quoted), "\"%s\"", password);
+	it_assert_not_contains(t->err.ptr, quoted);
+	snprintf(quoted, sizeof(quoted), ":%s@", password);
+	it_assert_not_contains(t->err.ptr, quoted);
+	assert_int_equal(it_leftovers(t->name), 0);
+}
+
+static void test_short_passwords(void **state)
+{
+	it_env *t = *state;
+	short_password(t, "Zq9", "init.sql");
+	it_assert_not_contains(t->err.ptr, "Zq9");
+	it_env_cleanup(t);
+	short_password(t, "test", "fixtures/test_seed.sql");
+	it_assert_contains(t->err.ptr, "fixtures/test_seed.sql");
+	it_assert_not_contains(t->err.ptr, "***_seed");
+}
+
 /* Run envup up in the background: stdout/stderr to files in t->dir. */
 static pid_t spawn_up(it_env *t, const char *timeout)
 {
@@ -467,6 +513,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_passwords_only_where_they_belong, it_setup, it_teardown),
 		cmocka_unit_test_setup_teardown(test_state_dir_refused, it_setup, it_teardown),
 		cmocka_unit_test_setup_teardown(test_init_error_quoting_the_password, it_setup, it_teardown),
+		cmocka_unit_test_setup_teardown(test_short_passwords, it_setup, it_teardown),
 		cmocka_unit_test_setup_teardown(test_wrongpass_probe_timeout, it_setup, it_teardown),
 		cmocka_unit_test_setup_teardown(test_logs_of_a_failed_container_masked, it_setup, it_teardown),
 	};

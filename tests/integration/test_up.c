@@ -350,6 +350,48 @@ static void test_wait_log(void **state)
 	assert_string_equal(t->out.ptr, "booting\nready now\nready now\n");
 }
 
+/* wait: log and envup logs follow the log as a stream: 25 MB of output
+ * before the line that counts (once a 16 MiB cap failed both) */
+static void test_wait_log_after_25mb(void **state)
+{
+	it_env *t = *state;
+	const char *tail;
+
+	it_env_init(t, "services:\n"
+		"  loud:\n"
+		"    image: nginx:1.27-alpine\n"
+		"    command: [sh, -c, \"yes 'a log line of some sixty characters, written again and again' "
+		"| head -n 400000; echo ready now; exec sleep 1000\"]\n"
+		"    wait: { log: { pattern: \"^ready now$\" } }\n");
+	assert_int_equal(it_envup(t, "up", "--timeout", "120", NULL), 0);
+	assert_int_equal(it_envup(t, "logs", "loud", NULL), 0);
+	assert_true(t->out.size > 16u * 1024 * 1024);
+	assert_int_equal(t->out.size, 400000u * 61 + strlen("ready now\n"));
+	tail = t->out.ptr + t->out.size - strlen("again\nready now\n");
+	assert_string_equal(tail, "again\nready now\n");
+	assert_int_equal(it_envup(t, "logs", "--tail", "1", "loud", NULL), 0);
+	assert_string_equal(t->out.ptr, "ready now\n");
+}
+
+/* A log wait that times out says which pattern it waited for, how often
+ * it was seen, and shows the last log lines, as other waits do. */
+static void test_wait_log_timeout_message(void **state)
+{
+	it_env *t = *state;
+
+	it_env_init(t, "services:\n"
+		"  quiet:\n"
+		"    image: nginx:1.27-alpine\n"
+		"    command: [sh, -c, \"echo starting; echo still starting; exec sleep 1000\"]\n"
+		"    wait: { log: { pattern: \"^listening$\", times: 2 } }\n");
+	assert_int_equal(it_envup(t, "up", "--timeout", "3", NULL), 1);
+	it_assert_contains(t->err.ptr,
+		"quiet: timed out waiting for log pattern /^listening$/: seen 0 of 2 times (timeout 3s)");
+	it_assert_contains(t->err.ptr, "quiet | still starting");
+	it_assert_not_contains(t->err.ptr, "waiting for the Docker engine");
+	assert_int_equal(it_leftovers(t->name), 0);
+}
+
 /* wait: healthcheck follows the image's HEALTHCHECK (healthy after ~1 s) */
 static void test_wait_healthcheck(void **state)
 {
@@ -406,6 +448,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_name_from_directory, it_setup, it_teardown),
 		cmocka_unit_test_setup_teardown(test_run, it_setup, it_teardown),
 		cmocka_unit_test_setup_teardown(test_wait_log, it_setup, it_teardown),
+		cmocka_unit_test_setup_teardown(test_wait_log_after_25mb, it_setup, it_teardown),
+		cmocka_unit_test_setup_teardown(test_wait_log_timeout_message, it_setup, it_teardown),
 		cmocka_unit_test_setup_teardown(test_wait_healthcheck, it_setup, it_teardown),
 		cmocka_unit_test_setup_teardown(test_wait_healthcheck_missing, it_setup, it_teardown),
 	};
