@@ -67,7 +67,6 @@ typedef struct {
 	char service[64];
 	envup_state state;
 	char detail[160];
-	double since;        /* monotonic time the state began */
 	bool done;
 	double done_at;
 } cli_progress_row;

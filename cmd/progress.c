@@ -2,8 +2,9 @@
  * Progress on stderr. stdout is reserved for exports.
  *
  * On a terminal (stderr a tty, TERM not "dumb"), `up` keeps one line per
- * service and redraws them in place: state and seconds, ticking while it
- * waits; when it ends the block stays and the summary follows. Colours
+ * service and redraws them in place: its state, and the seconds since up
+ * began, ticking until it is ready; when it ends the block stays and the
+ * summary follows. Colours
  * only there, and never with NO_COLOR set (https://no-color.org).
  * Otherwise (a pipe, a file, a CI log) one plain line per state change,
  * with the time since the command started.
@@ -95,7 +96,8 @@ static void redraw(cli_progress *p)
 	for (i = 0; i < p->nrows; i++) {
 		const cli_progress_row *r = &p->rows[i];
 		char line[512];
-		double secs = r->done ? r->done_at - r->since : now - r->since;
+		/* seconds since up began: when it became ready, or until now */
+		double secs = (r->done ? r->done_at : now) - p->start;
 		int n = snprintf(line, sizeof(line), "  %-16s %-13s %6.1fs  %s", r->service,
 			envup_state_name(r->state), secs, r->detail);
 		if (n > p->width - 1)
@@ -142,10 +144,7 @@ void cli_progress_cb(const char *service, envup_state state, const char *detail,
 		cli_progress_row *r = row_of(p, service);
 		if (r) {
 			const char *nl;
-			if (r->state != state || !r->since) {
-				r->since = mono();
-				r->state = state;
-			}
+			r->state = state;
 			nl = detail ? strchr(detail, '\n') : NULL;
 			snprintf(r->detail, sizeof(r->detail), "%.*s",
 				detail ? (int)(nl ? (size_t)(nl - detail) : strlen(detail)) : 0,

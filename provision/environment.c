@@ -15,6 +15,7 @@
  * the environment's name (only after the joins, so that nothing is being
  * created while we list what to remove).
  */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <time.h>
@@ -1148,6 +1149,15 @@ int envup_up(envup_env **out, const envup_up_options *opts)
 	/* 1. the plan: nothing touches the engine until the spec is valid */
 	if ((error = check_options(opts)) < 0)
 		goto done;
+	if (!opts->spec_path && access(ENVUP_DEFAULT_SPEC, F_OK) < 0 && errno == ENOENT) {
+		char cwd[1024];
+		error = envup_error_set(ENVUP_ERROR_SPEC,
+			"no %s in %s (the spec envup looks for when -f is not given): write one, or "
+			"name the spec with -f FILE", ENVUP_DEFAULT_SPEC,
+			getcwd(cwd, sizeof(cwd)) ? cwd : "the current directory");
+		error = ENVUP_ESPEC;
+		goto done;
+	}
 	if ((error = envup_spec_load(&ctx.spec, opts->spec_path ? opts->spec_path : ENVUP_DEFAULT_SPEC,
 	    NULL, NULL)) < 0)
 		goto done;
@@ -1310,11 +1320,12 @@ const char *envup_env_export_get(const envup_env *env, const char *name)
 int envup_env_format(char **out, const envup_env *env, envup_format format)
 {
 	envup_buf b = ENVUP_BUF_INIT;
+	int error;
 	ENVUP_ASSERT_ARG(out && env);
 	*out = NULL;
-	if (envup_exports_format(&b, &env->exports, format) < 0) {
+	if ((error = envup_exports_format(&b, &env->exports, format)) < 0) {
 		envup_buf_dispose(&b);
-		return ENVUP_ERROR;
+		return error;
 	}
 	*out = envup_buf_detach(&b);
 	return *out ? 0 : ENVUP_ERROR;

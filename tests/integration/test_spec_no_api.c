@@ -310,6 +310,50 @@ static void test_spec_no_api__generated(void **state)
 	}
 }
 
+/* ---- bad arguments: exit 2, one line, no connection ---------------------------- */
+
+static void test_spec_no_api__bad_arguments(void **state)
+{
+	static const char good[] = "services:\n  web:\n    image: nginx\n";
+	static const struct { const char *a, *b, *expect; } cases[] = {
+		{"--timeout", "nan", "--timeout takes a number of seconds"},
+		{"--timeout", "inf", "--timeout takes a number of seconds"},
+		{"--timeout", "-1", "--timeout takes a number of seconds"},
+		{"--timeout", "1e30", "--timeout takes a number of seconds"},
+		{"--timeout", "", "--timeout takes a number of seconds"},
+		{"--ttl", "inf", "--ttl takes a duration"},
+		{"--ttl", "nan", "--ttl takes a duration"},
+		{"--ttl", "1e30", "--ttl takes a duration"},
+		{"--ttl", "31d", "--ttl takes a duration"},
+		{"--ttl", "0", "--ttl takes a duration"},
+		{"--ttl", "5x", "--ttl takes a duration"},
+		{"--owner-pid", "abc", "--owner-pid takes a process id"},
+		{"--format", "xml", "unknown format 'xml'"},
+		/* env -i: no $GITHUB_ENV */
+		{"--format", "github", "$GITHUB_ENV"},
+	};
+	envup_buf out = ENVUP_BUF_INIT, err = ENVUP_BUF_INIT;
+	size_t i;
+
+	(void)state;
+	write_file("args.yaml", good, sizeof(good) - 1);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char arg[64];
+		size_t before = engine_connections();
+		int status;
+		snprintf(arg, sizeof(arg), "%s=%s", cases[i].a, cases[i].b);
+		status = run_up(&out, &err, engine.dir, "args.yaml", arg);
+		if (status != 2 || out.size != 0 || !strstr(envup_buf_cstr(&err), cases[i].expect) ||
+		    strchr(envup_buf_cstr(&err), '\n') != envup_buf_cstr(&err) + err.size - 1)
+			fail_msg("up %s: exit %d, stderr:\n%s(want exit 2 and one line with \"%s\")", arg,
+				status, envup_buf_cstr(&err), cases[i].expect);
+		if (engine_connections() != before)
+			fail_msg("up %s: connected to the engine", arg);
+	}
+	envup_buf_dispose(&out);
+	envup_buf_dispose(&err);
+}
+
 /* ---- the control: a good spec does reach the fake engine ---------------------- */
 
 static void test_spec_no_api__good_spec_connects(void **state)
@@ -352,7 +396,7 @@ int main(void)
 		return 1;
 	}
 	ncases = (size_t)found;
-	if ((tests = calloc(ncases + 2, sizeof(*tests))) == NULL)
+	if ((tests = calloc(ncases + 3, sizeof(*tests))) == NULL)
 		return 1;
 	for (i = 0; i < ncases; i++) {
 		tests[i].name = entries[i]->d_name;
@@ -361,6 +405,7 @@ int main(void)
 	}
 	n = ncases;
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_spec_no_api__generated);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_spec_no_api__bad_arguments);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_spec_no_api__good_spec_connects);
 	rc = _cmocka_run_group_tests("spec_no_api", tests, n, engine_start, engine_stop);
 	for (i = 0; i < ncases; i++)
