@@ -138,3 +138,22 @@ d = json.load(sys.stdin)
 assert d["up"] is False and "by envdown" in d["removed"]["reason"] and d["removed"]["at"].endswith("Z"), d
 ' || wf_fail "status --format json of a removed environment: $js"
 wf_ok "after envdown, status (text and JSON) and down say when and by what"
+
+# ---- records do not accumulate: old ones are pruned, big logs rotated --------------
+for f in old-1.removed old-2.watchdog.log old-3.watchdog.log.1; do
+	echo '{}' > "$ENVUP_STATE_DIR/$f"
+	touch -d '8 days ago' "$ENVUP_STATE_DIR/$f"
+done
+echo '{}' > "$ENVUP_STATE_DIR/fresh.removed"
+head -c 300000 /dev/zero | tr '\0' x > "$ENVUP_STATE_DIR/$name.watchdog.log"
+envup gc -q || wf_fail "gc"
+for f in old-1.removed old-2.watchdog.log old-3.watchdog.log.1; do
+	[ ! -e "$ENVUP_STATE_DIR/$f" ] || wf_fail "gc kept $f, 8 days old"
+done
+[ -e "$ENVUP_STATE_DIR/fresh.removed" ] || wf_fail "gc pruned a fresh record"
+(cd "$dir" && envup up -q -n "$name" > /dev/null) || wf_fail "up"
+[ -e "$ENVUP_STATE_DIR/$name.watchdog.log.1" ] || wf_fail "a 300 KB watchdog log was not rotated"
+[ "$(stat -c %s "$ENVUP_STATE_DIR/$name.watchdog.log")" -lt 10000 ] || wf_fail "the new log is not fresh"
+[ ! -e "$ENVUP_STATE_DIR/$name.removed" ] || wf_fail "a new up kept the old removal record"
+envdown -q -n "$name"
+wf_ok "records older than 7 days are pruned, logs past 256 KiB rotated, a new up forgets the old record"
