@@ -57,29 +57,41 @@ static int run(const wd_args *a, int status_fd);
 
 extern char **environ;
 
-/* The environment without RUNNER_TRACKING_ID (see watchdog.h); the
- * strings are environ's, the array is malloc'd. */
-static char **watchdog_environ(void)
+/*
+ * Shed RUNNER_TRACKING_ID (see watchdog.h). What GitHub's runner reads is
+ * /proc/PID/environ, the environment the process was exec'd with, which
+ * unsetenv() does not change: the watchdog, a fresh process of its own,
+ * execs itself again without it. Returns only when it could not.
+ */
+static void shed_tracking_id(int argc, char **argv)
 {
 	size_t n = 0, i, k = 0;
-	char **out;
+	char **envp = NULL, **args = NULL;
 
-	while (environ && environ[n])
+	if (!getenv("RUNNER_TRACKING_ID"))
+		return;
+	while (environ[n])
 		n++;
-	if ((out = envup__calloc(n + 1, sizeof(char *))) == NULL)
-		return NULL;
+	if ((envp = envup__calloc(n + 1, sizeof(char *))) == NULL ||
+	    (args = envup__calloc((size_t)argc + 2, sizeof(char *))) == NULL)
+		goto done;
 	for (i = 0; i < n; i++)
 		if (strncmp(environ[i], "RUNNER_TRACKING_ID=", 19) != 0)
-			out[k++] = environ[i];
-	out[k] = NULL;
-	return out;
+			envp[k++] = environ[i];
+	/* envup __watchdog ARGS (argv[0] is "__watchdog") */
+	args[0] = (char *)"envup";
+	for (i = 0; i < (size_t)argc; i++)
+		args[i + 1] = argv[i];
+	execve("/proc/self/exe", args, envp);
+done:
+	envup__free(envp);
+	envup__free(args);
 }
 
 int envup_watchdog_spawn(envup_watchdog *w, const envup_watchdog_options *o)
 {
 	char expires[32];
 	const char *argv[20];
-	char **envp = NULL;
 	size_t n = 0;
 	int p[2];
 	pid_t pid;
@@ -116,16 +128,11 @@ int envup_watchdog_spawn(envup_watchdog *w, const envup_watchdog_options *o)
 	a.owner_text = o->owner_text;
 	a.expires = o->expires;
 
-	if ((envp = watchdog_environ()) == NULL)
-		return ENVUP_ERROR;
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		envup__free(envp);
+	if (pipe2(p, O_CLOEXEC) < 0)
 		return envup_error_set(ENVUP_ERROR_OS, "cannot create the watchdog's pipe");
-	}
 	if ((pid = fork()) < 0) {
 		close(p[0]);
 		close(p[1]);
-		envup__free(envp);
 		return envup_error_set(ENVUP_ERROR_OS, "cannot start the watchdog");
 	}
 	if (pid == 0) {
@@ -153,12 +160,10 @@ int envup_watchdog_spawn(envup_watchdog *w, const envup_watchdog_options *o)
 		close_from(STATUS_FD + 1);
 		if (chdir("/") < 0)
 			_exit(1);
-		environ = envp;
 		if (o->exe)
-			execve(o->exe, (char *const *)argv, envp);
+			execv(o->exe, (char *const *)argv);
 		_exit(run(&a, STATUS_FD));
 	}
-	envup__free(envp);
 	close(p[0]);
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
@@ -400,6 +405,7 @@ int envup_watchdog_main(int argc, char **argv)
 	wd_args a;
 	int i;
 
+	shed_tracking_id(argc, argv);
 	memset(&a, 0, sizeof(a));
 	for (i = 1; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--env") == 0)

@@ -46,7 +46,8 @@ NAME=vg-$$
 FAILNAME=vg-$$-fail
 WORK=$(mktemp -d /tmp/envup-valgrind.XXXXXX)
 LOGS=$WORK/logs
-mkdir -p "$LOGS" "$WORK/state" "$WORK/failing"
+mkdir -p "$LOGS" "$WORK/failing"
+mkdir -m 700 "$WORK/state"
 # the state file (with the passwords) stays in our own directory
 export ENVUP_STATE_DIR=$WORK/state
 

@@ -11,7 +11,10 @@
 #   wf_spec DIR [NAME]  write a one-service spec (redis) into DIR
 #   wf_alive NAME       the environment answers: redis-cli PING through
 #                       its exported URL gives PONG
-#   wf_gone NAME S      the environment is fully gone within S seconds
+#   wf_gone NAME S      the environment is fully gone within S seconds;
+#                       prints the seconds it took. Used as
+#                       `took=$(wf_gone N S) || exit 1`: in $(...) a
+#                       failure exits only the subshell
 #   wf_leftovers NAME   containers + networks + volumes labelled with NAME
 #   wf_fail MSG         fail the test (exit 1), saying why
 #   wf_ok MSG           one passed check, printed

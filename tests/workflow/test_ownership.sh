@@ -43,9 +43,9 @@ grep -q "step 2 saw PONG" "$dir/job.log" || { cat "$dir/job.log"; wf_fail "GitHu
 grep -q "owned by CI job [0-9]* (Runner.Worker)" "$dir/job.log" || { cat "$dir/job.log"; wf_fail "up did not name the job as owner"; }
 wf_ok "GitHub Actions: the environment outlived step 1 and answered in step 2"
 # the job ended (Runner.Worker exited, after killing the job's processes):
-took=$(wf_gone "$name" 30)
+took=$(wf_gone "$name" 30) || exit 1
 wf_ok "GitHub Actions: removed ${took}s after the job ended"
-why=$(wf_removal_reason "$name")
+why=$(wf_removal_reason "$name") || exit 1
 case "$why" in
 	*"removed at "*"by its watchdog: its owner, CI job "*"(Runner.Worker), ended"*) ;;
 	*) wf_fail "status does not say why it went: $why" ;;
@@ -98,9 +98,9 @@ grep -q "owned by session $leader (bash)" "$dir/up.log" || { cat "$dir/up.log"; 
 sleep 2
 wf_alive "$name" || wf_fail "session: gone while the session lives"
 kill -HUP -- "-$leader"
-took=$(wf_gone "$name" 30)
+took=$(wf_gone "$name" 30) || exit 1
 wf_ok "closing the terminal (SIGHUP to session $leader) removed it in ${took}s"
-why=$(wf_removal_reason "$name")
+why=$(wf_removal_reason "$name") || exit 1
 case "$why" in *"its owner, session $leader (bash), ended"*) ;; *) wf_fail "status: $why" ;; esac
 
 # ---- the owner is gone before up finishes: up fails, prints nothing --------
