@@ -139,8 +139,9 @@ wf_removal_reason() {
 	wf_fail "status of $n never says why it went: $out"
 }
 
+# The exit trap; a test's own trap calls it last, passing its $?.
 wf_cleanup() {
-	local rc=$? n pid left
+	local rc=${1:-$?} n pid left
 	for pid in "${WF_PIDS[@]}"; do
 		kill -9 "$pid" 2>/dev/null || true
 	done

@@ -14,8 +14,9 @@ forge() {
 	FORGED+=("$id")
 }
 cleanup_forged() {
+	local rc=$?
 	[ "${#FORGED[@]}" = 0 ] || docker rm -f "${FORGED[@]}" > /dev/null 2>&1 || true
-	wf_cleanup
+	wf_cleanup "$rc"
 }
 trap cleanup_forged EXIT
 ESC=$'\033'
