@@ -50,6 +50,8 @@ int cli_check_format(const char *cmd, int format);
 int cli_print_exports(const envup_env *env, int format);
 /** "11:32" today, "2026-12-02 11:32" another day. */
 void cli_format_time(char *out, size_t len, long long t);
+/** "10:32:05" today, "2026-12-02 10:32:05" another day. */
+void cli_format_clock(char *out, size_t len, long long t);
 /** "42s", "7m", "3h". */
 void cli_format_age(char *out, size_t len, long long created);
 /** A JSON string, escaped. */

@@ -7,15 +7,19 @@
 #include "cli.h"
 
 static const char down_usage[] =
-	"usage: envdown [-f FILE] [-n NAME] [-q]\n"
+	"usage: envdown [-f FILE] [-n NAME] [--force] [-q]\n"
 	"       envdown --all [-q]\n"
-	"       envup down [-f FILE] [-n NAME] [--all] [-q]\n"
+	"       envup down [-f FILE] [-n NAME] [--force] [--all] [-q]\n"
 	"\n"
 	"Remove every container, network and volume of the environment (found by\n"
 	"its labels on the engine, never anything envup did not create).\n"
+	"An environment whose owner is still running and is not this shell, its\n"
+	"session or its CI job (another terminal's, another job's) is left alone\n"
+	"unless --force is given.\n"
 	"\n"
 	"  -f, --file FILE   the spec, read only for its name: (default envup.yaml)\n"
 	"  -n, --name NAME   environment name\n"
+	"      --force       also when another live owner holds it\n"
 	"      --all         every envup environment on the engine (and only those)\n"
 	"  -q, --quiet       print only errors\n"
 	"  -h, --help        this help\n";
@@ -25,6 +29,7 @@ static const struct option down_options[] = {
 	{"name", required_argument, NULL, 'n'},
 	{"quiet", no_argument, NULL, 'q'},
 	{"all", no_argument, NULL, 'A'},
+	{"force", no_argument, NULL, 'F'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0}
 };
@@ -45,6 +50,7 @@ int cmd_down(int argc, char **argv)
 		case 'n': target.name = optarg; break;
 		case 'q': quiet = true; break;
 		case 'A': all = true; break;
+		case 'F': target.force = 1; break;
 		case 'h': fputs(down_usage, stdout); return CLI_EXIT_OK;
 		case ':': return cli_usage_error("down", "%s needs a value", argv[optind - 1]);
 		default: return cli_usage_error("down", "unknown option '%s'", argv[optind - 1]);
@@ -69,13 +75,16 @@ int cmd_down(int argc, char **argv)
 		return CLI_EXIT_OK;
 	if (removed == 0 && !all) {
 		/* nothing to remove: say what became of it, when envup knows */
-		char *why = NULL, *name = NULL;
-		if (envup_target_name(&name, &target) == 0 && envup_env_removed(&why, NULL, &target) == 0)
-			fprintf(stderr, "envup: environment '%s' is not up: %s\n", name, why);
-		else
+		envup_removal r;
+		char *name = NULL, when[32];
+		if (envup_target_name(&name, &target) == 0 && envup_env_removed(&r, &target) == 0) {
+			cli_format_clock(when, sizeof(when), r.at);
+			fprintf(stderr, "envup: environment '%s' is not up: removed at %s by %s%s%s\n",
+				name, when, r.by, r.reason[0] ? ": " : "", r.reason);
+		} else {
 			fprintf(stderr, "envup: environment '%s' is not up; nothing to remove\n",
 				name ? name : "?");
-		envup_free(why);
+		}
 		envup_free(name);
 		return CLI_EXIT_OK;
 	}

@@ -31,20 +31,14 @@ static const char run_usage[] =
 	"  -h, --help             this help\n";
 
 
-static int teardown(envup_up_options *opts, bool quiet)
+/* What this run brought up, and nothing else of the name. */
+static int teardown(const envup_env *env, bool quiet)
 {
-	envup_target target = ENVUP_TARGET_INIT;
 	cli_progress progress;
-	size_t removed = 0;
 	int error;
 
 	cli_progress_init(&progress, quiet);
-	target.spec_path = opts->spec_path;
-	target.name = opts->name;
-	target.docker_host = opts->docker_host;
-	target.progress = cli_progress_cb;
-	target.progress_payload = &progress;
-	if ((error = envup_down(&removed, &target)) < 0) {
+	if ((error = envup_env_down(NULL, env, cli_progress_cb, &progress)) < 0) {
 		cli_fail(error);
 		return -1;
 	}
@@ -75,9 +69,6 @@ int cmd_run(int argc, char **argv)
 	cli_progress_finish(&progress);
 	if (error < 0)
 		return cli_fail(error);
-	/* the name the environment got, so teardown finds it even if the
-	 * spec changes while CMD runs */
-	opts.name = envup_env_name(env);
 
 	if (cli_cancel) {
 		exit_code = 128 + (int)cli_signal;
@@ -122,7 +113,7 @@ down:
 	cli_signals_ignore();
 	if (opts.keep) {
 		cli_up_ownership(env, quiet);
-	} else if (teardown(&opts, quiet) < 0 && exit_code == 0) {
+	} else if (teardown(env, quiet) < 0 && exit_code == 0) {
 		exit_code = CLI_EXIT_FAILURE;
 	}
 	envup_env_free(env);

@@ -90,28 +90,28 @@ static void print_text(const envup_env_summary *sum, const envup_service_status 
 /* Not up: text on stderr, or a JSON object on stdout; exit 1 either way. */
 static int not_up(const envup_target *target, bool json)
 {
-	char *name = NULL, *why = NULL;
-	long long at = 0;
+	envup_removal r;
+	char *name = NULL;
 
 	if (!json)
 		return cli_fail(ENVUP_ENOTFOUND);
 	envup_target_name(&name, target);
-	envup_env_removed(&why, &at, target);
 	fputs("{\"name\":", stdout);
 	cli_json_string(stdout, name);
 	fputs(",\"up\":false,\"removed\":", stdout);
-	if (why) {
+	if (envup_env_removed(&r, target) == 0) {
 		fputs("{\"at\":", stdout);
-		cli_json_time(stdout, at);
+		cli_json_time(stdout, r.at);
+		fputs(",\"by\":", stdout);
+		cli_json_string(stdout, r.by);
 		fputs(",\"reason\":", stdout);
-		cli_json_string(stdout, why);
+		cli_json_string(stdout, r.reason);
 		fputs("}", stdout);
 	} else {
 		fputs("null", stdout);
 	}
 	fputs("}\n", stdout);
 	envup_free(name);
-	envup_free(why);
 	return CLI_EXIT_FAILURE;
 }
 

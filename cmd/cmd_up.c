@@ -211,16 +211,12 @@ int cmd_up(int argc, char **argv)
 
 void cli_teardown_env(const envup_env *env, bool quiet)
 {
-	envup_target target = ENVUP_TARGET_INIT;
 	cli_progress progress;
 	int error;
 
 	cli_progress_init(&progress, quiet);
-	target.name = envup_env_name(env);
-	target.progress = cli_progress_cb;
-	target.progress_payload = &progress;
 	cli_signals_ignore();
-	if ((error = envup_down(NULL, &target)) < 0)
+	if ((error = envup_env_down(NULL, env, cli_progress_cb, &progress)) < 0)
 		cli_fail(error);
 }
 

@@ -2,7 +2,9 @@
  * Entry point: dispatch to a subcommand. Called as `envdown`, envup is
  * `envup down`.
  */
+#include <fcntl.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 #include "cli.h"
 
@@ -30,11 +32,23 @@ static void usage(FILE *out)
 		"Exit codes: 0 ok, 1 failure, 2 usage or spec error, 128+N signal N.\n");
 }
 
+/* A closed stdin, stdout or stderr would be the next file opened: a
+ * pipe, a socket, the state file. Give each a /dev/null first. */
+static void open_std_fds(void)
+{
+	int fd;
+	while ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0 && fd <= 2)
+		fcntl(fd, F_SETFD, 0);
+	if (fd > 2)
+		close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	const char *self = strrchr(argv[0], '/');
 	const cli_command *c;
 
+	open_std_fds();
 	self = self ? self + 1 : argv[0];
 	if (strcmp(self, "envdown") == 0)
 		return cmd_down(argc, argv);

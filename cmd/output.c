@@ -101,6 +101,12 @@ int cli_print_exports(const envup_env *env, int format)
 			fprintf(stderr, "envup: %zu variables written to $GITHUB_ENV for the next steps\n",
 				envup_env_export_count(env));
 	} else {
+		if (format == ENVUP_FORMAT_GITLAB &&
+		    (envup_env_export_count(env) > 20 || strlen(text) > 5120))
+			fprintf(stderr, "envup: note: %zu variables, %zu bytes: a self-managed GitLab takes "
+				"at most 20 variables and 5 KB from a dotenv report unless its limits "
+				"were raised (gitlab.com: 50 to 150)\n", envup_env_export_count(env),
+				strlen(text));
 		fputs(text, stdout);
 		error = fflush(stdout) == 0 ? 0 : -1;
 		if (error < 0)
@@ -121,6 +127,17 @@ void cli_format_time(char *out, size_t len, long long t)
 		strftime(out, len, "%H:%M", &tm);
 	else
 		strftime(out, len, "%Y-%m-%d %H:%M", &tm);
+}
+
+void cli_format_clock(char *out, size_t len, long long t)
+{
+	time_t when = (time_t)t, now = time(NULL);
+	struct tm tm, today;
+
+	localtime_r(&now, &today);
+	localtime_r(&when, &tm);
+	strftime(out, len, tm.tm_year == today.tm_year && tm.tm_yday == today.tm_yday ?
+		"%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &tm);
 }
 
 void cli_format_age(char *out, size_t len, long long created)

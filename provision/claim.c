@@ -48,9 +48,9 @@ static int lost(const envup_network_info *n, const envup_identity *other,
 	envup_identity_owner_text(owner, sizeof(owner), other);
 	envup_error_set(ENVUP_ERROR_DOCKER,
 		"environment '%s' is being brought up by another envup (instance %s%s%s, "
-		"started %llds ago); wait for it, or take it down with: envdown -n %s",
+		"started %llds ago); wait for it, or choose another name with -n",
 		self->env, other->instance, owner[0] ? ", owned by " : "", owner,
-		age < 0 ? 0 : age, self->env);
+		age < 0 ? 0 : age);
 	return ENVUP_EEXISTS;
 }
 
@@ -171,8 +171,8 @@ int envup_claim_network(char **id_out, envup_engine *e, const char *network,
 	while ((error = look(e, network, id, self)) == 1) {
 		if (envup_now() > until) {
 			error = envup_error_set(ENVUP_ERROR_DOCKER,
-				"another envup up of '%s' holds network %s; wait for it, or take it "
-				"down with: envdown -n %s", self->env, network, self->env);
+				"another envup up of '%s' holds network %s; wait for it, or choose "
+				"another name with -n", self->env, network);
 			error = ENVUP_EEXISTS;
 			break;
 		}

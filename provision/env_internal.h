@@ -18,6 +18,7 @@ struct envup_env {
 	char *owner;          /* "session 4711 (bash)", NULL without owner */
 	long long expires;    /* unix seconds, 0 unknown */
 	char instance[17];    /* "" unknown */
+	char *docker_host;    /* as given to up; NULL: the default */
 };
 
 /** Open the engine with a deadline `seconds` from now (and cJSON's hooks set). */

@@ -78,7 +78,8 @@ struct up_ctx {
 	const envup_up_options *opts;
 	envup_spec *spec;
 	char *name;
-	char *network;
+	char *network;          /* its name, envup-NAME */
+	char *network_id;       /* what containers join: names may be shared (claim.h) */
 	envup_engine *engine;
 	up_service *svcs;
 	size_t nsvcs;
@@ -518,6 +519,7 @@ static int plan_ownership(up_ctx *ctx)
 	unsigned char raw[ENVUP_INSTANCE_LEN / 2];
 	double ttl = opts->ttl > 0 ? opts->ttl : ENVUP_DEFAULT_TTL;
 	envup_owner_scope scope = opts->owner;
+	char *state_dir = NULL;
 	size_t i;
 	int error;
 
@@ -564,7 +566,12 @@ static int plan_ownership(up_ctx *ctx)
 	wo.owner_text = id->has_owner ? ctx->owner_text : NULL;
 	wo.expires = id->expires;
 	wo.exe = opts->watchdog_exe;
-	return envup_watchdog_spawn(&ctx->watchdog, &wo);
+	if ((error = envup_state_dir(&state_dir, true)) < 0)
+		return error;
+	wo.state_dir = state_dir;
+	error = envup_watchdog_spawn(&ctx->watchdog, &wo);
+	envup__free(state_dir);
+	return error;
 }
 
 /*
@@ -678,7 +685,7 @@ static int bring_up(up_service *s)
 	cfg.ports = spec->ports;
 	cfg.nports = spec->nports;
 	cfg.tmpfs = &spec->tmpfs;
-	cfg.network = ctx->network;
+	cfg.network = ctx->network_id;
 	cfg.alias = spec->name;
 	if ((error = envup_container_create(&s->id, ctx->engine, &cfg)) < 0) {
 		if (error == ENVUP_EEXISTS)
@@ -1052,7 +1059,7 @@ static int create_network(up_ctx *ctx)
 		return ENVUP_ERROR;
 	if ((error = labels_for(&labels, ctx, NULL)) == 0)
 		error = envup_claim_network(&id, ctx->engine, ctx->network, &ctx->id, &labels);
-	envup__free(id);
+	ctx->network_id = id;
 	envup_kvlist_dispose(&labels);
 	return error;
 }
@@ -1092,7 +1099,7 @@ static void ctx_dispose(up_ctx *ctx)
 {
 	size_t i;
 	/* a watchdog not told otherwise by now: up failed and cleaned up */
-	envup_watchdog_release(&ctx->watchdog, false);
+	envup_watchdog_release(&ctx->watchdog, ENVUP_WATCHDOG_FAILED);
 	for (i = 0; i < ctx->nsvcs; i++)
 		service_dispose(&ctx->svcs[i]);
 	envup__free(ctx->svcs);
@@ -1100,6 +1107,7 @@ static void ctx_dispose(up_ctx *ctx)
 	envup_engine_free(ctx->engine);
 	envup__free(ctx->name);
 	envup__free(ctx->network);
+	envup__free(ctx->network_id);
 	envup__free(ctx->fail_message);
 	envup_strlist_dispose(&ctx->secrets);
 	pthread_mutex_destroy(&ctx->lock);
@@ -1120,6 +1128,8 @@ static int build_env(envup_env **out, up_ctx *ctx)
 		goto fail;
 	env->expires = ctx->id.expires;
 	snprintf(env->instance, sizeof(env->instance), "%s", ctx->id.instance);
+	if (ctx->opts->docker_host && (env->docker_host = envup__strdup(ctx->opts->docker_host)) == NULL)
+		goto fail;
 	for (i = 0; i < ctx->nsvcs; i++)
 		if (service_exports(&env->exports, &ctx->svcs[i], host) < 0)
 			goto fail;
@@ -1256,6 +1266,8 @@ int envup_up(envup_env **out, const envup_up_options *opts)
 		envup_env_free(env);
 		env = NULL;
 		if (teardown(&ctx) < 0) {
+			/* the watchdog keeps trying what the engine refused now */
+			envup_watchdog_release(&ctx.watchdog, ENVUP_WATCHDOG_TAKE_OVER);
 			/* say what the engine refused to remove, after the cause */
 			char *msg = envup__sprintf("%s; cleanup incomplete: %s",
 				ctx.fail_message ? ctx.fail_message : "failed", envup_error_last()->message);
@@ -1267,7 +1279,7 @@ int envup_up(envup_env **out, const envup_up_options *opts)
 		error = ctx.fail_code ? ctx.fail_code : ENVUP_ERROR;
 		goto done;
 	}
-	envup_watchdog_release(&ctx.watchdog, true);
+	envup_watchdog_release(&ctx.watchdog, ENVUP_WATCHDOG_READY);
 	envup_state_forget_removal(ctx.name);
 	*out = env;
 	error = 0;
@@ -1357,6 +1369,7 @@ void envup_env_free(envup_env *env)
 		return;
 	envup__free(env->name);
 	envup__free(env->owner);
+	envup__free(env->docker_host);
 	envup_kvlist_dispose(&env->exports);
 	envup_strlist_dispose(&env->secrets);
 	envup__free(env);

@@ -93,12 +93,24 @@ int envup_proc_read(envup_proc *out, pid_t pid)
 	return 0;
 }
 
+/* The pid namespace our pids are numbered in: its inode, 0 when unknown. */
+static unsigned long long pid_namespace(void)
+{
+	char link[64];
+	ssize_t n = readlink("/proc/self/ns/pid", link, sizeof(link) - 1);
+	if (n <= 0)
+		return 0;
+	link[n] = '\0';
+	return strncmp(link, "pid:[", 5) == 0 ? strtoull(link + 5, NULL, 10) : 0;
+}
+
 int envup_owner_of(envup_owner *out, pid_t pid)
 {
 	envup_proc proc;
 	int error;
 
 	memset(out, 0, sizeof(*out));
+	out->pidns = pid_namespace();
 	if (gethostname(out->host, sizeof(out->host) - 1) < 0)
 		snprintf(out->host, sizeof(out->host), "unknown");
 	/* '/' separates the fields */
@@ -160,61 +172,97 @@ static bool env_is(const char *name, const char *value)
 	return v && strcmp(v, value) == 0;
 }
 
-/* The topmost ancestor of `from` (itself included) in session `sid`. */
-static int session_top(envup_proc *top, pid_t from, long sid)
+/*
+ * The leader of session `sid`, found by walking up from `from` (itself
+ * included) while the processes stay in the session. 0 when the walk
+ * leaves the session before reaching it: the leader has exited, and what
+ * is left of the session is no longer the work that started envup.
+ */
+static int session_leader(envup_proc *top, pid_t from, long sid)
 {
 	envup_proc p;
 	long cur = (long)from;
-	int depth, found = 0;
+	int depth;
 
 	for (depth = 0; cur > 0 && depth < MAX_DEPTH; depth++) {
 		if (envup_proc_read(&p, (pid_t)cur) < 0 || p.sid != sid || p.state == 'Z')
-			break;
-		*top = p;
-		found = 1;
-		if (p.pid == p.sid)
-			break;
+			return 0;
+		if (p.pid == p.sid) {
+			*top = p;
+			return 1;
+		}
 		cur = p.ppid;
 	}
-	return found;
+	return 0;
+}
+
+/* The first process of our pid namespace, when it is not `self`: in a
+ * container, the container's main process. */
+static int namespace_init(envup_proc *top, pid_t self)
+{
+	return self != 1 && envup_proc_read(top, 1) == 0 && top->state != 'Z';
 }
 
 int envup_owner_resolve(envup_owner *out, envup_owner_kind *kind, char comm[32], pid_t self)
 {
 	envup_proc me, top, parent;
-	long owner_pid;
+	const char *why;
 	int error, hops;
 
 	comm[0] = '\0';
 	if ((error = envup_proc_read(&me, self)) < 0)
 		return envup_error_set(ENVUP_ERROR_OS, "cannot read /proc/%ld/stat", (long)self);
 
-	if (env_is("GITHUB_ACTIONS", "true") &&
-	    (owner_pid = find_ancestor((pid_t)me.ppid, is_github_worker, &top)) > 0) {
-		*kind = ENVUP_OWNER_KIND_JOB;
-		goto found;
+	/* a CI job: its runner's per-job process; where that is not visible
+	 * (a job in a container: every step is `docker exec`), the job's
+	 * container, whose first process lives as long as the job */
+	if (env_is("GITHUB_ACTIONS", "true")) {
+		if (find_ancestor((pid_t)me.ppid, is_github_worker, &top) > 0 ||
+		    namespace_init(&top, self)) {
+			*kind = ENVUP_OWNER_KIND_JOB;
+			goto found;
+		}
 	}
-	if (env_is("GITLAB_CI", "true") &&
-	    (owner_pid = find_ancestor((pid_t)me.ppid, is_gitlab_job, &top)) > 0) {
-		*kind = ENVUP_OWNER_KIND_JOB;
-		goto found;
+	if (env_is("GITLAB_CI", "true")) {
+		if (find_ancestor((pid_t)me.ppid, is_gitlab_job, &top) > 0 ||
+		    namespace_init(&top, self)) {
+			*kind = ENVUP_OWNER_KIND_JOB;
+			goto found;
+		}
 	}
 
 	if (me.sid == me.pid) {
-		/* `setsid envup up`: no session to speak of; the parent owns it */
-		if (envup_proc_read(&top, (pid_t)me.ppid) < 0 || me.ppid <= 0)
+		/* envup leads its own session: `setsid envup up`, a service,
+		 * `docker exec C envup up` */
+		if (me.ppid == 0) {
+			/* its parent is outside this pid namespace (docker exec):
+			 * the container is the work */
+			if (!namespace_init(&top, self)) {
+				why = "envup runs as the container's first process";
+				goto gone;
+			}
+			*kind = ENVUP_OWNER_KIND_PROCESS;
+			goto found;
+		}
+		if (envup_proc_read(&top, (pid_t)me.ppid) < 0 || top.state == 'Z' ||
+		    top.pid == 1 || strcmp(top.comm, "systemd") == 0) {
+			why = "it was started on its own (by init or systemd, or by setsid, whose parent "
+				"has exited)";
 			goto gone;
+		}
 		*kind = ENVUP_OWNER_KIND_PROCESS;
 		goto found;
 	}
-	if (!session_top(&top, (pid_t)me.ppid, me.sid))
-		goto gone;   /* our parent left the session: it died, we were reparented */
+	if (!session_leader(&top, (pid_t)me.ppid, me.sid)) {
+		why = "the session that started it has ended (its leader exited)";
+		goto gone;
+	}
 	/* sudo on a pty runs the command in a session of its own whose leader
 	 * is sudo's monitor: the work is the session of whoever ran sudo */
 	for (hops = 0; hops < 4 && top.pid == top.sid && strcmp(top.comm, "sudo") == 0; hops++) {
 		envup_proc outer;
 		if (envup_proc_read(&parent, (pid_t)top.ppid) < 0 || parent.sid == top.sid ||
-		    !session_top(&outer, (pid_t)parent.pid, parent.sid))
+		    !session_leader(&outer, (pid_t)parent.pid, parent.sid))
 			break;
 		top = outer;
 	}
@@ -226,14 +274,14 @@ found:
 	return 0;
 gone:
 	envup_error_set(ENVUP_ERROR_OS,
-		"the process that started envup up (parent %ld) has already exited: nothing "
-		"would own the environment (use --keep or --owner-pid)", me.ppid);
+		"nothing would own the environment: %s; keep it with --keep (and --ttl), or name "
+		"its owner with --owner-pid", why);
 	return ENVUP_ENOTFOUND;
 }
 
 void envup_owner_format(char *out, size_t len, const envup_owner *o)
 {
-	snprintf(out, len, "%s/%s/%ld/%llu", o->host, o->boot_id, o->pid, o->start);
+	snprintf(out, len, "%s/%s/%ld/%llu/%llu", o->host, o->boot_id, o->pid, o->start, o->pidns);
 }
 
 int envup_owner_parse(envup_owner *out, const char *label)
@@ -249,13 +297,21 @@ int envup_owner_parse(envup_owner *out, const char *label)
 		return ENVUP_ERROR;
 	memcpy(out->host, label, (size_t)(a - label));
 	memcpy(out->boot_id, a + 1, (size_t)(b - a - 1));
-	if (c[1] < '0' || c[1] > '9' || b[1] < '0' || b[1] > '9')
+	if (b[1] < '0' || b[1] > '9')
 		return ENVUP_ERROR;
 	errno = 0;
 	out->pid = strtol(b + 1, &end, 10);
 	if (end != c || out->pid <= 0 || errno)
 		return ENVUP_ERROR;
+	if (c[1] < '0' || c[1] > '9')
+		return ENVUP_ERROR;
 	out->start = strtoull(c + 1, &end, 10);
+	/* envups before 0.2 wrote no pid namespace */
+	if (*end == '/') {
+		if (end[1] < '1' || end[1] > '9')
+			return ENVUP_ERROR;
+		out->pidns = strtoull(end + 1, &end, 10);
+	}
 	if (*end || errno)
 		return ENVUP_ERROR;
 	return 0;
@@ -274,6 +330,10 @@ envup_owner_state envup_owner_check(const envup_owner *o)
 	/* same host, another boot: every process of that boot is gone */
 	if (strcmp(now.boot_id, o->boot_id) != 0)
 		return ENVUP_OWNER_GONE;
+	/* another pid namespace (a container sharing the host's name): its
+	 * pids are not ours to look up */
+	if (o->pidns && now.pidns && o->pidns != now.pidns)
+		return ENVUP_OWNER_UNKNOWN;
 	if ((error = envup_proc_read(&proc, (pid_t)o->pid)) == ENVUP_ENOTFOUND)
 		return ENVUP_OWNER_GONE;
 	if (error < 0)
@@ -296,4 +356,34 @@ void envup_owner_describe(char *out, size_t len, envup_owner_kind kind, long pid
 		snprintf(out, len, "%s %ld (%s)", what, pid, safe);
 	else
 		snprintf(out, len, "%s %ld", what, pid);
+}
+
+static bool same_process(const envup_owner *o, const envup_proc *p)
+{
+	return o->pid == p->pid && o->start == p->start;
+}
+
+bool envup_owner_is_callers(const envup_owner *o)
+{
+	envup_owner mine;
+	envup_owner_kind kind;
+	envup_proc p;
+	char comm[32];
+	long cur = (long)getpid();
+	int depth;
+
+	if (envup_owner_check(o) != ENVUP_OWNER_ALIVE)
+		return false;
+	/* the caller itself, or a process it runs under (its shell, its
+	 * session's leader, `envup run` around it, its CI job) */
+	for (depth = 0; cur > 0 && depth < MAX_DEPTH; depth++) {
+		if (envup_proc_read(&p, (pid_t)cur) < 0)
+			break;
+		if (same_process(o, &p))
+			return true;
+		cur = p.ppid;
+	}
+	/* or what `envup up` run here would have chosen (a job's container) */
+	return envup_owner_resolve(&mine, &kind, comm, getpid()) == 0 &&
+		mine.pid == o->pid && mine.start == o->start;
 }

@@ -48,7 +48,14 @@ int envup_state_dir(char **out, bool create)
 	char *dir;
 
 	*out = NULL;
-	if (explicit_dir && *explicit_dir)
+	if (explicit_dir && *explicit_dir && explicit_dir[0] != '/') {
+		/* relative: made absolute, so the watchdog (which runs in /)
+		 * finds the same directory */
+		char cwd[4096];
+		if (!getcwd(cwd, sizeof(cwd)))
+			return envup_error_set(ENVUP_ERROR_OS, "state directory %s: getcwd", explicit_dir);
+		dir = envup__sprintf("%s/%s", cwd, explicit_dir);
+	} else if (explicit_dir && *explicit_dir)
 		dir = envup__strdup(explicit_dir);
 	else if (xdg && *xdg && access(xdg, W_OK) == 0)
 		dir = envup__sprintf("%s/envup", xdg);
@@ -289,16 +296,13 @@ done:
 	envup__free(path);
 }
 
-int envup_state_removal(char **out, long long *at, const char *env_name)
+int envup_state_removal(envup_removal *out, const char *env_name)
 {
-	char *path = NULL, *by = NULL, *reason = NULL;
+	char *path = NULL;
 	cJSON *root = NULL, *item;
-	char when[64];
-	struct tm tm;
-	time_t t;
 	int error;
 
-	*out = NULL;
+	memset(out, 0, sizeof(*out));
 	if (!envup_name_valid(env_name))
 		return ENVUP_ENOTFOUND;
 	if ((error = state_path(&path, env_name, ".removed", false)) < 0 ||
@@ -308,34 +312,56 @@ int envup_state_removal(char **out, long long *at, const char *env_name)
 	item = cJSON_GetObjectItemCaseSensitive(root, "at");
 	if (!cJSON_IsNumber(item) || item->valuedouble <= 0 || item->valuedouble > 1e12)
 		goto done;
-	t = (time_t)item->valuedouble;
-	if (at)
-		*at = (long long)t;
-	/* today: the time; another day: the date too */
-	{
-		time_t now = time(NULL);
-		struct tm today;
-		localtime_r(&now, &today);
-		localtime_r(&t, &tm);
-		strftime(when, sizeof(when), tm.tm_yday == today.tm_yday && tm.tm_year == today.tm_year ?
-			"%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &tm);
-	}
+	out->at = (long long)item->valuedouble;
 	item = cJSON_GetObjectItemCaseSensitive(root, "by");
-	by = envup_printable(cJSON_IsString(item) ? item->valuestring : "envup");
+	envup_printable_into(out->by, sizeof(out->by), cJSON_IsString(item) ? item->valuestring : "envup");
 	item = cJSON_GetObjectItemCaseSensitive(root, "reason");
-	reason = envup_printable(cJSON_IsString(item) ? item->valuestring : "");
-	if (!by || !reason) {
-		error = ENVUP_ERROR;
-		goto done;
-	}
-	*out = envup__sprintf("removed at %s by %s%s%s", when, by, *reason ? ": " : "", reason);
-	error = *out ? 0 : ENVUP_ERROR;
+	envup_printable_into(out->reason, sizeof(out->reason),
+		cJSON_IsString(item) ? item->valuestring : "");
+	error = 0;
 done:
 	cJSON_Delete(root);
 	envup__free(path);
-	envup__free(by);
-	envup__free(reason);
 	return error;
+}
+
+void envup_state_removal_text(char *out, size_t len, const envup_removal *r)
+{
+	char when[64];
+	time_t t = (time_t)r->at, now = time(NULL);
+	struct tm tm, today;
+
+	localtime_r(&now, &today);
+	localtime_r(&t, &tm);
+	strftime(when, sizeof(when), tm.tm_yday == today.tm_yday && tm.tm_year == today.tm_year ?
+		"%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(out, len, "removed at %s by %s%s%s", when, r->by, r->reason[0] ? ": " : "",
+		r->reason);
+}
+
+bool envup_state_instance_removed(const char *env_name, const char *instance)
+{
+	char *path = NULL;
+	cJSON *root = NULL, *item;
+	bool removed = false;
+
+	if (!instance || !*instance || state_path(&path, env_name, ".removed", false) < 0 ||
+	    read_json(&root, path) < 0)
+		goto done;
+	item = cJSON_GetObjectItemCaseSensitive(root, "instance");
+	if (cJSON_IsString(item)) {
+		const char *p = item->valuestring;
+		size_t n = strlen(instance);
+		for (; (p = strstr(p, instance)) != NULL; p += n)
+			if ((p == item->valuestring || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' ')) {
+				removed = true;
+				break;
+			}
+	}
+done:
+	cJSON_Delete(root);
+	envup__free(path);
+	return removed;
 }
 
 void envup_state_forget_removal(const char *env_name)

@@ -20,6 +20,7 @@
 #define ENVUP_PROVISION_STATE_H
 
 #include "util/util.h"
+#include "envup/env.h"
 
 struct envup_env;
 
@@ -50,19 +51,26 @@ int envup_state_load(struct envup_env **out, char **engine_address, const char *
 int envup_state_remove(const char *env_name);
 
 /**
- * Record that environment `env_name` (instance `instance`, may be NULL)
- * was removed by `by` ("its watchdog", "envup gc") because `reason`
+ * Record that environment `env_name` (the instances `instance`, separated
+ * by spaces; may be NULL) was removed by `by` ("its watchdog", "envup gc") because `reason`
  * ("its owner, session 4711 (bash), ended"). Best effort.
  */
 void envup_state_record_removal(const char *env_name, const char *instance, const char *by,
 	const char *reason);
 
 /**
- * The removal record of `env_name` as one line: "removed at 10:32:05 by
- * its watchdog: its owner, session 4711 (bash), ended" (malloc'd).
+ * The removal record of `env_name` (strings made printable).
  * @return ENVUP_ENOTFOUND (no error set) when there is none
  */
-int envup_state_removal(char **out, long long *at, const char *env_name);
+int envup_state_removal(envup_removal *out, const char *env_name);
+
+/** "removed at 10:32:05 by its watchdog: REASON" (local time; the date
+ *  too when it was not today). */
+void envup_state_removal_text(char *out, size_t len, const envup_removal *r);
+
+/** True when the removal record of `env_name` lists `instance` (its
+ *  "instance" holds the instances removed, separated by spaces). */
+bool envup_state_instance_removed(const char *env_name, const char *instance);
 
 /** Forget the removal record (a new `up` of the name). */
 void envup_state_forget_removal(const char *env_name);

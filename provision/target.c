@@ -152,10 +152,58 @@ static void down_cb(const char *kind, const char *name, void *payload)
 	envup__free(detail);
 }
 
+/*
+ * May the caller take environment `name` down? Every instance of the name
+ * must be without owner (--keep), its owner gone or elsewhere, or the
+ * caller's own (owner.h): otherwise a job that lost the race for a name
+ * (claim.h), or a second terminal, would take down an environment a live
+ * process is using. `instances` receives the instances found, for the
+ * removal record.
+ */
+static int check_owner(envup_engine *e, const char *name, bool force, envup_buf *instances)
+{
+	envup_container_summary *cs = NULL;
+	envup_network_info *ns = NULL;
+	envup_strlist filter = ENVUP_STRLIST_INIT;
+	size_t nc = 0, nn = 0, i;
+	int error;
+
+	if ((error = envup_identity_filter(&filter, name, NULL)) < 0 ||
+	    (error = envup_container_list(&cs, &nc, e, &filter)) < 0 ||
+	    (error = envup_network_find(&ns, &nn, e, NULL, &filter)) < 0)
+		goto done;
+	for (i = 0; i < nc + nn; i++) {
+		const envup_kvlist *labels = i < nc ? &cs[i].labels : &ns[i - nc].labels;
+		envup_identity id;
+		char owner[128];
+		envup_identity_read(&id, labels);
+		if (id.instance[0] && !strstr(envup_buf_cstr(instances), id.instance) &&
+		    (error = envup_buf_printf(instances, "%s%s", instances->size ? " " : "",
+		    id.instance)) < 0)
+			goto done;
+		if (force || !id.has_owner || envup_owner_check(&id.owner) != ENVUP_OWNER_ALIVE ||
+		    envup_owner_is_callers(&id.owner))
+			continue;
+		envup_identity_owner_text(owner, sizeof(owner), &id);
+		error = envup_error_set(ENVUP_ERROR_DOCKER,
+			"environment '%s' belongs to %s, which is still running, not to this "
+			"process or its session; it goes when that ends, or take it down anyway with: "
+			"envdown --force -n %s", name, owner, name);
+		error = ENVUP_ENOTOWNER;
+		goto done;
+	}
+done:
+	envup_container_summaries_free(cs, nc);
+	envup_network_infos_free(ns, nn);
+	envup_strlist_dispose(&filter);
+	return error;
+}
+
 int envup_down(size_t *removed, const envup_target *target)
 {
 	envup_target defaults = ENVUP_TARGET_INIT;
 	envup_engine *e = NULL;
+	envup_buf instances = ENVUP_BUF_INIT;
 	char *name = NULL;
 	down_progress p;
 	size_t n = 0;
@@ -171,16 +219,55 @@ int envup_down(size_t *removed, const envup_target *target)
 		goto done;
 	if ((error = open_engine(&e, target->docker_host)) < 0)
 		goto done;
+	if ((error = check_owner(e, name, target->force != 0, &instances)) < 0)
+		goto done;
 	if (target->progress)
 		target->progress(NULL, ENVUP_STATE_REMOVING, name, 0, target->progress_payload);
 	error = envup_env__remove(e, name, NULL, &n, down_cb, &p);
 	if (removed)
 		*removed = n;
 	if (error == 0 && n > 0)
-		envup_state_record_removal(name, NULL, "envdown", "it was taken down");
+		envup_state_record_removal(name, envup_buf_cstr(&instances), "envdown",
+			"it was taken down");
 done:
+	envup_buf_dispose(&instances);
 	envup_engine_free(e);
 	envup__free(name);
+	return error;
+}
+
+int envup_env_down(size_t *removed, const envup_env *env, envup_progress_cb progress,
+	void *payload)
+{
+	envup_target target = ENVUP_TARGET_INIT;
+	envup_engine *e = NULL;
+	down_progress p;
+	size_t n = 0;
+	int error;
+
+	ENVUP_ASSERT_ARG(env);
+	if (removed)
+		*removed = 0;
+	target.progress = progress;
+	target.progress_payload = payload;
+	p.target = &target;
+	p.start = envup_now();
+	if ((error = open_engine(&e, env->docker_host)) < 0)
+		goto done;
+	if (progress)
+		progress(NULL, ENVUP_STATE_REMOVING, env->name, 0, payload);
+	/* this handle's own `up` only, and its saved exports when no other
+	 * instance of the name is left */
+	error = envup_env__remove(e, env->name, env->instance[0] ? env->instance : NULL, &n,
+		down_cb, &p);
+	if (error == 0 && env->instance[0])
+		envup_env__forget_if_gone(e, env->name);
+	if (removed)
+		*removed = n;
+	if (error == 0 && n > 0)
+		envup_state_record_removal(env->name, env->instance, "envdown", "it was taken down");
+done:
+	envup_engine_free(e);
 	return error;
 }
 
@@ -223,24 +310,26 @@ static int open_target(char **name, envup_engine **e, envup_container_summary **
  * removed it, as the error; returns ENVUP_ENOTFOUND. */
 int envup_env__not_up(const char *name)
 {
-	char *removed = NULL;
-	if (envup_state_removal(&removed, NULL, name) == 0)
-		envup_error_set(ENVUP_ERROR_DOCKER, "environment '%s' is not up: %s", name, removed);
-	else
+	envup_removal r;
+	char text[512];
+	if (envup_state_removal(&r, name) == 0) {
+		envup_state_removal_text(text, sizeof(text), &r);
+		envup_error_set(ENVUP_ERROR_DOCKER, "environment '%s' is not up: %s", name, text);
+	} else {
 		envup_error_set(ENVUP_ERROR_DOCKER, "environment '%s' is not up", name);
-	envup__free(removed);
+	}
 	return ENVUP_ENOTFOUND;
 }
 
-int envup_env_removed(char **why, long long *at, const envup_target *target)
+int envup_env_removed(envup_removal *out, const envup_target *target)
 {
 	char *name = NULL;
 	int error;
 
-	ENVUP_ASSERT_ARG(why);
-	*why = NULL;
+	ENVUP_ASSERT_ARG(out);
+	memset(out, 0, sizeof(*out));
 	if ((error = envup_target_name(&name, target)) == 0)
-		error = envup_state_removal(why, at, name);
+		error = envup_state_removal(out, name);
 	envup__free(name);
 	return error;
 }

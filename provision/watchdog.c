@@ -93,7 +93,7 @@ int envup_watchdog_spawn(envup_watchdog *w, const envup_watchdog_options *o)
 	char expires[32];
 	const char *argv[20];
 	size_t n = 0;
-	int p[2];
+	int p[2], k;
 	pid_t pid;
 	wd_args a;
 
@@ -116,6 +116,10 @@ int envup_watchdog_spawn(envup_watchdog *w, const envup_watchdog_options *o)
 		argv[n++] = "--owner-text";
 		argv[n++] = o->owner_text;
 	}
+	if (o->state_dir) {
+		argv[n++] = "--state-dir";
+		argv[n++] = o->state_dir;
+	}
 	if (o->docker_host) {
 		argv[n++] = "--docker-host";
 		argv[n++] = o->docker_host;
@@ -130,6 +134,20 @@ int envup_watchdog_spawn(envup_watchdog *w, const envup_watchdog_options *o)
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return envup_error_set(ENVUP_ERROR_OS, "cannot create the watchdog's pipe");
+	/* with stdin or stdout closed the pipe gets fds 0..2, which the child
+	 * points at /dev/null: keep both ends above them */
+	for (k = 0; k < 2; k++) {
+		if (p[k] <= STATUS_FD) {
+			int moved = fcntl(p[k], F_DUPFD_CLOEXEC, STATUS_FD + 1);
+			if (moved < 0) {
+				close(p[0]);
+				close(p[1]);
+				return envup_error_set(ENVUP_ERROR_OS, "cannot create the watchdog's pipe");
+			}
+			close(p[k]);
+			p[k] = moved;
+		}
+	}
 	if ((pid = fork()) < 0) {
 		close(p[0]);
 		close(p[1]);
@@ -153,10 +171,7 @@ int envup_watchdog_spawn(envup_watchdog *w, const envup_watchdog_options *o)
 			dup2(devnull, 1);
 			dup2(devnull, 2);
 		}
-		if (p[0] == STATUS_FD)
-			fcntl(STATUS_FD, F_SETFD, 0);
-		else
-			dup2(p[0], STATUS_FD);
+		dup2(p[0], STATUS_FD);   /* p[0] > STATUS_FD: see above */
 		close_from(STATUS_FD + 1);
 		if (chdir("/") < 0)
 			_exit(1);
@@ -172,9 +187,9 @@ int envup_watchdog_spawn(envup_watchdog *w, const envup_watchdog_options *o)
 	return 0;
 }
 
-void envup_watchdog_release(envup_watchdog *w, bool ready)
+void envup_watchdog_release(envup_watchdog *w, envup_watchdog_status status)
 {
-	char c = ready ? 'R' : 'F';
+	char c = (char)status;
 	sigset_t pipe_set, old;
 	struct timespec zero = {0, 0};
 
@@ -254,10 +269,15 @@ static void log_removed(const char *kind, const char *name, void *payload)
  * Remove this instance, retrying until the engine has removed everything
  * or the expiry has passed. `why` ends the sentence "removed ... because".
  */
+/* After the expiry, this long to finish a removal (then envup gc). */
+#define GRACE_S 600
+
 static int remove_env(const wd_args *a, const char *why)
 {
 	envup_strlist labels = ENVUP_STRLIST_INIT;
 	long pause = PAUSE_MIN_MS;
+	long long now = (long long)time(NULL);
+	long long give_up = (a->expires > now ? a->expires : now) + GRACE_S;
 	int attempt, error = ENVUP_ERROR;
 
 	say("removing environment %s: %s", a->env, why);
@@ -273,8 +293,13 @@ static int remove_env(const wd_args *a, const char *why)
 		if (error == 0)
 			break;
 		say("attempt %d did not finish: %s", attempt, envup_error_last()->message);
-		if ((long long)time(NULL) > a->expires) {
-			say("the expiry has passed; giving up (envup gc removes what is left)");
+		if (envup_state_instance_removed(a->env, a->instance)) {
+			say("envdown removed it meanwhile");
+			error = 0;
+			goto done;
+		}
+		if ((long long)time(NULL) > give_up) {
+			say("giving up %ds after the expiry (envup gc removes what is left)", GRACE_S);
 			goto done;
 		}
 		say("trying again in %.1fs", pause / 1000.0);
@@ -357,6 +382,8 @@ static int run(const wd_args *a, int status_fd)
 		say("envup up failed and cleaned up; nothing to do");
 		return 0;
 	}
+	if (status == 'T')
+		return remove_env(a, "envup up failed and could not remove everything");
 	if (status != 'R')
 		return remove_env(a, "envup up was stopped before it finished");
 	say("envup up finished; watching %s", a->owner ? "the owner and the expiry" : "the expiry");
@@ -392,7 +419,10 @@ static int run(const wd_args *a, int status_fd)
 			return remove_env(a, why);
 		if (envup_now() - last_env_check >= ENV_CHECK_MS / 1000.0) {
 			last_env_check = envup_now();
-			if (env_exists(a->env, a->instance, a->docker_host) == 0) {
+			/* envdown records what it removed: no need to reach the
+			 * engine to know (it may be gone, or a proxy to it) */
+			if (envup_state_instance_removed(a->env, a->instance) ||
+			    env_exists(a->env, a->instance, a->docker_host) == 0) {
 				say("environment %s is gone (taken down); exiting", a->env);
 				return 0;
 			}
@@ -418,6 +448,8 @@ int envup_watchdog_main(int argc, char **argv)
 			a.owner_text = argv[i + 1];
 		else if (strcmp(argv[i], "--docker-host") == 0)
 			a.docker_host = argv[i + 1];
+		else if (strcmp(argv[i], "--state-dir") == 0 && argv[i + 1][0] == '/')
+			setenv("ENVUP_STATE_DIR", argv[i + 1], 1);   /* a process of its own */
 		else if (strcmp(argv[i], "--expires") == 0)
 			a.expires = strtoll(argv[i + 1], NULL, 10);
 		else

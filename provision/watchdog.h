@@ -7,6 +7,8 @@
  * envup_up() spawns it before creating anything, and talks to it over a
  * pipe:
  *   - "F" (up failed; up removed everything itself): the watchdog exits;
+ *   - "T" (up failed, and the engine did not let it remove everything):
+ *     the watchdog takes over the removal, retrying as below;
  *   - "R" (up succeeded): the watchdog now watches the owner;
  *   - end of file with no message (up was killed half-way): it removes
  *     the environment at once.
@@ -43,6 +45,7 @@ typedef struct {
 	const char *docker_host;    /* NULL: the default */
 	const char *owner;          /* owner label value, NULL: no owner (--keep) */
 	const char *owner_text;     /* "session 4711 (bash)", for its log and record */
+	const char *state_dir;      /* absolute; NULL: the default */
 	long long expires;          /* unix seconds */
 	const char *exe;            /* envup binary to exec as "envup __watchdog";
 	                             * NULL: run in the forked child without exec */
@@ -58,8 +61,15 @@ typedef struct {
 /** Spawn the watchdog. Call while the process has no other threads. */
 int envup_watchdog_spawn(envup_watchdog *w, const envup_watchdog_options *opts);
 
-/** Tell it how up ended: ready (watch the owner) or failed (exit). */
-void envup_watchdog_release(envup_watchdog *w, bool ready);
+/** How up ended, for the watchdog. */
+typedef enum {
+	ENVUP_WATCHDOG_READY = 'R',    /* watch the owner and the expiry */
+	ENVUP_WATCHDOG_FAILED = 'F',   /* up removed everything: exit */
+	ENVUP_WATCHDOG_TAKE_OVER = 'T' /* up could not remove everything: do it */
+} envup_watchdog_status;
+
+/** Tell it how up ended, and let go of it. Safe to call twice. */
+void envup_watchdog_release(envup_watchdog *w, envup_watchdog_status status);
 
 /**
  * The watchdog process's main (argv as given to "envup __watchdog").

@@ -3,18 +3,22 @@
  * here, and every error message and progress detail passes through
  * envup_secret_mask(), so a password cannot leak to stderr by accident.
  *
- * Every secret is masked, whatever its length, wherever it stands as a
- * word of its own: an occurrence is left alone only when it is part of a
- * longer word, that is when a letter, digit, '_' or non-ASCII byte touches
- * it on a side where the secret itself begins or ends with one. So the
- * password "test" is masked in "user test:", "://u:test@h" and "'test'",
- * and "mockserver:latest" or "fixtures/test_seed.sql" stay as they are.
+ * Every secret is masked, whatever its length. One of SECRET_ANYWHERE
+ * bytes or more (every generated password) is masked wherever it occurs.
+ * A shorter one is masked wherever it stands as a word of its own: an
+ * occurrence is left alone only when it is part of a longer word, that is
+ * when an ASCII letter, digit or '_' touches it on a side where the secret
+ * itself begins or ends with one. So the password "test" is masked in
+ * "user test:", "://u:test@h", "'test'" and "„test“", and
+ * "mockserver:latest" or "fixtures/test_seed.sql" stay as they are (and
+ * so would "-ptest": a password that short cannot be told from words).
  */
 #include <pthread.h>
 #include <string.h>
 #include "util/util.h"
 
 #define SECRETS_MAX 256
+#define SECRET_ANYWHERE 8
 
 static pthread_mutex_t secret_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *secrets[SECRETS_MAX];
@@ -49,7 +53,7 @@ done:
 static bool word_byte(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		c == '_' || c >= 0x80;
+		c == '_';
 }
 
 /* Does the secret of `len` bytes found at s + at stand alone? `avail` is
@@ -57,6 +61,8 @@ static bool word_byte(unsigned char c)
  * text (avail < len) has nothing after it. */
 static bool stands_alone(const char *s, size_t at, size_t avail, const char *secret, size_t len)
 {
+	if (strlen(secret) >= SECRET_ANYWHERE)
+		return true;
 	if (word_byte((unsigned char)secret[0]) && at > 0 && word_byte((unsigned char)s[at - 1]))
 		return false;
 	if (avail > len && word_byte((unsigned char)secret[len - 1]) &&

@@ -27,7 +27,8 @@ enum {
 	ENVUP_EUNHEALTHY = -6, /**< a service exited or never became ready */
 	ENVUP_EDOCKER    = -7, /**< the engine cannot be reached or refused */
 	ENVUP_ESPEC      = -8, /**< the spec or the request is invalid */
-	ENVUP_ECANCELLED = -9  /**< the caller's cancel flag was raised */
+	ENVUP_ECANCELLED = -9, /**< the caller's cancel flag was raised */
+	ENVUP_ENOTOWNER  = -10 /**< the environment belongs to a live owner that is not the caller */
 };
 
 /** Error classes: the subsystem that failed. */

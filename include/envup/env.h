@@ -159,10 +159,13 @@ typedef struct {
 	const char *docker_host;
 	envup_progress_cb progress;
 	void *progress_payload;
+	/** envup_down(): also when a live owner that is not the caller's
+	 *  (another terminal, another CI job) holds it */
+	int force;
 } envup_target;
 
 #define ENVUP_TARGET_VERSION 1
-#define ENVUP_TARGET_INIT {ENVUP_TARGET_VERSION, NULL, NULL, NULL, NULL, NULL}
+#define ENVUP_TARGET_INIT {ENVUP_TARGET_VERSION, NULL, NULL, NULL, NULL, NULL, 0}
 
 /**
  * Resolve the environment name a target designates.
@@ -176,19 +179,39 @@ int envup_target_name(char **out, const envup_target *target);
  * remove. When the engine refuses a removal, returns ENVUP_ERROR naming
  * what remains.
  *
+ * Refuses with ENVUP_ENOTOWNER, removing nothing, when a live owner holds
+ * the environment that is neither the caller, nor one of its ancestors,
+ * nor the caller's CI job or session (so a job that lost the race for a
+ * name never takes down the winner's), unless target->force is set.
+ *
  * @param[out] removed when non-NULL, the number of resources removed
  */
 int envup_down(size_t *removed, const envup_target *target);
 
+/** When, by what and why envup removed an environment. */
+typedef struct {
+	long long at;        /**< unix seconds */
+	char by[64];         /**< "its watchdog", "envup gc", "envdown", "envdown --all" */
+	char reason[256];    /**< "its owner, session 4711 (bash), ended", "it expired" */
+} envup_removal;
+
 /**
- * Why an environment that is not up went, when envup removed it: "removed
- * at 10:32:05 by its watchdog: its owner, session 4711 (bash), ended".
- * Records are kept on this machine for 7 days; a new up forgets them.
- * @param[out] why malloc'd line, freed with envup_free()
- * @param[out] at  unix seconds (may be NULL)
+ * Why an environment that is not up went, when envup removed it (printed
+ * as "removed at 10:32:05 by its watchdog: its owner, session 4711 (bash),
+ * ended"). Records are kept on this machine for 7 days; a new up of the
+ * name forgets them. Strings are printable.
  * @return 0, or ENVUP_ENOTFOUND when there is no record
  */
-int envup_env_removed(char **why, long long *at, const envup_target *target);
+int envup_env_removed(envup_removal *out, const envup_target *target);
+
+/**
+ * Take down the environment this handle came from: what its own `up`
+ * created (by instance), nothing of another `up` of the same name. The
+ * handle stays valid (free it with envup_env_free()).
+ * @param[out] removed when non-NULL, the number of resources removed
+ */
+int envup_env_down(size_t *removed, const envup_env *env, envup_progress_cb progress,
+	void *payload);
 
 /**
  * Open an environment that is up: its exports, from the state `envup_up`

@@ -192,6 +192,39 @@ static void test_identity__proc_name(void **state)
 	assert_int_equal(envup_proc_read(&p, 0), ENVUP_ENOTFOUND);
 }
 
+/* Text from the engine made printable: controls replaced, UTF-8 kept. */
+static void test_identity__printable(void **state)
+{
+	static const struct { const char *in, *out; } t[] = {
+		{"plain", "plain"},
+		{"\033[31mred\033[0m", "?[31mred?[0m"},
+		{"bell\a tab\t cr\r del\x7f", "bell? tab? cr? del?"},
+		{"csi\xc2\x9b" "2J nel\xc2\x85", "csi?2J nel?"},          /* C1 */
+		{"lone \x9b and \x85", "lone ? and ?"},                  /* not UTF-8 */
+		{"\xd0\xbf\xd1\x80\xd0\xbe\xd0\xb5\xd0\xba\xd1\x82\xe2\x82\xac \xf0\x9f\x9a\x80",
+		 "\xd0\xbf\xd1\x80\xd0\xbe\xd0\xb5\xd0\xba\xd1\x82\xe2\x82\xac \xf0\x9f\x9a\x80"},
+		{"overlong \xc0\xaf surrogate \xed\xa0\x80", "overlong ?? surrogate ???"},
+		{"cut \xe2\x82", "cut ??"},
+	};
+	size_t i;
+	char small[8];
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char *got = envup_printable(t[i].in);
+		assert_non_null(got);
+		if (strcmp(got, t[i].out) != 0)
+			fail_msg("printable(\"%s\") = \"%s\"", t[i].in, got);
+		assert_true(envup_is_printable(got));
+		envup__free(got);
+	}
+	assert_false(envup_is_printable("a\033b"));
+	assert_true(envup_is_printable("\xe2\x82\xac"));
+	/* a buffer too small for the last character holds none of it */
+	envup_printable_into(small, sizeof(small), "abcde\xe2\x82\xac");
+	assert_string_equal(small, "abcde");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +233,7 @@ int main(void)
 		cmocka_unit_test(test_identity__round_trip),
 		cmocka_unit_test(test_identity__times),
 		cmocka_unit_test(test_identity__proc_name),
+		cmocka_unit_test(test_identity__printable),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -143,6 +143,7 @@ workspace "$ws"
 cp "$CI_DOCS/Makefile" "$ws/Makefile"
 make -C "$ws" integration > "$ws/make.log" 2>&1 || { cat "$ws/make.log"; wf_fail "Makefile recipe failed"; }
 grep -q "integration tests passed" "$ws/make.log" || wf_fail "make: tests did not run"
+[ ! -e "$ws/.envup.env" ] || wf_fail "make: the file with the passwords was left behind"
 check_clean "Makefile" "$ws/make.log"
 wf_ok "Makefile recipe: up, tests and down on separate recipe lines; nothing left"
 

@@ -135,7 +135,9 @@ js=$(envup status -n "$name" --format json) && wf_fail "status --format json of 
 printf '%s' "$js" | "$PY" -c '
 import json, sys
 d = json.load(sys.stdin)
-assert d["up"] is False and "by envdown" in d["removed"]["reason"] and d["removed"]["at"].endswith("Z"), d
+r = d["removed"]
+assert d["up"] is False and r["by"] == "envdown" and r["reason"] == "it was taken down", d
+assert r["at"].endswith("Z"), d
 ' || wf_fail "status --format json of a removed environment: $js"
 wf_ok "after envdown, status (text and JSON) and down say when and by what"
 
@@ -157,3 +159,64 @@ done
 [ ! -e "$ENVUP_STATE_DIR/$name.removed" ] || wf_fail "a new up kept the old removal record"
 envdown -q -n "$name"
 wf_ok "records older than 7 days are pruned, logs past 256 KiB rotated, a new up forgets the old record"
+
+# ---- gc's record, and env of a removed environment ---------------------------------
+wf_name name
+sleep 600 &
+owner=$!
+WF_PIDS+=("$owner")
+(cd "$dir" && envup up -q -n "$name" --owner-pid "$owner" > /dev/null) || wf_fail "up --owner-pid"
+# the watchdog is killed too (a runner that kills the job's cgroup): gc must do it
+pkill -9 -f "__watchdog --env $name " || wf_fail "no watchdog for $name"
+kill -9 "$owner"
+wait "$owner" 2>/dev/null
+out=$(envup gc 2>&1) || wf_fail "gc: $out"
+case "$out" in *"removed $name (its owner, process $owner (sleep), is gone)"*) ;; *) wf_fail "gc says: $out" ;; esac
+[ "$(wf_leftovers "$name")" = 0 ] || wf_fail "gc left $name"
+out=$(envup env -n "$name" 2>&1) && wf_fail "env of a removed environment exits 0"
+case "$out" in *"is not up: removed at "*" by envup gc: its owner, process $owner (sleep), is gone"*) ;;
+	*) wf_fail "env of a removed environment says: $out" ;; esac
+wf_ok "gc records why; env of the removed environment says so"
+
+# ---- another session's live environment: envdown leaves it, unless --force -----
+wf_name name
+cat > "$dir/other.sh" <<SH
+cd "$dir" || exit 1
+envup up -q -n $name > /dev/null 2> other.err || exit 1
+echo \$\$ > other.ready
+exec sleep 600
+SH
+setsid bash "$dir/other.sh" < /dev/null > /dev/null 2>&1 &
+WF_PIDS+=("$!")
+for _ in $(seq 1 600); do [ -s "$dir/other.ready" ] && break; sleep 0.1; done
+[ -s "$dir/other.ready" ] || { cat "$dir/other.err"; wf_fail "the other session's up"; }
+other=$(cat "$dir/other.ready")
+out=$(envdown -n "$name" 2>&1) && wf_fail "envdown removed another live session's environment"
+case "$out" in *"belongs to session $other (bash), which is still running"*"envdown --force -n $name"*) ;;
+	*) wf_fail "envdown's refusal says: $out" ;; esac
+wf_alive "$name" || wf_fail "the refused envdown touched it"
+out=$(envdown --force -n "$name" 2>&1) || wf_fail "envdown --force: $out"
+[ "$(wf_leftovers "$name")" = 0 ] || wf_fail "envdown --force left something"
+kill -9 "$other" 2>/dev/null
+wf_ok "envdown leaves another live session's environment (exit 1, says whose), --force removes it"
+
+# ---- stdin closed; a relative state directory; names between services ------------
+wf_name name
+wf_dir rel
+mkdir -m 700 "$rel/state"
+cat > "$rel/envup.yaml" <<'YAML'
+services:
+  cache: { template: redis }
+  client:
+    image: nginx:1.27-alpine
+    command: [sh, -c, "getent hosts cache || exit 9; exec sleep 1000"]
+    depends_on: [cache]
+YAML
+(cd "$rel" && ENVUP_STATE_DIR=state envup up -q -n "$name" <&- > /dev/null) || wf_fail "up with stdin closed"
+sleep 2
+(cd "$rel" && ENVUP_STATE_DIR=state wf_alive "$name") || wf_fail "with stdin closed, the environment went"
+[ -s "$rel/state/$name.watchdog.log" ] || wf_fail "the watchdog lost a relative state directory"
+grep -q "envup up finished; watching" "$rel/state/$name.watchdog.log" || wf_fail "the watchdog did not see up finish"
+[ "$(docker inspect -f '{{.State.Running}}' "envup-$name-client")" = true ] || wf_fail "client could not resolve cache"
+(cd "$rel" && ENVUP_STATE_DIR=state envdown -q -n "$name") || wf_fail "envdown"
+wf_ok "stdin closed, a relative ENVUP_STATE_DIR, and services reaching each other by name"

@@ -69,12 +69,21 @@ forge --label dev.envup.managed=true --label "dev.envup.env=${ESC}[31mred${ESC}]
 forge --label dev.envup.managed=true --label "dev.envup.env=$name" \
 	--label "dev.envup.service=${ESC}[2J${ESC}]0;title"$'\a' \
 	--label "dev.envup.owner-comm=${ESC}[31mx" --label dev.envup.expires=4102444800
+# C1 controls: CSI as UTF-8 (U+009B), and as a lone byte
+forge --label dev.envup.managed=true --label "dev.envup.env=c1"$'\xc2\x9b'"2J"$'\x9b'"x" \
+	--label dev.envup.instance=fedcba9876543211 --label "dev.envup.expires=4102444800"
 for cmd in "ls" "ls --format json" "status -n $name" "status -n $name --format json" "gc"; do
 	# shellcheck disable=SC2086
 	out=$(envup $cmd 2>&1) || true
 	if printf '%s' "$out" | LC_ALL=C grep -q "[$(printf '\001-\010\013-\037\177')]"; then
 		printf '%s' "$out" | od -c | head -20
 		wf_fail "envup $cmd printed a control character"
+	fi
+	# C1: U+0080-U+009F in UTF-8, or a byte that is not UTF-8 at all
+	if printf '%s' "$out" | LC_ALL=C grep -qP '\xc2[\x80-\x9f]' ||
+	   ! printf '%s' "$out" | iconv -f UTF-8 -t UTF-8 > /dev/null 2>&1; then
+		printf '%s' "$out" | od -c | head -20
+		wf_fail "envup $cmd printed a C1 control or invalid UTF-8"
 	fi
 done
 out=$(envup ls 2>&1)

@@ -115,9 +115,14 @@ services:
     ports: [80]
     wait: { tcp: 80 }
 EOF
+# the leader dies once up has chosen it (its network exists: the claim
+# comes after the owner), while a service is still starting
 cat > "$dir/session.sh" <<EOF
 ( envup up -n $name > out 2> err; echo \$? > rc ) &
-sleep 1
+for _ in \$(seq 1 300); do
+	docker network ls -q --filter "label=dev.envup.env=$name" | grep -q . && break
+	sleep 0.1
+done
 kill -9 \$\$
 EOF
 (cd "$dir" && setsid bash session.sh < /dev/null > /dev/null 2>&1)

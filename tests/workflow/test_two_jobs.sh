@@ -46,19 +46,23 @@ done
 wf_ok "$ROUNDS rounds of two simultaneous ups (staggered 0-300 ms): one winner each, envdown exit 0, nothing left"
 
 # ---- leftovers of an older envup: two networks of one name, no instance ----
+# (engines of API 1.44 and later refuse a second network of a name, so
+# there is nothing to leave behind there)
 wf_name name
+dups=0
 for _ in 1 2; do
-	docker network create --label dev.envup.managed=true --label "dev.envup.env=$name" \
-		"envup-$name" > /dev/null 2>&1 ||
 	curl -sf --unix-socket /var/run/docker.sock -H 'Content-Type: application/json' \
 		-d "{\"Name\":\"envup-$name\",\"CheckDuplicate\":false,\"Labels\":{\"dev.envup.managed\":\"true\",\"dev.envup.env\":\"$name\"}}" \
-		http://localhost/networks/create > /dev/null || wf_fail "cannot make a duplicate network"
+		http://localhost/networks/create > /dev/null && dups=$((dups + 1))
 done
-[ "$(docker network ls -q --filter "label=dev.envup.env=$name" | wc -l)" = 2 ] ||
-	wf_fail "the engine would not hold two networks of one name"
-out=$(envdown -n "$name" 2>&1) || wf_fail "envdown of two same-named networks failed: $out"
-[ "$(wf_leftovers "$name")" = 0 ] || wf_fail "envdown left a same-named network"
-wf_ok "two same-named networks of an older envup: envdown removed both ($out)"
+if [ "$dups" = 2 ]; then
+	out=$(envdown -n "$name" 2>&1) || wf_fail "envdown of two same-named networks failed: $out"
+	[ "$(wf_leftovers "$name")" = 0 ] || wf_fail "envdown left a same-named network"
+	wf_ok "two same-named networks of an older envup: envdown removed both"
+else
+	envdown -q -n "$name"
+	wf_ok "skipped: this engine refuses two networks of one name"
+fi
 
 # ---- and an up of that name is not blocked by such leftovers ----------------
 docker network create --label dev.envup.managed=true --label "dev.envup.env=$name" \
