@@ -51,12 +51,11 @@ int envup_decode__error(const envup_decode *d, envup_pos pos, const char *fmt, .
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (d->plen)
-		envup_error_set(ENVUP_ERROR_SPEC, "%s:%d:%d: %.*s: %s", d->file,
+		return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "%s:%d:%d: %.*s: %s", d->file,
 			pos.line, pos.col, (int)d->plen, d->path, msg);
 	else
-		envup_error_set(ENVUP_ERROR_SPEC, "%s:%d:%d: %s", d->file,
+		return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "%s:%d:%d: %s", d->file,
 			pos.line, pos.col, msg);
-	return ENVUP_ESPEC;
 }
 
 static const char *kind_name(const envup_yaml_node *n)

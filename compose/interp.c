@@ -180,7 +180,7 @@ int envup_interp(char **out, char **why, const char *in,
 	error = *out ? 0 : ENVUP_ERROR;
 done:
 	if (error == ENVUP_ESPEC) {
-		envup_error_set(ENVUP_ERROR_SPEC, "%s", ip.why);
+		envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "%s", ip.why);
 		if (why)
 			*why = ip.why;
 		else

@@ -99,10 +99,9 @@ int envup_name_resolve(char **out, const char *override, const char *spec_name,
 	else if (spec_name)
 		bad = envup_name_valid(spec_name) ? NULL : spec_name;
 	if (bad) {
-		envup_error_set(ENVUP_ERROR_SPEC,
+		return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC,
 			"invalid environment name '%s': use lower-case letters, digits, "
 			"'.', '_' and '-'", bad);
-		return ENVUP_ESPEC;
 	}
 	if (override || spec_name)
 		*out = envup__strdup(override ? override : spec_name);

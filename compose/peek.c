@@ -22,7 +22,7 @@ static int spec_dir(char **dir, const char *path, bool exists)
 	d = exists ? dirname(copy) : ".";
 	if (!realpath(d, real)) {
 		envup__free(copy);
-		return envup_error_set(ENVUP_ERROR_OS, "%s", d);
+		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "%s", d);
 	}
 	envup__free(copy);
 	*dir = envup__strdup(real);
@@ -42,7 +42,7 @@ int envup_spec_peek_name(char **name, char **dir, const char *path)
 	*dir = NULL;
 	if (access(path, F_OK) < 0) {
 		if (errno != ENOENT)
-			return envup_error_set(ENVUP_ERROR_OS, "%s", path);
+			return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "%s", path);
 		return spec_dir(dir, path, false);
 	}
 	if ((error = spec_dir(dir, path, true)) < 0)
@@ -56,14 +56,14 @@ int envup_spec_peek_name(char **name, char **dir, const char *path)
 	if (!root || root->kind != ENVUP_YAML_MAP || (v = envup_yaml__get(root, "name", &k)) == NULL)
 		goto done;
 	if (v->kind != ENVUP_YAML_SCALAR) {
-		error = envup_error_set(ENVUP_ERROR_SPEC, "%s:%d:%d: name: expected a string",
+		error = envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "%s:%d:%d: name: expected a string",
 			path, v->pos.line, v->pos.col);
 		goto done;
 	}
 	if ((error = envup_interp(name, &why, v->text, NULL, NULL)) < 0) {
 		/* only a bad ${...} is the spec's fault; out of memory stays that */
 		if (error == ENVUP_ESPEC)
-			error = envup_error_set(ENVUP_ERROR_SPEC, "%s:%d:%d: name: %s", path,
+			error = envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "%s:%d:%d: name: %s", path,
 				v->pos.line, v->pos.col, why ? why : "invalid");
 		goto done;
 	}
@@ -72,8 +72,6 @@ done:
 		envup__free(*name);
 		envup__free(*dir);
 		*name = *dir = NULL;
-		if (error == ENVUP_ERROR && envup_error_last()->klass == ENVUP_ERROR_SPEC)
-			error = ENVUP_ESPEC;
 	}
 	envup__free(why);
 	envup_yaml__release(root);

@@ -386,7 +386,7 @@ static int decode_key(envup_service *svc, envup_service_src *src, envup_decode *
 	case ENVUP_SVC_CREDENTIALS:
 		return decode_credentials(svc, d, v);
 	default:
-		return envup_error_set(ENVUP_ERROR_INTERNAL, "unhandled service key");
+		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_INTERNAL, "unhandled service key");
 	}
 }
 

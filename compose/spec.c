@@ -54,15 +54,13 @@ int envup_spec_find(const envup_spec *spec, const char *service)
 
 static int spec_file_error(const char *file, int err)
 {
-	envup_error_set(ENVUP_ERROR_SPEC, "%s: %s", file, strerror(err));
-	return ENVUP_ESPEC;
+	return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "%s: %s", file, strerror(err));
 }
 
 static int too_large(const char *file, size_t size)
 {
-	envup_error_set(ENVUP_ERROR_SPEC,
+	return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC,
 		"%s: the spec is larger than 1 MiB (%zu bytes)", file, size);
-	return ENVUP_ESPEC;
 }
 
 /* absolute form of dir (NULL: the working directory) */
@@ -77,7 +75,7 @@ static char *absolute_dir(const char *dir)
 	if (dir[0] == '/')
 		return envup__strdup(dir);
 	if (!getcwd(cwd, sizeof(cwd))) {
-		envup_error_set(ENVUP_ERROR_OS, "getcwd");
+		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "getcwd");
 		return NULL;
 	}
 	return envup__sprintf("%s/%s", cwd, dir);

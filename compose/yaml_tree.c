@@ -165,12 +165,11 @@ static int builder_error(const builder *b, envup_pos pos, size_t levels,
 	va_end(ap);
 	builder_path(path, b, levels, key);
 	if (path[0])
-		envup_error_set(ENVUP_ERROR_SPEC, "%s:%d:%d: %s: %s", b->file,
+		return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "%s:%d:%d: %s: %s", b->file,
 			pos.line, pos.col, path, msg);
 	else
-		envup_error_set(ENVUP_ERROR_SPEC, "%s:%d:%d: %s", b->file,
+		return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "%s:%d:%d: %s", b->file,
 			pos.line, pos.col, msg);
-	return ENVUP_ESPEC;
 }
 
 /*
@@ -246,25 +245,23 @@ static int parser_error(const builder *b, const yaml_parser_t *parser)
 	case YAML_READER_ERROR:
 		pos = offset_pos(b, parser->problem_offset);
 		if (parser->problem_value != -1)
-			envup_error_set(ENVUP_ERROR_SPEC, "%s:%d:%d: %s (#x%X)", b->file,
+			return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "%s:%d:%d: %s (#x%X)", b->file,
 				pos.line, pos.col, parser->problem,
 				(unsigned)parser->problem_value);
 		else
-			envup_error_set(ENVUP_ERROR_SPEC, "%s:%d:%d: %s", b->file,
+			return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "%s:%d:%d: %s", b->file,
 				pos.line, pos.col, parser->problem);
-		return ENVUP_ESPEC;
 	default:
 		pos = mark_pos(b, parser->problem_mark);
 		if (parser->context)
-			envup_error_set(ENVUP_ERROR_SPEC, "%s:%d:%d: %s (%s at line %d)",
+			return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "%s:%d:%d: %s (%s at line %d)",
 				b->file, pos.line, pos.col,
 				parser->problem ? parser->problem : "syntax error",
 				parser->context, mark_pos(b, parser->context_mark).line);
 		else
-			envup_error_set(ENVUP_ERROR_SPEC, "%s:%d:%d: %s", b->file,
+			return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "%s:%d:%d: %s", b->file,
 				pos.line, pos.col,
 				parser->problem ? parser->problem : "syntax error");
-		return ENVUP_ESPEC;
 	}
 }
 

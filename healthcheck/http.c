@@ -50,7 +50,7 @@ static int http_failure(char **why, CURL *curl, CURLcode rc, const char *errbuf,
 		return envup_error_set_oom();
 	case CURLE_URL_MALFORMAT:
 	case CURLE_UNSUPPORTED_PROTOCOL:
-		return envup_error_set(ENVUP_ERROR_HTTP, "%s: %s", request,
+		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_HTTP, "%s: %s", request,
 			*errbuf ? errbuf : curl_easy_strerror(rc));
 	case CURLE_OPERATION_TIMEDOUT:
 		return envup_health__not_ready(why, "%s: no answer within %ld ms",
@@ -89,7 +89,7 @@ int envup_health__http(envup_health_http_reply *reply, char **why,
 		timeout_ms = 1000;
 	pthread_once(&curl_once, http_global_init);
 	if (curl_init_result != CURLE_OK)
-		return envup_error_set(ENVUP_ERROR_HTTP, "cannot initialise libcurl: %s",
+		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_HTTP, "cannot initialise libcurl: %s",
 			curl_easy_strerror(curl_init_result));
 
 	slash = path[0] == '/' ? "" : "/";
@@ -99,7 +99,7 @@ int envup_health__http(envup_health_http_reply *reply, char **why,
 	if (!url || !request)
 		goto done;
 	if ((curl = curl_easy_init()) == NULL) {
-		envup_error_set(ENVUP_ERROR_HTTP, "cannot create a curl handle");
+		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_HTTP, "cannot create a curl handle");
 		goto done;
 	}
 	/* no "Expect: 100-continue" round trip; our own Content-Type or none */

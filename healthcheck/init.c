@@ -334,7 +334,7 @@ static int run_one(PGconn *conn, const char *path, const char *display, double d
 	if (envup_read_file(&text, path, 0) < 0)
 		goto done;
 	if (strlen(envup_buf_cstr(&text)) != text.size) {
-		envup_error_set(ENVUP_ERROR_PG, "init script %s contains a NUL byte", display);
+		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_PG, "init script %s contains a NUL byte", display);
 		goto done;
 	}
 	lx.text = envup_buf_cstr(&text);
@@ -345,7 +345,7 @@ static int run_one(PGconn *conn, const char *path, const char *display, double d
 			size_t w = 1;
 			while (start + w < end && !sql_space(lx.text[start + w]))
 				w++;
-			envup_error_set(ENVUP_ERROR_PG,
+			envup_error_set(ENVUP_ERROR, ENVUP_ERROR_PG,
 				"init script %s line %ld: psql meta-command %.*s is not supported",
 				display, line_at(lx.text, start), (int)w, lx.text + start);
 			goto done;
@@ -357,12 +357,11 @@ static int run_one(PGconn *conn, const char *path, const char *display, double d
 			goto done;
 		if (r > 0) {
 			if (late) {
-				envup_error_set(ENVUP_ERROR_PG,
+				error = envup_error_set(ENVUP_ETIMEOUT, ENVUP_ERROR_PG,
 					"init script %s line %ld: did not finish within %.1fs",
 					display, line_at(lx.text, start), (double)timeout_ms / 1000.0);
-				error = ENVUP_ETIMEOUT;
 			} else {
-				envup_error_set(ENVUP_ERROR_PG, "init script %s line %ld: %s",
+				envup_error_set(ENVUP_ERROR, ENVUP_ERROR_PG, "init script %s line %ld: %s",
 					display, line_at(lx.text, start), why);
 			}
 			goto done;
@@ -370,7 +369,7 @@ static int run_one(PGconn *conn, const char *path, const char *display, double d
 		if (outcome.error) {
 			if ((msg = envup_health__pg_result_message(outcome.error)) == NULL)
 				goto done;
-			envup_error_set(ENVUP_ERROR_PG, "init script %s line %ld: %s", display,
+			envup_error_set(ENVUP_ERROR, ENVUP_ERROR_PG, "init script %s line %ld: %s", display,
 				error_line(conn, lx.text, start, end, copy_at, outcome.error), msg);
 			goto done;
 		}
@@ -406,7 +405,7 @@ int envup_pg_run_files(const char *host, int port, const char *user,
 	if (r < 0)
 		goto done;
 	if (r > 0) {
-		envup_error_set(ENVUP_ERROR_PG, "init scripts: cannot connect: %s", why);
+		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_PG, "init scripts: cannot connect: %s", why);
 		goto done;
 	}
 	for (i = 0; i < files->n; i++) {
@@ -473,14 +472,14 @@ int envup_mockserver_load(const char *host, int port, const char *path,
 	if (r < 0)
 		goto done;
 	if (r > 0) {
-		envup_error_set(ENVUP_ERROR_HTTP, "expectations %s: cannot reach MockServer: %s",
+		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_HTTP, "expectations %s: cannot reach MockServer: %s",
 			display, why);
 		goto done;
 	}
 	if (reply.status < 200 || reply.status > 299) {
 		if ((msg = mock_message(envup_buf_cstr(&reply.body))) == NULL)
 			goto done;
-		envup_error_set(ENVUP_ERROR_HTTP, "expectations %s rejected by MockServer (HTTP %ld): %s",
+		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_HTTP, "expectations %s rejected by MockServer (HTTP %ld): %s",
 			display, reply.status, msg);
 		goto done;
 	}

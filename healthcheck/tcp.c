@@ -77,7 +77,7 @@ static int tcp_try(char **why, const struct addrinfo *ai, const char *where,
 	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		ai->ai_protocol);
 	if (fd < 0)
-		return envup_error_set(ENVUP_ERROR_OS, "%s: cannot create a socket", where);
+		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "%s: cannot create a socket", where);
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
 		if (errno != EINPROGRESS && errno != EINTR) {
 			soerr = errno;

@@ -18,8 +18,7 @@ static bool wait_cancelled(const volatile int *cancel)
 
 static int wait_cancel_error(void)
 {
-	envup_error_set(ENVUP_ERROR_CANCELLED, "cancelled");
-	return ENVUP_ECANCELLED;
+	return envup_error_set(ENVUP_ECANCELLED, ENVUP_ERROR_CANCELLED, "cancelled");
 }
 
 /* Sleep until `until`, in short slices; false when cancelled meanwhile. */
@@ -41,9 +40,9 @@ static int wait_timeout(double start, const char *reason)
 	double took = envup_now() - start;
 
 	if (folded && *folded)
-		envup_error_set(ENVUP_ERROR_HEALTH, "not ready after %.1fs: %s", took, folded);
+		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_HEALTH, "not ready after %.1fs: %s", took, folded);
 	else
-		envup_error_set(ENVUP_ERROR_HEALTH, "not ready after %.1fs", took);
+		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_HEALTH, "not ready after %.1fs", took);
 	envup__free(folded);
 	return ENVUP_ETIMEOUT;
 }

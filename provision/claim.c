@@ -46,17 +46,16 @@ static int lost(const envup_network_info *n, const envup_identity *other,
 	long long age = (long long)time(NULL) - n->created;
 
 	envup_identity_owner_text(owner, sizeof(owner), other);
-	envup_error_set(ENVUP_ERROR_DOCKER,
+	return envup_error_set(ENVUP_EEXISTS, ENVUP_ERROR_DOCKER,
 		"environment '%s' is being brought up by another envup (instance %s%s%s, "
 		"started %llds ago); wait for it, or choose another name with -n",
 		self->env, other->instance, owner[0] ? ", owned by " : "", owner,
 		age < 0 ? 0 : age);
-	return ENVUP_EEXISTS;
 }
 
 static int foreign(const char *network)
 {
-	return envup_error_set(ENVUP_ERROR_DOCKER,
+	return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER,
 		"a network named %s exists and was not created by envup; envup leaves it "
 		"alone: remove or rename it, or choose another name with -n", network);
 }
@@ -68,7 +67,7 @@ static void give_up(envup_engine *e, const char *id)
 	int klass = envup_error_last()->klass;
 	snprintf(saved, sizeof(saved), "%s", envup_error_last()->message);
 	envup_network_remove(e, id);
-	envup_error_set_str(klass, saved);
+	envup_error_set_str(ENVUP_ERROR, klass, saved);
 }
 
 /*
@@ -91,7 +90,7 @@ static int look(envup_engine *e, const char *network, const char *mine_id,
 		if (strcmp(nets[i].id, mine_id) == 0)
 			mine = &nets[i];
 	if (!mine) {
-		error = envup_error_set(ENVUP_ERROR_DOCKER,
+		error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER,
 			"network %s disappeared while envup up was creating it", network);
 		goto done;
 	}
@@ -161,19 +160,18 @@ int envup_claim_network(char **id_out, envup_engine *e, const char *network,
 		if ((error = taken(e, network, self)) < 0)
 			return error;
 		if (attempt == 3)
-			return envup_error_set(ENVUP_ERROR_DOCKER,
+			return envup_error_set(ENVUP_EEXISTS, ENVUP_ERROR_DOCKER,
 				"network %s keeps coming back; is another envup up of '%s' running?",
-				network, self->env), ENVUP_EEXISTS;
+				network, self->env);
 	}
 	if (error < 0)
 		return error;
 	until = envup_now() + ENVUP_CLAIM_WAIT_S;
 	while ((error = look(e, network, id, self)) == 1) {
 		if (envup_now() > until) {
-			error = envup_error_set(ENVUP_ERROR_DOCKER,
+			error = envup_error_set(ENVUP_EEXISTS, ENVUP_ERROR_DOCKER,
 				"another envup up of '%s' holds network %s; wait for it, or choose "
 				"another name with -n", self->env, network);
-			error = ENVUP_EEXISTS;
 			break;
 		}
 		if ((error = envup_engine_check_interrupt(e)) < 0)

@@ -93,7 +93,7 @@ static int cleanup_containers(envup_cleanup_report *r, envup_engine *e,
 	    (w.message = envup__calloc(w.count, sizeof(char *))) == NULL)
 		goto done;
 	if (pthread_mutex_init(&w.lock, NULL) != 0) {
-		envup_error_set(ENVUP_ERROR_OS, "pthread_mutex_init");
+		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "pthread_mutex_init");
 		goto done;
 	}
 	w.e = e;
@@ -215,10 +215,10 @@ int envup_cleanup_by_labels(envup_cleanup_report *report, envup_engine *e,
 		goto done;
 	if (report->failed.n) {
 		if (report->failed.n == 1)
-			error = envup_error_set(ENVUP_ERROR_DOCKER, "could not remove %s",
+			error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER, "could not remove %s",
 				report->failed.v[0]);
 		else
-			error = envup_error_set(ENVUP_ERROR_DOCKER, "could not remove %zu resources; first: %s",
+			error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER, "could not remove %zu resources; first: %s",
 				report->failed.n, report->failed.v[0]);
 	}
 done:

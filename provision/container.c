@@ -205,7 +205,7 @@ int envup_container_start(envup_engine *e, const char *id)
 	    strstr(envup_buf_cstr(&resp), "address already in use")) {
 		/* keep the engine's words (they name the port) after our own */
 		char *engine_msg = envup__strdup(envup_error_last()->message + strlen(what) + 2);
-		envup_error_set(ENVUP_ERROR_DOCKER,
+		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER,
 			"start container %s: the host port is already taken by another process (%s)",
 			id, engine_msg ? engine_msg : "port is already allocated");
 		envup__free(engine_msg);
@@ -261,7 +261,7 @@ int envup_container_inspect(envup_container_info *out, envup_engine *e, const ch
 	state = cJSON_GetObjectItemCaseSensitive(json, "State");
 	config = cJSON_GetObjectItemCaseSensitive(json, "Config");
 	if (!cJSON_IsObject(state)) {
-		error = envup_error_set(ENVUP_ERROR_JSON,
+		error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_JSON,
 			"invalid JSON from the engine for inspect container %s: no State", id);
 		goto done;
 	}
@@ -383,7 +383,7 @@ static int container_logs_chunk(int stream, const char *data, size_t len, void *
 
 	if (l->out) {
 		if (l->out->size + len > (l->out->max ? l->out->max : CONTAINER_LOGS_MAX))
-			return envup_error_set(ENVUP_ERROR_DOCKER,
+			return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER,
 				"container logs larger than %zu MiB", CONTAINER_LOGS_MAX >> 20);
 		return envup_buf_put(l->out, data, len);
 	}
@@ -502,7 +502,7 @@ static int container_wait_gone(envup_engine *e, const char *id)
 			goto done;
 		}
 		if (envup_now() >= until) {
-			error = envup_error_set(ENVUP_ERROR_DOCKER,
+			error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER,
 				"remove container %s: another removal has not finished after %.0f s",
 				id, CONTAINER_REMOVE_WAIT_S);
 			goto done;
@@ -628,7 +628,7 @@ int envup_container_list(envup_container_summary **out, size_t *count,
 		goto done;
 	error = ENVUP_ERROR;
 	if (!cJSON_IsArray(json)) {
-		envup_error_set(ENVUP_ERROR_JSON, "invalid JSON from the engine for list containers");
+		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_JSON, "invalid JSON from the engine for list containers");
 		goto done;
 	}
 	cap = (size_t)cJSON_GetArraySize(json);

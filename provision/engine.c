@@ -67,7 +67,7 @@ static int engine_fail(int code, int klass, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	envup_error_vset(klass, fmt, ap);
+	envup_error_vset(ENVUP_ERROR, klass, fmt, ap);
 	va_end(ap);
 	return code;
 }
@@ -182,7 +182,7 @@ int envup_engine_parse_json(struct cJSON **out, const envup_buf *resp, const cha
 	if (!json && envup__oom_count() != oom)
 		return envup_error_set_oom(); /* cJSON's NULL was not about the JSON */
 	if (!json)
-		return envup_error_set(ENVUP_ERROR_JSON, "invalid JSON from the engine for %s", what);
+		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_JSON, "invalid JSON from the engine for %s", what);
 	*out = json;
 	return 0;
 }
@@ -213,7 +213,7 @@ int envup_engine_create(char **id_out, envup_engine *e, const char *path,
 		goto done;
 	id = cJSON_GetObjectItemCaseSensitive(json, "Id");
 	if (!cJSON_IsString(id) || !id->valuestring[0]) {
-		error = envup_error_set(ENVUP_ERROR_JSON, "invalid JSON from the engine for %s: no Id", what);
+		error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_JSON, "invalid JSON from the engine for %s: no Id", what);
 		goto done;
 	}
 	if (id_out && (*id_out = envup__strdup(id->valuestring)) == NULL)
@@ -255,9 +255,9 @@ int envup_engine_api_error(long status, const envup_buf *resp, const char *what)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
 	if (text[0])
-		envup_error_set(ENVUP_ERROR_DOCKER, "%s: %s", what, text);
+		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER, "%s: %s", what, text);
 	else
-		envup_error_set(ENVUP_ERROR_DOCKER, "%s: HTTP %ld", what, status);
+		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER, "%s: HTTP %ld", what, status);
 	cJSON_Delete(json);
 	return rc;
 }
@@ -371,7 +371,7 @@ static CURL *engine_handle_get(envup_engine *e)
 		return h;
 	}
 	if ((h = curl_easy_init()) == NULL)
-		envup_error_set(ENVUP_ERROR_DOCKER, "cannot create a curl handle");
+		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER, "cannot create a curl handle");
 	return h;
 }
 
@@ -508,56 +508,51 @@ static int engine_curl_error(const envup_engine *e, const engine_xfer *x, CURLco
 	case CURLE_COULDNT_CONNECT:
 	case CURLE_COULDNT_RESOLVE_HOST:
 		if (rc == CURLE_COULDNT_RESOLVE_HOST)
-			envup_error_set(ENVUP_ERROR_DOCKER,
+			return envup_error_set(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
 				"cannot connect to the Docker engine at %s: unknown host", addr);
 		else if (oserr == ENOENT)
-			envup_error_set(ENVUP_ERROR_DOCKER,
+			return envup_error_set(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
 				"cannot connect to the Docker engine at %s: no such file "
 				"(is dockerd running? set DOCKER_HOST)", addr);
 		else if (oserr == EACCES || oserr == EPERM)
-			envup_error_set(ENVUP_ERROR_DOCKER,
+			return envup_error_set(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
 				"cannot connect to the Docker engine at %s: permission denied "
 				"(add your user to the docker group, or set DOCKER_HOST)", addr);
 		else if (oserr == ECONNREFUSED)
-			envup_error_set(ENVUP_ERROR_DOCKER,
+			return envup_error_set(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
 				"cannot connect to the Docker engine at %s: connection refused "
 				"(is dockerd running?)", addr);
 		else if (oserr)
-			envup_error_set(ENVUP_ERROR_DOCKER,
+			return envup_error_set(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
 				"cannot connect to the Docker engine at %s: %s", addr, strerror((int)oserr));
 		else
-			envup_error_set(ENVUP_ERROR_DOCKER,
+			return envup_error_set(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
 				"cannot connect to the Docker engine at %s: %s", addr,
 				errbuf[0] ? errbuf : curl_easy_strerror(rc));
-		return ENVUP_EDOCKER;
 	case CURLE_OPERATION_TIMEDOUT:
 		/* the connect timeout fired (well before the transfer's): unreachable */
 		if (timeout_ms == 0 || elapsed_ms + 100 < timeout_ms) {
-			envup_error_set(ENVUP_ERROR_DOCKER,
+			return envup_error_set(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
 				"cannot connect to the Docker engine at %s: timed out", addr);
-			return ENVUP_EDOCKER;
 		}
 		if (timeout_is_deadline)
-			envup_error_set(ENVUP_ERROR_DOCKER,
+			return envup_error_set(ENVUP_ETIMEOUT, ENVUP_ERROR_DOCKER,
 				"timed out waiting for the Docker engine (%s %s): deadline passed", method, path);
 		else
-			envup_error_set(ENVUP_ERROR_DOCKER,
+			return envup_error_set(ENVUP_ETIMEOUT, ENVUP_ERROR_DOCKER,
 				"timed out waiting for the Docker engine (%s %s): no answer after %ld s",
 				method, path, ENGINE_REQUEST_MAX_MS / 1000);
-		return ENVUP_ETIMEOUT;
 	case CURLE_GOT_NOTHING:
 	case CURLE_PARTIAL_FILE:
 	case CURLE_RECV_ERROR:
 	case CURLE_SEND_ERROR:
-		envup_error_set(ENVUP_ERROR_DOCKER,
+		return envup_error_set(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
 			"the Docker engine closed the connection (%s %s)", method, path);
-		return ENVUP_EDOCKER;
 	case CURLE_OUT_OF_MEMORY:
 		return envup_error_set_oom();
 	default:
-		envup_error_set(ENVUP_ERROR_DOCKER, "Docker engine request %s %s: %s", method, path,
+		return envup_error_set(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER, "Docker engine request %s %s: %s", method, path,
 			errbuf[0] ? errbuf : curl_easy_strerror(rc));
-		return ENVUP_EDOCKER;
 	}
 }
 
@@ -587,7 +582,7 @@ static int engine_perform(envup_engine *e, const char *method, const char *path,
 		*status = 0;
 	if ((error = envup_engine_check_interrupt(e)) < 0) {
 		if (error == ENVUP_ETIMEOUT)
-			envup_error_set(ENVUP_ERROR_DOCKER,
+			envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER,
 				"timed out waiting for the Docker engine (%s %s): deadline passed", method, path);
 		return error;
 	}
@@ -806,7 +801,7 @@ int envup_engine_open(envup_engine **out, const envup_engine_options *opts)
 		return ENVUP_ERROR;
 	if (pthread_mutex_init(&e->pool_lock, NULL) != 0) {
 		envup__free(e);
-		return envup_error_set(ENVUP_ERROR_OS, "pthread_mutex_init");
+		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "pthread_mutex_init");
 	}
 	if (opts) {
 		e->cancel = opts->cancel;

@@ -155,7 +155,7 @@ static int expand_list(envup_strlist *out, const envup_strlist *in, const envup_
 		char *v = NULL;
 		int error;
 		if (expand_creds(&v, in->v[i], vars) < 0)
-			return envup_error_set(ENVUP_ERROR_SPEC, "services.%s.%s: %s",
+			return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "services.%s.%s: %s",
 				service, what, envup_error_last()->message);
 		error = envup_strlist_push(out, v);
 		envup__free(v);
@@ -239,7 +239,7 @@ static int plan_service(up_service *s, up_ctx *ctx, const envup_service *spec)
 		if (!strstr(s->env.v[i].value, "{{"))
 			continue;
 		if (expand_creds(&v, s->env.v[i].value, &s->vars) < 0)
-			return envup_error_set(ENVUP_ERROR_SPEC, "services.%s.env.%s: %s",
+			return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "services.%s.env.%s: %s",
 				spec->name, s->env.v[i].key, envup_error_last()->message);
 		envup__free(s->env.v[i].value);
 		s->env.v[i].value = v;
@@ -252,7 +252,7 @@ static int plan_service(up_service *s, up_ctx *ctx, const envup_service *spec)
 
 	if (spec->wait.kind == ENVUP_WAIT_LOG) {
 		if (regcomp(&s->log_re, spec->wait.pattern, REG_EXTENDED | REG_NOSUB | REG_NEWLINE) != 0)
-			return envup_error_set(ENVUP_ERROR_SPEC, "services.%s.wait.log.pattern: invalid regex",
+			return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "services.%s.wait.log.pattern: invalid regex",
 				spec->name);
 		s->log_re_compiled = true;
 	}
@@ -375,12 +375,12 @@ static int probe_service(char **why, void *payload)
 			return ENVUP_ERROR;
 		}
 		if (!info.health) {
-			r = envup_error_set(ENVUP_ERROR_HEALTH,
+			r = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_HEALTH,
 				"wait: healthcheck, but image %s defines no HEALTHCHECK", s->image);
 		} else if (strcmp(info.health, "healthy") == 0) {
 			r = 0;
 		} else if (strcmp(info.health, "unhealthy") == 0) {
-			r = envup_error_set(ENVUP_ERROR_HEALTH, "healthcheck reports unhealthy: %s",
+			r = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_HEALTH, "healthcheck reports unhealthy: %s",
 				info.health_output ? info.health_output : "(no output)");
 		} else {
 			*why = envup__sprintf("healthcheck status %s%s%s", info.health,
@@ -391,7 +391,7 @@ static int probe_service(char **why, void *payload)
 		return r;
 	}
 	}
-	return envup_error_set(ENVUP_ERROR_INTERNAL, "unknown wait kind");
+	return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_INTERNAL, "unknown wait kind");
 }
 
 /* The container must still be running while we wait for it. */
@@ -408,15 +408,14 @@ static int service_alive(void *payload)
 	if (info.running && strcmp(info.status ? info.status : "", "restarting") != 0)
 		goto done;
 	if (info.oom_killed)
-		error = envup_error_set(ENVUP_ERROR_HEALTH,
+		error = envup_error_set(ENVUP_EUNHEALTHY, ENVUP_ERROR_HEALTH,
 			"container was killed: out of memory (exit code %d)", info.exit_code);
 	else if (info.error && *info.error)
-		error = envup_error_set(ENVUP_ERROR_HEALTH, "container %s: %s",
+		error = envup_error_set(ENVUP_EUNHEALTHY, ENVUP_ERROR_HEALTH, "container %s: %s",
 			info.status ? info.status : "stopped", info.error);
 	else
-		error = envup_error_set(ENVUP_ERROR_HEALTH, "container exited with code %d",
+		error = envup_error_set(ENVUP_EUNHEALTHY, ENVUP_ERROR_HEALTH, "container exited with code %d",
 			info.exit_code);
-	error = ENVUP_EUNHEALTHY;
 done:
 	envup_container_info_dispose(&info);
 	return error;
@@ -445,7 +444,7 @@ static int read_ports(up_service *s)
 				error = service_alive(s);
 				goto done;
 			}
-			error = envup_error_set(ENVUP_ERROR_DOCKER,
+			error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER,
 				"the engine published no host port for %d/tcp", s->spec->ports[i]);
 			goto done;
 		}
@@ -546,8 +545,8 @@ static int plan_ownership(up_ctx *ctx)
 		envup_proc proc;
 		error = envup_owner_of(&id->owner, pid);
 		if (error == ENVUP_ENOTFOUND)
-			return envup_error_set(ENVUP_ERROR_SPEC, "owner process %ld does not exist",
-				(long)pid), ENVUP_ESPEC;
+			return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "owner process %ld does not exist",
+				(long)pid);
 		if (error < 0)
 			return error;
 		id->has_owner = true;
@@ -638,10 +637,10 @@ static int wait_log(up_service *s)
 	if (error == 0 && w.seen >= w.want)
 		return 0;
 	if (error == ENVUP_ETIMEOUT)
-		return envup_error_set(ENVUP_ERROR_HEALTH,
+		return envup_error_set(ENVUP_ETIMEOUT, ENVUP_ERROR_HEALTH,
 			"timed out waiting for log pattern /%s/: seen %d of %d times (timeout %.0fs)",
 			wt->pattern, w.seen, w.want,
-			ctx->opts->timeout > 0 ? ctx->opts->timeout : DEFAULT_TIMEOUT), ENVUP_ETIMEOUT;
+			ctx->opts->timeout > 0 ? ctx->opts->timeout : DEFAULT_TIMEOUT);
 	if (error < 0)
 		return error;
 	/* the stream ended: the container stopped before the pattern came */
@@ -649,13 +648,13 @@ static int wait_log(up_service *s)
 		char *msg = envup__sprintf("%s before log pattern /%s/ was seen %d times (seen %d)",
 			envup_error_last()->message, wt->pattern, w.want, w.seen);
 		if (msg)
-			envup_error_set_str(ENVUP_ERROR_HEALTH, msg);
+			envup_error_set_str(ENVUP_ERROR, ENVUP_ERROR_HEALTH, msg);
 		envup__free(msg);
 		return error;
 	}
-	return envup_error_set(ENVUP_ERROR_HEALTH,
+	return envup_error_set(ENVUP_EUNHEALTHY, ENVUP_ERROR_HEALTH,
 		"the log stream ended before log pattern /%s/ was seen %d times (seen %d)",
-		wt->pattern, w.want, w.seen), ENVUP_EUNHEALTHY;
+		wt->pattern, w.want, w.seen);
 }
 
 static int bring_up(up_service *s)
@@ -689,7 +688,7 @@ static int bring_up(up_service *s)
 	cfg.alias = spec->name;
 	if ((error = envup_container_create(&s->id, ctx->engine, &cfg)) < 0) {
 		if (error == ENVUP_EEXISTS)
-			error = envup_error_set(ENVUP_ERROR_DOCKER,
+			error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER,
 				"container name %s is already in use", s->container_name);
 		goto done;
 	}
@@ -723,7 +722,7 @@ static int bring_up(up_service *s)
 			char *msg = envup__sprintf("%s (timeout %.0fs)", envup_error_last()->message,
 				ctx->opts->timeout > 0 ? ctx->opts->timeout : DEFAULT_TIMEOUT);
 			if (msg)
-				envup_error_set_str(ENVUP_ERROR_HEALTH, msg);
+				envup_error_set_str(ENVUP_ERROR, ENVUP_ERROR_HEALTH, msg);
 			envup__free(msg);
 		}
 		goto done;
@@ -951,7 +950,7 @@ static void teardown_keep_error(up_ctx *ctx)
 	int klass = envup_error_last()->klass;
 	teardown(ctx);
 	if (saved)
-		envup_error_set_str(klass, saved);
+		envup_error_set_str(ENVUP_ERROR, klass, saved);
 	envup__free(saved);
 }
 
@@ -1036,10 +1035,9 @@ static int check_name_free(up_ctx *ctx)
 				owner);
 		else if (owner[0])
 			snprintf(why, sizeof(why), ", owned by %s", owner);
-		envup_error_set(ENVUP_ERROR_SPEC,
+		error = envup_error_set(ENVUP_EEXISTS, ENVUP_ERROR_SPEC,
 			"environment '%s' is already up (%zu container%s%s); take it down with: envdown -n %s",
 			ctx->name, n, n == 1 ? "" : "s", why, ctx->name);
-		error = ENVUP_EEXISTS;
 	}
 done:
 	envup_container_summaries_free(list, n);
@@ -1069,16 +1067,13 @@ static int create_network(up_ctx *ctx)
 static int check_options(const envup_up_options *opts)
 {
 	if (!isfinite(opts->timeout) || opts->timeout < 0 || opts->timeout > ENVUP_TIMEOUT_MAX)
-		return envup_error_set(ENVUP_ERROR_SPEC,
-			"timeout must be a number of seconds from 0 to %d", (int)ENVUP_TIMEOUT_MAX),
-			ENVUP_ESPEC;
+		return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC,
+			"timeout must be a number of seconds from 0 to %d", (int)ENVUP_TIMEOUT_MAX);
 	if (!isfinite(opts->ttl) || opts->ttl < 0 || opts->ttl > ENVUP_TTL_MAX)
-		return envup_error_set(ENVUP_ERROR_SPEC,
-			"ttl must be a number of seconds from 0 to %d (30 days)", (int)ENVUP_TTL_MAX),
-			ENVUP_ESPEC;
+		return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC,
+			"ttl must be a number of seconds from 0 to %d (30 days)", (int)ENVUP_TTL_MAX);
 	if (opts->owner < ENVUP_OWNER_CALLER || opts->owner > ENVUP_OWNER_NONE)
-		return envup_error_set(ENVUP_ERROR_SPEC, "unknown owner scope %d", (int)opts->owner),
-			ENVUP_ESPEC;
+		return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "unknown owner scope %d", (int)opts->owner);
 	return 0;
 }
 
@@ -1161,11 +1156,10 @@ int envup_up(envup_env **out, const envup_up_options *opts)
 		goto done;
 	if (!opts->spec_path && access(ENVUP_DEFAULT_SPEC, F_OK) < 0 && errno == ENOENT) {
 		char cwd[1024];
-		error = envup_error_set(ENVUP_ERROR_SPEC,
+		error = envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC,
 			"no %s in %s (the spec envup looks for when -f is not given): write one, or "
 			"name the spec with -f FILE", ENVUP_DEFAULT_SPEC,
 			getcwd(cwd, sizeof(cwd)) ? cwd : "the current directory");
-		error = ENVUP_ESPEC;
 		goto done;
 	}
 	if ((error = envup_spec_load(&ctx.spec, opts->spec_path ? opts->spec_path : ENVUP_DEFAULT_SPEC,
@@ -1179,11 +1173,8 @@ int envup_up(envup_env **out, const envup_up_options *opts)
 		goto done;
 	}
 	for (i = 0; i < ctx.nsvcs; i++)
-		if ((error = plan_service(&ctx.svcs[i], &ctx, &ctx.spec->services[i])) < 0) {
-			if (envup_error_last()->klass == ENVUP_ERROR_SPEC)
-				error = ENVUP_ESPEC;
+		if ((error = plan_service(&ctx.svcs[i], &ctx, &ctx.spec->services[i])) < 0)
 			goto done;
-		}
 
 	/* the state directory holds the passwords: refuse a bad one before
 	 * anything exists on the engine */
@@ -1235,7 +1226,7 @@ int envup_up(envup_env **out, const envup_up_options *opts)
 		if (s->phase == SVC_READY && (error = service_alive(s)) < 0) {
 			char *msg = envup__sprintf("%s after it was ready", envup_error_last()->message);
 			if (msg)
-				envup_error_set_str(ENVUP_ERROR_HEALTH, msg);
+				envup_error_set_str(ENVUP_ERROR, ENVUP_ERROR_HEALTH, msg);
 			envup__free(msg);
 			record_failure(s, error);
 		}
@@ -1271,10 +1262,10 @@ int envup_up(envup_env **out, const envup_up_options *opts)
 			/* say what the engine refused to remove, after the cause */
 			char *msg = envup__sprintf("%s; cleanup incomplete: %s",
 				ctx.fail_message ? ctx.fail_message : "failed", envup_error_last()->message);
-			envup_error_set_str(ctx.fail_class, msg ? msg : "cleanup incomplete");
+			envup_error_set_str(ENVUP_ERROR, ctx.fail_class, msg ? msg : "cleanup incomplete");
 			envup__free(msg);
 		} else {
-			envup_error_set_str(ctx.fail_class, ctx.fail_message ? ctx.fail_message : "failed");
+			envup_error_set_str(ENVUP_ERROR, ctx.fail_class, ctx.fail_message ? ctx.fail_message : "failed");
 		}
 		error = ctx.fail_code ? ctx.fail_code : ENVUP_ERROR;
 		goto done;
@@ -1284,8 +1275,6 @@ int envup_up(envup_env **out, const envup_up_options *opts)
 	*out = env;
 	error = 0;
 done:
-	if (error == ENVUP_ERROR && envup_error_last()->klass == ENVUP_ERROR_SPEC)
-		error = ENVUP_ESPEC;
 	ctx_dispose(&ctx);
 	return error;
 }

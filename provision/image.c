@@ -102,8 +102,7 @@ int envup_image__split(char **repo, char **tag, char **digest, const char *image
 		return ENVUP_ERROR;
 	}
 	if (!**repo || (*tag && !**tag) || (*digest && !**digest)) {
-		envup_error_set(ENVUP_ERROR_SPEC, "invalid image name \"%s\"", image);
-		return ENVUP_ESPEC;
+		return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "invalid image name \"%s\"", image);
 	}
 	return 0;
 }
@@ -274,7 +273,7 @@ static int image_pull_once(envup_engine *e, const char *image,
 	if (error < 0) {
 		/* an in-stream error names the image; transport errors say enough */
 		if (p.ps.error)
-			envup_error_set(ENVUP_ERROR_DOCKER, "pull %s: %s", image, p.ps.error);
+			envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER, "pull %s: %s", image, p.ps.error);
 		goto done;
 	}
 	if (status < 200 || status >= 300) {
@@ -286,17 +285,16 @@ static int image_pull_once(envup_engine *e, const char *image,
 		goto done;
 	}
 	if ((error = envup_pullstream_finish(&p.ps, image_on_status, &p)) < 0) {
-		envup_error_set(ENVUP_ERROR_DOCKER, "pull %s: %s", image,
+		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER, "pull %s: %s", image,
 			p.ps.error ? p.ps.error : envup_error_last()->message);
 		goto done;
 	}
 	/* the stream said nothing wrong; the image must be there now */
 	error = image_inspect(e, image);
 	if (error == ENVUP_ENOTFOUND) {
-		envup_error_set(ENVUP_ERROR_DOCKER,
+		error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER,
 			"pull %s: the engine reported no error but the image is not there (last status: %s)",
 			image, p.ps.last_status ? p.ps.last_status : "none");
-		error = ENVUP_ERROR;
 	}
 	if (error == 0 && cb) {
 		char text[64];
@@ -383,7 +381,7 @@ static int image_flight_wait(envup_engine *e, image_flight *f)
 	if (f->done) {
 		error = f->result;
 		if (error < 0)
-			envup_error_set_str(f->klass, f->message ? f->message : "pull failed");
+			envup_error_set_str(ENVUP_ERROR, f->klass, f->message ? f->message : "pull failed");
 	}
 	if (--f->waiters == 0 && f->done)
 		image_flight_free(f);
@@ -398,8 +396,7 @@ int envup_image_ensure(envup_engine *e, const char *image,
 
 	ENVUP_ASSERT_ARG(e && image);
 	if (!*image) {
-		envup_error_set(ENVUP_ERROR_SPEC, "empty image name");
-		return ENVUP_ESPEC;
+		return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "empty image name");
 	}
 
 	pthread_mutex_lock(&flight_lock);

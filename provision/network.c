@@ -135,7 +135,7 @@ static int network_list(envup_strlist *names, envup_engine *e, const char *colle
 	error = ENVUP_ERROR;
 	arr = array_key ? cJSON_GetObjectItemCaseSensitive(json, array_key) : json;
 	if (!cJSON_IsArray(arr) && !(array_key && cJSON_IsObject(json) && (!arr || cJSON_IsNull(arr)))) {
-		envup_error_set(ENVUP_ERROR_JSON, "invalid JSON from the engine for %s", what);
+		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_JSON, "invalid JSON from the engine for %s", what);
 		goto done;
 	}
 	cJSON_ArrayForEach(item, (cJSON_IsArray(arr) ? arr : NULL)) {
@@ -230,7 +230,7 @@ int envup_network_find(envup_network_info **out, size_t *count, envup_engine *e,
 		goto done;
 	error = ENVUP_ERROR;
 	if (!cJSON_IsArray(json)) {
-		envup_error_set(ENVUP_ERROR_JSON, "invalid JSON from the engine for list networks");
+		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_JSON, "invalid JSON from the engine for list networks");
 		goto done;
 	}
 	if ((v = envup__calloc((size_t)cJSON_GetArraySize(json) + 1, sizeof(*v))) == NULL)
@@ -313,7 +313,7 @@ int envup_volume_find(envup_volume_info **out, size_t *count, envup_engine *e,
 	error = ENVUP_ERROR;
 	arr = cJSON_GetObjectItemCaseSensitive(json, "Volumes");
 	if (!cJSON_IsObject(json) || (arr && !cJSON_IsArray(arr) && !cJSON_IsNull(arr))) {
-		envup_error_set(ENVUP_ERROR_JSON, "invalid JSON from the engine for list volumes");
+		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_JSON, "invalid JSON from the engine for list volumes");
 		goto done;
 	}
 	if ((v = envup__calloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof(*v))) == NULL)

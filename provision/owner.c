@@ -121,8 +121,8 @@ int envup_owner_of(envup_owner *out, pid_t pid)
 	out->pid = (long)pid;
 	if ((error = envup_proc_read(&proc, pid)) < 0 || proc.state == 'Z') {
 		if (error == ENVUP_ENOTFOUND || proc.state == 'Z')
-			return envup_error_set(ENVUP_ERROR_OS, "no process %ld", (long)pid), ENVUP_ENOTFOUND;
-		return envup_error_set(ENVUP_ERROR_OS, "cannot read /proc/%ld/stat", (long)pid);
+			return envup_error_set(ENVUP_ENOTFOUND, ENVUP_ERROR_OS, "no process %ld", (long)pid);
+		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot read /proc/%ld/stat", (long)pid);
 	}
 	out->start = proc.start;
 	return 0;
@@ -173,27 +173,28 @@ static bool env_is(const char *name, const char *value)
 }
 
 /*
- * The leader of session `sid`, found by walking up from `from` (itself
- * included) while the processes stay in the session. 0 when the walk
- * leaves the session before reaching it: the leader has exited, and what
- * is left of the session is no longer the work that started envup.
+ * The topmost ancestor of `from` (itself included) in session `sid`: the
+ * session's leader when it lives (returns 1), else the oldest process of
+ * the session that is still an ancestor (returns 2: the terminal closed
+ * under `nohup make test &`, a CI wrapper that went away), or 0 when
+ * `from` is not in the session at all.
  */
-static int session_leader(envup_proc *top, pid_t from, long sid)
+static int session_top(envup_proc *top, pid_t from, long sid)
 {
 	envup_proc p;
 	long cur = (long)from;
-	int depth;
+	int depth, found = 0;
 
 	for (depth = 0; cur > 0 && depth < MAX_DEPTH; depth++) {
 		if (envup_proc_read(&p, (pid_t)cur) < 0 || p.sid != sid || p.state == 'Z')
-			return 0;
-		if (p.pid == p.sid) {
-			*top = p;
+			break;
+		*top = p;
+		found = 2;
+		if (p.pid == p.sid)
 			return 1;
-		}
 		cur = p.ppid;
 	}
-	return 0;
+	return found;
 }
 
 /* The first process of our pid namespace, when it is not `self`: in a
@@ -211,7 +212,7 @@ int envup_owner_resolve(envup_owner *out, envup_owner_kind *kind, char comm[32],
 
 	comm[0] = '\0';
 	if ((error = envup_proc_read(&me, self)) < 0)
-		return envup_error_set(ENVUP_ERROR_OS, "cannot read /proc/%ld/stat", (long)self);
+		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot read /proc/%ld/stat", (long)self);
 
 	/* a CI job: its runner's per-job process; where that is not visible
 	 * (a job in a container: every step is `docker exec`), the job's
@@ -253,16 +254,24 @@ int envup_owner_resolve(envup_owner *out, envup_owner_kind *kind, char comm[32],
 		*kind = ENVUP_OWNER_KIND_PROCESS;
 		goto found;
 	}
-	if (!session_leader(&top, (pid_t)me.ppid, me.sid)) {
-		why = "the session that started it has ended (its leader exited)";
+	switch (session_top(&top, (pid_t)me.ppid, me.sid)) {
+	case 0:
+		why = "the process that started it has exited";
 		goto gone;
+	case 2:
+		/* no leader: the oldest ancestor still in the session stands
+		 * for it, and is named as the process it is */
+		*kind = ENVUP_OWNER_KIND_PROCESS;
+		goto found;
+	default:
+		break;
 	}
 	/* sudo on a pty runs the command in a session of its own whose leader
 	 * is sudo's monitor: the work is the session of whoever ran sudo */
 	for (hops = 0; hops < 4 && top.pid == top.sid && strcmp(top.comm, "sudo") == 0; hops++) {
 		envup_proc outer;
 		if (envup_proc_read(&parent, (pid_t)top.ppid) < 0 || parent.sid == top.sid ||
-		    !session_leader(&outer, (pid_t)parent.pid, parent.sid))
+		    session_top(&outer, (pid_t)parent.pid, parent.sid) != 1)
 			break;
 		top = outer;
 	}
@@ -273,10 +282,9 @@ found:
 		return error;
 	return 0;
 gone:
-	envup_error_set(ENVUP_ERROR_OS,
+	return envup_error_set(ENVUP_ENOTFOUND, ENVUP_ERROR_OS,
 		"nothing would own the environment: %s; keep it with --keep (and --ttl), or name "
 		"its owner with --owner-pid", why);
-	return ENVUP_ENOTFOUND;
 }
 
 void envup_owner_format(char *out, size_t len, const envup_owner *o)

@@ -74,15 +74,17 @@ int envup_owner_of(envup_owner *out, pid_t pid);
  *  2. else the terminal session: its leader (the terminal's or ssh's
  *     shell, a tmux pane), found among the ancestors of `self`; a
  *     session made by `sudo` on a pty stands for the session of the
- *     process that ran sudo;
+ *     process that ran sudo. When the leader has exited (`nohup make
+ *     test &` in a terminal since closed, a wrapper that went away), the
+ *     oldest ancestor still in the session, as a process;
  *  3. else, when `self` leads its own session: with a parent outside
  *     its pid namespace (`docker exec C envup up`), the container's first
  *     process; with a parent of its own (a program that setsid's its
  *     children), that parent.
  *
  * It refuses (nothing would own the environment, so it would vanish at
- * once or live until its expiry unannounced) when the session's leader
- * has exited, when envup was started by init or systemd or is the
+ * once or live until its expiry unannounced) when envup's parent has
+ * exited, when envup was started by init or systemd, or is the
  * container's first process.
  *
  * @param[out] kind  what the owner stands for

@@ -24,17 +24,17 @@ static int check_dir(const char *dir)
 {
 	struct stat st;
 	if (lstat(dir, &st) < 0)
-		return envup_error_set(ENVUP_ERROR_OS, "state directory %s", dir);
+		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "state directory %s", dir);
 	/* refusals are the user's setting to fix: ENVUP_ESPEC, exit 2 */
 	if (!S_ISDIR(st.st_mode))
-		return envup_error_set(ENVUP_ERROR_SPEC, "state directory %s is not a directory", dir);
+		return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "state directory %s is not a directory", dir);
 	if (st.st_uid != geteuid())
-		return envup_error_set(ENVUP_ERROR_SPEC,
+		return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC,
 			"state directory %s is owned by uid %u, not by you (uid %u): envup keeps "
 			"passwords there; set ENVUP_STATE_DIR to a directory of your own",
 			dir, (unsigned)st.st_uid, (unsigned)geteuid());
 	if ((st.st_mode & 077) != 0)
-		return envup_error_set(ENVUP_ERROR_SPEC,
+		return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC,
 			"state directory %s has mode %04o: others can reach it, and envup keeps "
 			"passwords there; point ENVUP_STATE_DIR at a private directory "
 			"(mkdir -m 700 DIR) or unset it", dir, (unsigned)(st.st_mode & 07777));
@@ -46,6 +46,7 @@ int envup_state_dir(char **out, bool create)
 	const char *explicit_dir = getenv("ENVUP_STATE_DIR");
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	char *dir;
+	int error;
 
 	*out = NULL;
 	if (explicit_dir && *explicit_dir && explicit_dir[0] != '/') {
@@ -53,7 +54,7 @@ int envup_state_dir(char **out, bool create)
 		 * finds the same directory */
 		char cwd[4096];
 		if (!getcwd(cwd, sizeof(cwd)))
-			return envup_error_set(ENVUP_ERROR_OS, "state directory %s: getcwd", explicit_dir);
+			return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "state directory %s: getcwd", explicit_dir);
 		dir = envup__sprintf("%s/%s", cwd, explicit_dir);
 	} else if (explicit_dir && *explicit_dir)
 		dir = envup__strdup(explicit_dir);
@@ -63,13 +64,13 @@ int envup_state_dir(char **out, bool create)
 		dir = envup__sprintf("/tmp/envup-%u", (unsigned)geteuid());
 	ENVUP_ERROR_CHECK_ALLOC(dir);
 	if (create && mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		envup_error_set(ENVUP_ERROR_OS, "cannot create state directory %s", dir);
+		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot create state directory %s", dir);
 		envup__free(dir);
 		return ENVUP_ERROR;
 	}
-	if ((create || access(dir, F_OK) == 0) && check_dir(dir) < 0) {
+	if ((create || access(dir, F_OK) == 0) && (error = check_dir(dir)) < 0) {
 		envup__free(dir);
-		return envup_error_last()->klass == ENVUP_ERROR_SPEC ? ENVUP_ESPEC : ENVUP_ERROR;
+		return error;
 	}
 	*out = dir;
 	return 0;
@@ -83,7 +84,7 @@ static int state_path(char **out, const char *env_name, const char *suffix, bool
 
 	*out = NULL;
 	if (!envup_name_valid(env_name))
-		return envup_error_set(ENVUP_ERROR_INTERNAL, "invalid environment name for a state file");
+		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_INTERNAL, "invalid environment name for a state file");
 	if (envup_state_dir(&dir, create) < 0)
 		return ENVUP_ERROR;
 	*out = envup__sprintf("%s/%s%s", dir, env_name, suffix);
@@ -102,17 +103,17 @@ static int write_atomic(const char *path, const char *text)
 		goto done;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		envup_error_set(ENVUP_ERROR_OS, "cannot write %s", tmp);
+		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot write %s", tmp);
 		goto done;
 	}
 	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0) {
-		envup_error_set(ENVUP_ERROR_OS, "cannot write %s", tmp);
+		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot write %s", tmp);
 		goto done;
 	}
 	close(fd);
 	fd = -1;
 	if (rename(tmp, path) < 0) {
-		envup_error_set(ENVUP_ERROR_OS, "cannot rename %s", tmp);
+		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot rename %s", tmp);
 		goto done;
 	}
 	error = 0;
@@ -137,7 +138,7 @@ static int read_json(cJSON **out, const char *path)
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		if (errno == ENOENT)
 			return ENVUP_ENOTFOUND;
-		return envup_error_set(ENVUP_ERROR_OS, "cannot read %s", path);
+		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot read %s", path);
 	}
 	close(fd);
 	if (envup_read_file(&text, path, STATE_MAX) < 0)
@@ -148,7 +149,7 @@ static int read_json(cJSON **out, const char *path)
 	if (!*out || !cJSON_IsObject(*out)) {
 		cJSON_Delete(*out);
 		*out = NULL;
-		envup_error_set(ENVUP_ERROR_JSON, "%s: invalid state file", path);
+		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_JSON, "%s: invalid state file", path);
 		goto done;
 	}
 	error = 0;
@@ -213,12 +214,12 @@ int envup_state_load(envup_env **out, char **engine_address, const char *env_nam
 		goto done;
 	if ((error = read_json(&root, path)) < 0) {
 		if (error == ENVUP_ENOTFOUND)
-			envup_error_set(ENVUP_ERROR_OS, "no saved state for environment '%s'", env_name);
+			envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "no saved state for environment '%s'", env_name);
 		goto done;
 	}
 	error = ENVUP_ERROR;
 	if (!cJSON_IsObject(obj = cJSON_GetObjectItemCaseSensitive(root, "exports"))) {
-		envup_error_set(ENVUP_ERROR_JSON, "%s: invalid state file", path);
+		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_JSON, "%s: invalid state file", path);
 		goto done;
 	}
 	if ((env = envup__calloc(1, sizeof(*env))) == NULL ||
@@ -226,7 +227,7 @@ int envup_state_load(envup_env **out, char **engine_address, const char *env_nam
 		goto done;
 	cJSON_ArrayForEach(item, obj) {
 		if (!cJSON_IsString(item)) {
-			envup_error_set(ENVUP_ERROR_JSON, "%s: invalid state file", path);
+			envup_error_set(ENVUP_ERROR, ENVUP_ERROR_JSON, "%s: invalid state file", path);
 			goto done;
 		}
 		if (envup_kvlist_set(&env->exports, item->string, item->valuestring) < 0)
@@ -265,7 +266,7 @@ int envup_state_remove(const char *env_name)
 	if (state_path(&path, env_name, ".json", false) < 0)
 		return ENVUP_ERROR;
 	if (unlink(path) < 0 && errno != ENOENT)
-		error = envup_error_set(ENVUP_ERROR_OS, "cannot remove %s", path);
+		error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot remove %s", path);
 	envup__free(path);
 	return error;
 }

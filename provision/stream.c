@@ -19,7 +19,7 @@ static int pull_fail(envup_pullstream *ps, const char *message)
 {
 	if (!ps->error && (ps->error = envup__strdup(message)) == NULL)
 		return ENVUP_ERROR;
-	return envup_error_set(ENVUP_ERROR_DOCKER, "pull: %s", ps->error);
+	return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER, "pull: %s", ps->error);
 }
 
 static bool pull_is_layer_status(const char *status)
@@ -125,7 +125,7 @@ int envup_pullstream_feed(envup_pullstream *ps, const char *data, size_t len,
 	int error = 0;
 
 	if (ps->error)
-		return envup_error_set(ENVUP_ERROR_DOCKER, "pull: %s", ps->error);
+		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER, "pull: %s", ps->error);
 	while (len > 0) {
 		const char *nl = memchr(data, '\n', len);
 		size_t n = nl ? (size_t)(nl - data) : len;
@@ -158,7 +158,7 @@ int envup_pullstream_finish(envup_pullstream *ps, envup_pull_status_cb cb, void 
 	int error;
 
 	if (ps->error)
-		return envup_error_set(ENVUP_ERROR_DOCKER, "pull: %s", ps->error);
+		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER, "pull: %s", ps->error);
 	if (ps->line.size == 0)
 		return 0;
 	error = pull_line(ps, ps->line.ptr, ps->line.size, true, cb, payload);
@@ -184,9 +184,9 @@ void envup_pullstream_dispose(envup_pullstream *ps)
 static int demux_syserr(const envup_demux *d)
 {
 	if (d->syserr_len == 0)
-		return envup_error_set(ENVUP_ERROR_DOCKER,
+		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER,
 			"the Docker engine reported an error in the log stream: (no message)");
-	return envup_error_set(ENVUP_ERROR_DOCKER,
+	return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER,
 		"the Docker engine reported an error in the log stream: %.*s",
 		(int)d->syserr_len, d->syserr);
 }
@@ -198,10 +198,10 @@ static int demux_header(envup_demux *d)
 	unsigned int type = h[0];
 
 	if (type > ENVUP_STREAM_SYSTEMERR)
-		return envup_error_set(ENVUP_ERROR_DOCKER,
+		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER,
 			"log stream: unknown stream type %u (not a multiplexed stream?)", type);
 	if (h[1] || h[2] || h[3])
-		return envup_error_set(ENVUP_ERROR_DOCKER,
+		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER,
 			"log stream: invalid frame header (not a multiplexed stream?)");
 	d->stream = type == ENVUP_STREAM_STDIN ? ENVUP_STREAM_STDOUT : (int)type;
 	d->remaining = ((size_t)h[4] << 24) | ((size_t)h[5] << 16) | ((size_t)h[6] << 8) | h[7];
@@ -259,13 +259,13 @@ int envup_demux_finish(const envup_demux *d)
 	if (d->remaining > 0 && d->stream == ENVUP_STREAM_SYSTEMERR)
 		return demux_syserr(d);
 	if (d->hdr_have == sizeof(d->hdr))
-		return envup_error_set(ENVUP_ERROR_DOCKER,
+		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER,
 			"log stream: invalid frame header (not a multiplexed stream?)");
 	if (d->hdr_have > 0)
-		return envup_error_set(ENVUP_ERROR_DOCKER,
+		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER,
 			"the log stream from the engine ended inside a frame header (truncated)");
 	if (d->remaining > 0)
-		return envup_error_set(ENVUP_ERROR_DOCKER,
+		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER,
 			"the log stream from the engine ended inside a frame (%zu bytes missing)",
 			d->remaining);
 	return 0;

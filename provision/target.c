@@ -32,8 +32,6 @@ int envup_target_name(char **out, const envup_target *target)
 		goto done;
 	error = envup_name_resolve(out, NULL, spec_name, dir);
 done:
-	if (error == ENVUP_ERROR && envup_error_last()->klass == ENVUP_ERROR_SPEC)
-		error = ENVUP_ESPEC;
 	envup__free(spec_name);
 	envup__free(dir);
 	return error;
@@ -83,7 +81,7 @@ static void remove_advice(const envup_cleanup_report *report, const char *name)
 		    "them with 'envdown -n %s', or 'docker rm -f $(docker ps -aq --filter label=%s=%s)' "
 		    "and 'docker network rm $(docker network ls -q --filter label=%s=%s)'",
 		    envup_error_last()->message, name, ENVUP_LABEL_ENV, name, ENVUP_LABEL_ENV, name) == 0)
-			envup_error_set_str(ENVUP_ERROR_DOCKER, msg.ptr);
+			envup_error_set_str(ENVUP_ERROR, ENVUP_ERROR_DOCKER, msg.ptr);
 		goto done;
 	}
 	if (advice_cmd(&cmds, "docker rm -f", &report->left_containers, true) < 0 ||
@@ -97,7 +95,7 @@ static void remove_advice(const envup_cleanup_report *report, const char *name)
 		if (envup_buf_printf(&msg, "%s%s", i ? "; " : "", report->failed.v[i]) < 0)
 			goto done;
 	if (envup_buf_printf(&msg, " (remove by hand: %s)", envup_buf_cstr(&cmds)) == 0)
-		envup_error_set_str(ENVUP_ERROR_DOCKER, msg.ptr);
+		envup_error_set_str(ENVUP_ERROR, ENVUP_ERROR_DOCKER, msg.ptr);
 done:
 	envup_buf_dispose(&msg);
 	envup_buf_dispose(&cmds);
@@ -185,11 +183,10 @@ static int check_owner(envup_engine *e, const char *name, bool force, envup_buf 
 		    envup_owner_is_callers(&id.owner))
 			continue;
 		envup_identity_owner_text(owner, sizeof(owner), &id);
-		error = envup_error_set(ENVUP_ERROR_DOCKER,
+		error = envup_error_set(ENVUP_ENOTOWNER, ENVUP_ERROR_DOCKER,
 			"environment '%s' belongs to %s, which is still running, not to this "
 			"process or its session; it goes when that ends, or take it down anyway with: "
 			"envdown --force -n %s", name, owner, name);
-		error = ENVUP_ENOTOWNER;
 		goto done;
 	}
 done:
@@ -314,9 +311,9 @@ int envup_env__not_up(const char *name)
 	char text[512];
 	if (envup_state_removal(&r, name) == 0) {
 		envup_state_removal_text(text, sizeof(text), &r);
-		envup_error_set(ENVUP_ERROR_DOCKER, "environment '%s' is not up: %s", name, text);
+		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER, "environment '%s' is not up: %s", name, text);
 	} else {
-		envup_error_set(ENVUP_ERROR_DOCKER, "environment '%s' is not up", name);
+		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER, "environment '%s' is not up", name);
 	}
 	return ENVUP_ENOTFOUND;
 }
@@ -355,7 +352,7 @@ int envup_env_open(envup_env **out, const envup_target *target)
 	}
 	if ((error = envup_state_load(out, NULL, name)) < 0) {
 		if (error == ENVUP_ENOTFOUND)
-			envup_error_set(ENVUP_ERROR_DOCKER,
+			envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER,
 				"environment '%s' is up, but its exports were saved by another user or machine",
 				name);
 		goto done;
@@ -655,7 +652,7 @@ int envup_logs(const envup_target *target, const char *service, int tail, int fo
 				break;
 		}
 		envup_printable_into(shown, sizeof(shown), service);
-		envup_error_set(ENVUP_ERROR_DOCKER, "environment '%s' has no service '%s'; its "
+		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER, "environment '%s' has no service '%s'; its "
 			"services: %s", name, shown, envup_buf_cstr(&names));
 		envup_buf_dispose(&names);
 		error = ENVUP_ENOTFOUND;

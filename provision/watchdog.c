@@ -133,7 +133,7 @@ int envup_watchdog_spawn(envup_watchdog *w, const envup_watchdog_options *o)
 	a.expires = o->expires;
 
 	if (pipe2(p, O_CLOEXEC) < 0)
-		return envup_error_set(ENVUP_ERROR_OS, "cannot create the watchdog's pipe");
+		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot create the watchdog's pipe");
 	/* with stdin or stdout closed the pipe gets fds 0..2, which the child
 	 * points at /dev/null: keep both ends above them */
 	for (k = 0; k < 2; k++) {
@@ -142,7 +142,7 @@ int envup_watchdog_spawn(envup_watchdog *w, const envup_watchdog_options *o)
 			if (moved < 0) {
 				close(p[0]);
 				close(p[1]);
-				return envup_error_set(ENVUP_ERROR_OS, "cannot create the watchdog's pipe");
+				return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot create the watchdog's pipe");
 			}
 			close(p[k]);
 			p[k] = moved;
@@ -151,7 +151,7 @@ int envup_watchdog_spawn(envup_watchdog *w, const envup_watchdog_options *o)
 	if ((pid = fork()) < 0) {
 		close(p[0]);
 		close(p[1]);
-		return envup_error_set(ENVUP_ERROR_OS, "cannot start the watchdog");
+		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot start the watchdog");
 	}
 	if (pid == 0) {
 		/* the first child: a new session, then the grandchild is orphaned

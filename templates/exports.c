@@ -78,11 +78,10 @@ static int dotenv_value(envup_buf *out, const char *name, const char *v)
 		return envup_buf_putc(out, '"') < 0 || envup_buf_puts(out, v) < 0 ||
 			envup_buf_putc(out, '"') < 0 ? ENVUP_ERROR : 0;
 refuse:
-	envup_error_set(ENVUP_ERROR_SPEC,
+	return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC,
 		"--format dotenv: the value of %s holds '${', or a quote with a backslash or '$', "
 		"which sh and dotenv libraries would read differently; use --format shell or json",
 		name);
-	return ENVUP_ESPEC;
 }
 
 static int exports_dotenv(envup_buf *out, const envup_kvlist *exports)
@@ -124,15 +123,13 @@ static int exports_gitlab(envup_buf *out, const envup_kvlist *exports)
 	for (i = 0; i < exports->n; i++) {
 		const char *why = NULL;
 		if (strlen(exports->v[i].key) > 255) {
-			envup_error_set(ENVUP_ERROR_SPEC, "--format gitlab: the name %.40s... is longer "
+			return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "--format gitlab: the name %.40s... is longer "
 				"than GitLab's 255 characters", exports->v[i].key);
-			return ENVUP_ESPEC;
 		}
 		if (!gitlab_carries(exports->v[i].value, &why)) {
-			envup_error_set(ENVUP_ERROR_SPEC, "--format gitlab: the value of %s holds %s: "
+			return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "--format gitlab: the value of %s holds %s: "
 				"a GitLab dotenv report cannot carry it; set the value in the spec, or use "
 				"--format dotenv and source the file in the job", exports->v[i].key, why);
-			return ENVUP_ESPEC;
 		}
 		if (envup_buf_printf(out, "%s=%s\n", exports->v[i].key, exports->v[i].value) < 0)
 			return ENVUP_ERROR;
@@ -158,9 +155,8 @@ static int exports_github(envup_buf *out, const envup_kvlist *exports)
 		size_t k;
 
 		if (github_reserved(exports->v[i].key)) {
-			envup_error_set(ENVUP_ERROR_SPEC, "--format github: GitHub does not let a step "
+			return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "--format github: GitHub does not let a step "
 				"set %s; rename the export", exports->v[i].key);
-			return ENVUP_ESPEC;
 		}
 		/* a fresh delimiter per value, as @actions/core does; one that
 		 * occurs in the value is drawn again */
@@ -233,9 +229,8 @@ int envup_exports_format(envup_buf *out, const envup_kvlist *exports, int format
 	ENVUP_ASSERT_ARG(out && exports);
 	for (i = 0; i < exports->n; i++) {
 		if (!envup_export_name_valid(exports->v[i].key)) {
-			envup_error_set(ENVUP_ERROR_SPEC, "invalid export name \"%s\"",
+			return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "invalid export name \"%s\"",
 				exports->v[i].key);
-			return ENVUP_ESPEC;
 		}
 	}
 	/* build apart, so `out` is untouched when anything fails */
@@ -256,7 +251,7 @@ int envup_exports_format(envup_buf *out, const envup_kvlist *exports, int format
 		error = exports_json(&text, exports);
 		break;
 	default:
-		envup_error_set(ENVUP_ERROR_INTERNAL, "unknown export format %d", format);
+		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_INTERNAL, "unknown export format %d", format);
 		goto done;
 	}
 	if (error < 0)

@@ -103,7 +103,7 @@ int envup_placeholder_expand(char **out, const char *tmpl,
 		if (r < 0) {
 			if ((shown = unterminated_text(start + lit)) == NULL)
 				goto done;
-			envup_error_set(ENVUP_ERROR_SPEC, "unterminated placeholder \"%s\"", shown);
+			envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "unterminated placeholder \"%s\"", shown);
 			envup__free(shown);
 			error = ENVUP_ESPEC;
 			goto done;
@@ -116,9 +116,8 @@ int envup_placeholder_expand(char **out, const char *tmpl,
 		if (envup_buf_put(&name, n, nlen) < 0)
 			goto done;
 		if ((value = envup_kvlist_get(vars, envup_buf_cstr(&name))) == NULL) {
-			envup_error_set(ENVUP_ERROR_SPEC, "unknown placeholder {{%s}}",
+			error = envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "unknown placeholder {{%s}}",
 				envup_buf_cstr(&name));
-			error = ENVUP_ESPEC;
 			goto done;
 		}
 		if (url_encode ? put_encoded(&result, value) < 0 :

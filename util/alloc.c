@@ -89,7 +89,7 @@ char *envup__sprintf(const char *fmt, ...)
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
 	if (n < 0) {
-		envup_error_set(ENVUP_ERROR_INTERNAL, "bad format");
+		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_INTERNAL, "bad format");
 		return NULL;
 	}
 	if ((p = envup__malloc((size_t)n + 1)) == NULL)

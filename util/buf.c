@@ -15,7 +15,7 @@ static int buf_grow(envup_buf *b, size_t need)
 	char *p;
 
 	if (need > max || need < b->size)
-		return envup_error_set(ENVUP_ERROR_INTERNAL,
+		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_INTERNAL,
 			"buffer limit of %zu bytes exceeded", max);
 	if (need + 1 <= b->asize)
 		return 0;
@@ -59,7 +59,7 @@ int envup_buf_printf(envup_buf *b, const char *fmt, ...)
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		return envup_error_set(ENVUP_ERROR_INTERNAL, "bad format");
+		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_INTERNAL, "bad format");
 	if (buf_grow(b, b->size + (size_t)n) < 0)
 		return ENVUP_ERROR;
 	va_start(ap, fmt);

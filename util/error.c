@@ -45,7 +45,7 @@ static void error_store(int klass, const char *text, bool truncated)
 	error_last.klass = klass;
 }
 
-int envup_error_vset(int klass, const char *fmt, va_list ap)
+int envup_error_vset(int code, int klass, const char *fmt, va_list ap)
 {
 	/* larger than the message kept: what is cut is cut after masking */
 	char text[4 * ERROR_MAX];
@@ -60,22 +60,22 @@ int envup_error_vset(int klass, const char *fmt, va_list ap)
 		snprintf(text + len, sizeof(text) - len, ": %s", strerror(saved));
 	}
 	error_store(klass, text, truncated);
-	return ENVUP_ERROR;
+	return code;
 }
 
-int envup_error_set(int klass, const char *fmt, ...)
+int envup_error_set(int code, int klass, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	envup_error_vset(klass, fmt, ap);
+	envup_error_vset(code, klass, fmt, ap);
 	va_end(ap);
-	return ENVUP_ERROR;
+	return code;
 }
 
-int envup_error_set_str(int klass, const char *message)
+int envup_error_set_str(int code, int klass, const char *message)
 {
 	error_store(klass, message ? message : "", false);
-	return ENVUP_ERROR;
+	return code;
 }
 
 int envup_error_set_oom(void)

@@ -37,7 +37,7 @@ int envup_random_bytes(unsigned char *out, size_t n)
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			return envup_error_set(ENVUP_ERROR_OS, "getrandom");
+			return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "getrandom");
 		}
 		got += (size_t)r;
 	}
@@ -72,9 +72,9 @@ int envup_read_file(envup_buf *out, const char *path, size_t max)
 	struct stat st;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return envup_error_set(ENVUP_ERROR_OS, "%s: cannot open", path);
+		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "%s: cannot open", path);
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		envup_error_set(ENVUP_ERROR_OS, "%s: is a directory", path);
+		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "%s: is a directory", path);
 		goto done;
 	}
 	for (;;) {
@@ -82,13 +82,14 @@ int envup_read_file(envup_buf *out, const char *path, size_t max)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			envup_error_set(ENVUP_ERROR_OS, "%s: read", path);
+			envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "%s: read", path);
 			goto done;
 		}
 		if (n == 0)
 			break;
 		if (out->size + (size_t)n > limit) {
-			envup_error_set(ENVUP_ERROR_SPEC, "%s: larger than %zu bytes", path, limit);
+			error = envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "%s: larger than %zu bytes",
+				path, limit);
 			goto done;
 		}
 		if (envup_buf_put(out, chunk, (size_t)n) < 0)

@@ -21,12 +21,15 @@
 /* ---- errors (util/error.c) ---------------------------------------------- */
 
 /**
- * Record a one-line error for this thread and return ENVUP_ERROR.
- * ENVUP_ERROR_OS appends ": strerror(errno)". Registered secrets are
- * masked. A message is truncated at the first newline.
+ * Record a one-line error for this thread and return `code` (ENVUP_ERROR,
+ * or the ENVUP_E* a caller can act on), so that an error is set and
+ * returned in one statement: `return envup_error_set(ENVUP_ESPEC,
+ * ENVUP_ERROR_SPEC, "...")`. ENVUP_ERROR_OS appends ": strerror(errno)".
+ * Registered secrets are masked; control characters are replaced; a
+ * message is truncated at the first newline.
  */
-int envup_error_set(int klass, const char *fmt, ...) ENVUP_PRINTF(2, 3);
-int envup_error_vset(int klass, const char *fmt, va_list ap);
+int envup_error_set(int code, int klass, const char *fmt, ...) ENVUP_PRINTF(3, 4);
+int envup_error_vset(int code, int klass, const char *fmt, va_list ap);
 /** Record out-of-memory without allocating; returns ENVUP_ERROR. */
 int envup_error_set_oom(void);
 /**
@@ -35,14 +38,14 @@ int envup_error_set_oom(void);
  * told apart by comparing the count before and after the call.
  */
 unsigned long envup__oom_count(void);
-/** Copy another thread's error text into this thread's error. */
-int envup_error_set_str(int klass, const char *message);
+/** Copy another thread's error text into this thread's error; returns `code`. */
+int envup_error_set_str(int code, int klass, const char *message);
 
 #define ENVUP_ERROR_CHECK_ALLOC(p) do { if ((p) == NULL) return envup_error_set_oom(); } while (0)
 
 #define ENVUP_ASSERT_ARG(expr) do { \
 	if (!(expr)) \
-		return envup_error_set(ENVUP_ERROR_INTERNAL, "invalid argument: %s", #expr); \
+		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_INTERNAL, "invalid argument: %s", #expr); \
 	} while (0)
 
 /* ---- secrets (util/secret.c) -------------------------------------------- */

@@ -645,7 +645,7 @@ static int op_secret_mask(void *ctx)
 static int op_error_masked(void *ctx)
 {
 	(void)ctx;
-	envup_error_set(ENVUP_ERROR_PG, "server said: password %s is wrong", fixed_secret);
+	envup_error_set(ENVUP_ERROR, ENVUP_ERROR_PG, "server said: password %s is wrong", fixed_secret);
 	if (strstr(envup_error_last()->message, fixed_secret))
 		fail_msg("the secret leaked into the error: %s", envup_error_last()->message);
 	/* the message is either the masked one or "out of memory" */
@@ -665,7 +665,7 @@ static void test_alloc__secrets(void **state)
 	assert_true(live() > before);
 	assert_int_equal(envup_secret_add(fixed_secret), 0);
 	drive("envup_secret_mask", op_secret_mask, NULL, 0);
-	drive("envup_error_set(masked)", op_error_masked, NULL, OP_MAY_SURVIVE);
+	drive("envup_error_set(ENVUP_ERROR, masked)", op_error_masked, NULL, OP_MAY_SURVIVE);
 }
 
 /* ---- state file ---------------------------------------------------------------- */

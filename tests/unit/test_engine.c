@@ -878,7 +878,7 @@ static int stop_at_ten(const char *data, size_t len, void *payload)
 	size_t *got = payload;
 	*got += len;
 	if (*got >= 10)
-		return envup_error_set(ENVUP_ERROR_INTERNAL, "enough ticks");
+		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_INTERNAL, "enough ticks");
 	return 0;
 }
 

@@ -32,7 +32,7 @@ static int fake_probe(char **why, void *payload)
 		f->first = envup_now();
 	f->last = envup_now();
 	if (f->fatal_on && f->attempts == f->fatal_on)
-		return envup_error_set(ENVUP_ERROR_HEALTH, "probe exploded");
+		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_HEALTH, "probe exploded");
 	if (f->ready_on && f->attempts >= f->ready_on)
 		return 0;
 	*why = envup__sprintf("attempt %d:\nnot yet (password %s)", f->attempts,
@@ -45,8 +45,7 @@ static int fake_alive(void *payload)
 	fake *f = payload;
 	f->alive_calls++;
 	if (f->dead_after && f->alive_calls >= f->dead_after) {
-		envup_error_set(ENVUP_ERROR_HEALTH, "container exited with code 3");
-		return ENVUP_EUNHEALTHY;
+		return envup_error_set(ENVUP_EUNHEALTHY, ENVUP_ERROR_HEALTH, "container exited with code 3");
 	}
 	return 0;
 }

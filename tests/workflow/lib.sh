@@ -164,6 +164,11 @@ wf_cleanup() {
 
 wf_init() {
 	wf_require_engine
+	# a session of the test's own: the owner an `envup up` here gets must
+	# not depend on how ctest or a CI harness above happened to run us
+	if [ -z "${WF_IN_SESSION:-}" ] && [ "$(awk '{ print $6 }' /proc/$$/stat)" != "$$" ]; then
+		WF_IN_SESSION=1 exec setsid --wait bash "$0" "$@"
+	fi
 	# the tests choose the process model: a CI runner around the suite
 	# would make every environment the job's (provision/owner.h)
 	unset GITHUB_ACTIONS GITLAB_CI RUNNER_TRACKING_ID
