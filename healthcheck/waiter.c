@@ -11,9 +11,9 @@
 
 #define WAIT_SLICE_MS 5
 
-static bool wait_cancelled(const volatile int *cancel)
+static bool wait_cancelled(const atomic_int *cancel)
 {
-	return cancel && *cancel;
+	return cancel && atomic_load(cancel) != 0;
 }
 
 static int wait_cancel_error(void)
@@ -22,7 +22,7 @@ static int wait_cancel_error(void)
 }
 
 /* Sleep until `until`, in short slices; false when cancelled meanwhile. */
-static bool wait_sleep(double until, const volatile int *cancel)
+static bool wait_sleep(double until, const atomic_int *cancel)
 {
 	long left;
 

@@ -7,6 +7,8 @@
 #ifndef ENVUP_HEALTHCHECK_WAITER_H
 #define ENVUP_HEALTHCHECK_WAITER_H
 
+#include <stdatomic.h>
+
 #include "util/util.h"
 
 /** One attempt: 0 ready, 1 not yet (*why malloc'd), <0 fatal (error set). */
@@ -21,7 +23,7 @@ typedef struct {
 	long max_interval_ms;         /* the pause grows to this; default 50 */
 	long attempt_timeout_ms;      /* passed to probes by the caller; informative */
 	long alive_every_ms;          /* how often `alive` runs; default 250 */
-	const volatile int *cancel;   /* may be NULL */
+	const atomic_int *cancel;     /* may be NULL */
 } envup_wait_options;
 
 #define ENVUP_WAIT_OPTIONS_INIT {0, 5, 50, 1000, 250, NULL}

@@ -42,7 +42,7 @@ struct envup_engine {
 	bool tls_verify;
 	char api_version[16];
 	char *engine_version;              /* Api-Version header from _ping, or NULL */
-	const volatile int *cancel;
+	const atomic_int *cancel;
 	double deadline;
 	pthread_mutex_t pool_lock;
 	CURL *pool[ENGINE_POOL_MAX];
@@ -411,7 +411,7 @@ typedef struct {
 /* The flag is set by another thread or a signal handler: read it atomically. */
 static bool engine_cancelled(const envup_engine *e)
 {
-	return e->cancel && __atomic_load_n(e->cancel, __ATOMIC_RELAXED) != 0;
+	return e->cancel && atomic_load(e->cancel) != 0;
 }
 
 static size_t engine_write(char *data, size_t size, size_t nmemb, void *p)
@@ -723,6 +723,34 @@ int envup_engine_stream(envup_engine *e, const char *method, const char *path,
 	ENVUP_ASSERT_ARG(e && method && path && cb);
 	return engine_perform(e, method, path, true, NULL, NULL, 0,
 		status, NULL, cb, payload, errbody, NULL, 0);
+}
+
+int envup_engine_stream_post(envup_engine *e, const char *path, const char *json,
+	envup_engine_data_cb cb, void *payload, long *status, envup_buf *errbody)
+{
+	ENVUP_ASSERT_ARG(e && path && json && cb);
+	return engine_perform(e, "POST", path, true, NULL, json, strlen(json),
+		status, NULL, cb, payload, errbody, NULL, 0);
+}
+
+int envup_engine_get_json(cJSON **out, envup_engine *e, const char *path, const char *what)
+{
+	envup_buf resp = ENVUP_BUF_INIT;
+	long status = 0;
+	int error;
+
+	ENVUP_ASSERT_ARG(out && e && path && what);
+	*out = NULL;
+	if ((error = envup_engine_request(e, "GET", path, NULL, NULL, 0, &status, &resp)) < 0)
+		goto done;
+	if (status != 200) {
+		error = envup_engine_api_error(status, &resp, what);
+		goto done;
+	}
+	error = envup_engine_parse_json(out, &resp, what);
+done:
+	envup_buf_dispose(&resp);
+	return error;
 }
 
 /* ---- open / negotiate --------------------------------------------------------- */

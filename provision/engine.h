@@ -18,6 +18,7 @@
 #ifndef ENVUP_PROVISION_ENGINE_H
 #define ENVUP_PROVISION_ENGINE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include "util/util.h"
 
@@ -28,7 +29,7 @@ typedef struct envup_engine envup_engine;
 
 typedef struct {
 	const char *docker_host;     /* NULL: $DOCKER_HOST, else unix:///var/run/docker.sock */
-	const volatile int *cancel;  /* transfers abort soon after *cancel becomes non-zero */
+	const atomic_int *cancel;    /* transfers abort soon after *cancel becomes non-zero */
 	double deadline;             /* envup_now() after which requests fail; 0 = none */
 } envup_engine_options;
 
@@ -75,6 +76,10 @@ typedef int (*envup_engine_data_cb)(const char *data, size_t len, void *payload)
 int envup_engine_stream(envup_engine *e, const char *method, const char *path,
 	envup_engine_data_cb cb, void *payload, long *status, envup_buf *errbody);
 
+/** A streaming POST with a JSON body (exec start). */
+int envup_engine_stream_post(envup_engine *e, const char *path, const char *json,
+	envup_engine_data_cb cb, void *payload, long *status, envup_buf *errbody);
+
 /**
  * Turn a non-2xx answer into an error: "WHAT: MESSAGE" where MESSAGE is the
  * engine's {"message": ...} (or "HTTP STATUS"). Returns ENVUP_ENOTFOUND for
@@ -98,6 +103,13 @@ struct cJSON;
  * @param[out] out the tree, freed with cJSON_Delete()
  */
 int envup_engine_parse_json(struct cJSON **out, const envup_buf *resp, const char *what);
+
+/**
+ * GET `path`, require 200 (else envup_engine_api_error(status, ..., what)),
+ * and parse the answer.
+ * @param[out] out the tree, freed with cJSON_Delete()
+ */
+int envup_engine_get_json(struct cJSON **out, envup_engine *e, const char *path, const char *what);
 
 /**
  * POST a JSON `body` to a create endpoint (/containers/create,

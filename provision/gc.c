@@ -23,11 +23,8 @@
 #include <string.h>
 #include <time.h>
 #include "envup.h"
-#include "provision/engine.h"
-#include "provision/container.h"
-#include "provision/network.h"
-#include "provision/cleanup.h"
-#include "provision/env_internal.h"
+#include "provision/backend.h"
+#include "provision/down.h"
 #include "provision/identity.h"
 #include "provision/owner.h"
 #include "provision/state.h"
@@ -35,9 +32,8 @@
 typedef struct {
 	envup_identity id;
 	char *raw_env;             /* the env label as written, made printable */
-	envup_strlist containers;  /* ids */
-	envup_strlist networks;    /* ids */
-	envup_strlist volumes;     /* names */
+	envup_resource *members;   /* containers, then networks and volumes */
+	size_t nmembers;
 } gc_group;
 
 typedef struct {
@@ -47,9 +43,9 @@ typedef struct {
 
 #define GC_ENGINE_SECONDS 120.0
 
-static int open_engine(envup_engine **e, const char *docker_host)
+static int open_backend(envup_backend **b, const char *docker_host)
 {
-	return envup_env__open_engine(e, docker_host, GC_ENGINE_SECONDS);
+	return envup_backend_open_for(b, docker_host, GC_ENGINE_SECONDS);
 }
 
 /* The group of a resource with these labels (made when new), or NULL on OOM. */
@@ -80,48 +76,33 @@ static void groups_dispose(gc_groups *g)
 	size_t i;
 	for (i = 0; i < g->n; i++) {
 		envup__free(g->v[i].raw_env);
-		envup_strlist_dispose(&g->v[i].containers);
-		envup_strlist_dispose(&g->v[i].networks);
-		envup_strlist_dispose(&g->v[i].volumes);
+		envup_resources_free(g->v[i].members, g->v[i].nmembers);
 	}
 	envup__free(g->v);
 }
 
-static int collect(gc_groups *g, envup_engine *e)
+static int collect(gc_groups *g, envup_backend *b)
 {
 	envup_strlist want = ENVUP_STRLIST_INIT;
-	envup_container_summary *cs = NULL;
-	envup_network_info *ns = NULL;
-	envup_volume_info *vs = NULL;
-	size_t nc = 0, nn = 0, nv = 0, i;
+	envup_resource *rs = NULL;
+	size_t nr = 0, i;
 	gc_group *grp;
 	int error;
 
+	/* containers first, then networks and volumes (the backend's order):
+	 * an `up` killed between its network and its first container leaves
+	 * only a network, which is a group of its own */
 	if ((error = envup_strlist_push(&want, ENVUP_LABEL_MANAGED "=true")) < 0 ||
-	    (error = envup_container_list(&cs, &nc, e, &want)) < 0 ||
-	    (error = envup_network_find(&ns, &nn, e, NULL, &want)) < 0 ||
-	    (error = envup_volume_find(&vs, &nv, e, &want)) < 0)
+	    (error = b->ops->resources(&rs, &nr, b, &want)) < 0)
 		goto done;
 	error = ENVUP_ERROR;
-	for (i = 0; i < nc; i++)
-		if ((grp = group_of(g, &cs[i].labels)) == NULL ||
-		    envup_strlist_push(&grp->containers, cs[i].id) < 0)
-			goto done;
-	/* an `up` killed between its network and its first container leaves
-	 * only a network */
-	for (i = 0; i < nn; i++)
-		if ((grp = group_of(g, &ns[i].labels)) == NULL ||
-		    envup_strlist_push(&grp->networks, ns[i].id) < 0)
-			goto done;
-	for (i = 0; i < nv; i++)
-		if ((grp = group_of(g, &vs[i].labels)) == NULL ||
-		    envup_strlist_push(&grp->volumes, vs[i].name) < 0)
+	for (i = 0; i < nr; i++)
+		if ((grp = group_of(g, &rs[i].labels)) == NULL ||
+		    envup_resource_push(&grp->members, &grp->nmembers, &rs[i]) < 0)
 			goto done;
 	error = 0;
 done:
-	envup_container_summaries_free(cs, nc);
-	envup_network_infos_free(ns, nn);
-	envup_volume_infos_free(vs, nv);
+	envup_resources_free(rs, nr);
 	envup_strlist_dispose(&want);
 	return error;
 }
@@ -156,26 +137,14 @@ static char *reason_to_remove(const gc_group *g, long long now)
 }
 
 /* Remove the group's own members, by id: containers, networks, volumes. */
-static int remove_group(size_t *removed, envup_engine *e, const gc_group *g)
+static int remove_group(size_t *removed, envup_backend *b, const gc_group *g)
 {
 	size_t i;
 	int error = 0, rc;
 
 	*removed = 0;
-	for (i = 0; i < g->containers.n; i++) {
-		if ((rc = envup_container_remove(e, g->containers.v[i])) < 0)
-			error = rc;
-		else
-			(*removed)++;
-	}
-	for (i = 0; i < g->networks.n; i++) {
-		if ((rc = envup_network_remove(e, g->networks.v[i])) < 0)
-			error = rc;
-		else
-			(*removed)++;
-	}
-	for (i = 0; i < g->volumes.n; i++) {
-		if ((rc = envup_volume_remove(e, g->volumes.v[i])) < 0)
+	for (i = 0; i < g->nmembers; i++) {
+		if ((rc = b->ops->remove_resource(b, &g->members[i])) < 0)
 			error = rc;
 		else
 			(*removed)++;
@@ -185,7 +154,7 @@ static int remove_group(size_t *removed, envup_engine *e, const gc_group *g)
 
 int envup_gc(envup_gc_entry **out, size_t *count, const char *docker_host)
 {
-	envup_engine *e = NULL;
+	envup_backend *b = NULL;
 	gc_groups groups = {NULL, 0};
 	envup_gc_entry *entries = NULL;
 	size_t i, n = 0;
@@ -195,7 +164,7 @@ int envup_gc(envup_gc_entry **out, size_t *count, const char *docker_host)
 	ENVUP_ASSERT_ARG(out && count);
 	*out = NULL;
 	*count = 0;
-	if ((error = open_engine(&e, docker_host)) < 0 || (error = collect(&groups, e)) < 0)
+	if ((error = open_backend(&b, docker_host)) < 0 || (error = collect(&groups, b)) < 0)
 		goto done;
 	if ((entries = envup__calloc(groups.n ? groups.n : 1, sizeof(*entries))) == NULL) {
 		error = ENVUP_ERROR;
@@ -213,13 +182,13 @@ int envup_gc(envup_gc_entry **out, size_t *count, const char *docker_host)
 			error = ENVUP_ERROR;
 			goto done;
 		}
-		if (remove_group(&en->removed, e, g) < 0) {
+		if (remove_group(&en->removed, b, g) < 0) {
 			en->failed = 1;
 			en->message = envup__strdup(envup_error_last()->message);
 			continue;
 		}
 		/* state files only for names that are names (never a path) */
-		if (g->id.env[0] && envup_env__forget_if_gone(e, g->id.env) == 1)
+		if (g->id.env[0] && envup_down__forget_if_gone(b, g->id.env) == 1)
 			envup_state_record_removal(g->id.env, g->id.instance, "envup gc", why);
 	}
 	envup_state_prune();
@@ -230,7 +199,7 @@ int envup_gc(envup_gc_entry **out, size_t *count, const char *docker_host)
 done:
 	envup_gc_free(entries, n);
 	groups_dispose(&groups);
-	envup_engine_free(e);
+	envup_backend_free(b);
 	return error;
 }
 
@@ -267,7 +236,7 @@ static void all_cb(const char *kind, const char *name, void *payload)
 int envup_down_all(size_t *removed, const char *docker_host,
 	envup_progress_cb progress, void *payload)
 {
-	envup_engine *e = NULL;
+	envup_backend *b = NULL;
 	envup_cleanup_report report = ENVUP_CLEANUP_REPORT_INIT;
 	envup_strlist labels = ENVUP_STRLIST_INIT;
 	gc_groups groups = {NULL, 0};
@@ -277,10 +246,10 @@ int envup_down_all(size_t *removed, const char *docker_host,
 
 	if (removed)
 		*removed = 0;
-	if ((error = open_engine(&e, docker_host)) < 0 || (error = collect(&groups, e)) < 0)
+	if ((error = open_backend(&b, docker_host)) < 0 || (error = collect(&groups, b)) < 0)
 		goto done;
-	/* cleanup_by_labels always adds dev.envup.managed=true itself */
-	error = envup_cleanup_by_labels(&report, e, &labels, all_cb, &p);
+	/* removal by labels always adds dev.envup.managed=true itself */
+	error = b->ops->remove_by_labels(&report, b, &labels, all_cb, &p);
 	if (removed)
 		*removed = report.containers + report.networks + report.volumes;
 	if (error == 0)
@@ -294,6 +263,6 @@ done:
 	groups_dispose(&groups);
 	envup_cleanup_report_dispose(&report);
 	envup_strlist_dispose(&labels);
-	envup_engine_free(e);
+	envup_backend_free(b);
 	return error;
 }

@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "provision/state.h"
-#include "provision/env_internal.h"
+#include "provision/handle.h"
 #include "compose/spec.h"
 
 #define STATE_MAX (1024 * 1024)
@@ -161,7 +161,7 @@ done:
 int envup_state_save(const char *env_name, const char *engine_address, const envup_env *env)
 {
 	char *path = NULL, *text = NULL;
-	cJSON *root = NULL, *obj, *arr;
+	cJSON *root = NULL, *obj, *arr, *svcs;
 	size_t i;
 	int error = ENVUP_ERROR;
 
@@ -185,6 +185,20 @@ int envup_state_save(const char *env_name, const char *engine_address, const env
 			cJSON_Delete(v);
 			goto oom;
 		}
+	}
+	if ((svcs = cJSON_AddObjectToObject(root, "services")) == NULL)
+		goto oom;
+	for (i = 0; i < env->nservices; i++) {
+		const envup_env__service *sv = &env->services[i];
+		cJSON *o = cJSON_AddObjectToObject(svcs, sv->name), *ports;
+		size_t j;
+		if (!o || !cJSON_AddStringToObject(o, "host", sv->host) ||
+		    (sv->url && !cJSON_AddStringToObject(o, "url", sv->url)) ||
+		    (ports = cJSON_AddObjectToObject(o, "ports")) == NULL)
+			goto oom;
+		for (j = 0; j < sv->ports.n; j++)
+			if (!cJSON_AddStringToObject(ports, sv->ports.v[j].key, sv->ports.v[j].value))
+				goto oom;
 	}
 	if ((text = cJSON_PrintUnformatted(root)) == NULL)
 		goto oom;
@@ -236,6 +250,23 @@ int envup_state_load(envup_env **out, char **engine_address, const char *env_nam
 	cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(root, "secrets"))
 		if (cJSON_IsString(item) && envup_strlist_push(&env->secrets, item->valuestring) < 0)
 			goto done;
+	cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(root, "services")) {
+		const cJSON *host = cJSON_GetObjectItemCaseSensitive(item, "host");
+		const cJSON *url = cJSON_GetObjectItemCaseSensitive(item, "url"), *p;
+		envup_kvlist ports = ENVUP_KVLIST_INIT;
+		int rc = 0;
+		if (!item->string || !cJSON_IsString(host))
+			continue;
+		cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(item, "ports"))
+			if (rc == 0 && p->string && cJSON_IsString(p))
+				rc = envup_kvlist_set(&ports, p->string, p->valuestring);
+		if (rc == 0)
+			rc = envup_env__add_service(env, item->string, host->valuestring, &ports,
+				cJSON_IsString(url) ? url->valuestring : NULL);
+		envup_kvlist_dispose(&ports);
+		if (rc < 0)
+			goto done;
+	}
 	item = cJSON_GetObjectItemCaseSensitive(root, "owner");
 	if (cJSON_IsString(item) && (env->owner = envup_printable(item->valuestring)) == NULL)
 		goto done;

@@ -20,7 +20,8 @@
 #include "provision/container.h"
 #include "provision/cleanup.h"
 #include "provision/state.h"
-#include "provision/env_internal.h"
+#include "provision/backend.h"
+#include "provision/down.h"
 #include "provision/identity.h"
 #include "compose/spec.h"
 
@@ -239,19 +240,19 @@ static void open_log(const char *env)
 /* 1: the environment still has containers, 0: it has none, <0: unknown */
 static int env_exists(const char *env, const char *instance, const char *docker_host)
 {
-	envup_engine *e = NULL;
+	envup_backend *b = NULL;
 	envup_container_summary *list = NULL;
 	envup_strlist labels = ENVUP_STRLIST_INIT;
 	size_t n = 0;
 	int r = -1;
 
 	if (envup_identity_filter(&labels, env, instance) == 0 &&
-	    envup_env__open_engine(&e, docker_host, 10) == 0 &&
-	    envup_container_list(&list, &n, e, &labels) == 0)
+	    envup_backend_open_for(&b, docker_host, 10) == 0 &&
+	    b->ops->list(&list, &n, b, &labels) == 0)
 		r = n > 0;
 	envup_container_summaries_free(list, n);
 	envup_strlist_dispose(&labels);
-	envup_engine_free(e);
+	envup_backend_free(b);
 	return r;
 }
 
@@ -285,11 +286,11 @@ static int remove_env(const wd_args *a, const char *why)
 		goto done;
 	for (attempt = 1;; attempt++) {
 		envup_cleanup_report report = ENVUP_CLEANUP_REPORT_INIT;
-		envup_engine *e = NULL;
-		if ((error = envup_env__open_engine(&e, a->docker_host, ATTEMPT_S)) == 0)
-			error = envup_cleanup_by_labels(&report, e, &labels, log_removed, NULL);
+		envup_backend *b = NULL;
+		if ((error = envup_backend_open_for(&b, a->docker_host, ATTEMPT_S)) == 0)
+			error = b->ops->remove_by_labels(&report, b, &labels, log_removed, NULL);
 		envup_cleanup_report_dispose(&report);
-		envup_engine_free(e);
+		envup_backend_free(b);
 		if (error == 0)
 			break;
 		say("attempt %d did not finish: %s", attempt, envup_error_last()->message);
@@ -310,10 +311,10 @@ static int remove_env(const wd_args *a, const char *why)
 	envup_state_record_removal(a->env, a->instance, "its watchdog", why);
 	/* the saved exports go too, unless a newer `up` of the name owns them */
 	{
-		envup_engine *e = NULL;
-		if (envup_env__open_engine(&e, a->docker_host, 10) == 0)
-			envup_env__forget_if_gone(e, a->env);
-		envup_engine_free(e);
+		envup_backend *b = NULL;
+		if (envup_backend_open_for(&b, a->docker_host, 10) == 0)
+			envup_down__forget_if_gone(b, a->env);
+		envup_backend_free(b);
 	}
 	say("environment %s removed", a->env);
 done:

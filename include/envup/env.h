@@ -121,6 +121,25 @@ const char *envup_env_export_value(const envup_env *env, size_t i);
 /** The value of export `name` (borrowed), or NULL. */
 const char *envup_env_export_get(const envup_env *env, const char *name);
 
+/** Number of services of the environment. */
+size_t envup_env_service_count(const envup_env *env);
+
+/** The i-th service's name (borrowed); NULL when out of range. */
+const char *envup_env_service_name(const envup_env *env, size_t i);
+
+/** Where service `service`'s ports are reached ("127.0.0.1"), borrowed;
+ *  NULL when there is no such service. */
+const char *envup_env_service_host(const envup_env *env, const char *service);
+
+/**
+ * The host port published for `container_port` of `service` (0: its
+ * first port), or -1 when the service does not exist or publishes none.
+ */
+int envup_env_service_port(const envup_env *env, const char *service, int container_port);
+
+/** The service's URL ("postgres://..."), borrowed; NULL without one. */
+const char *envup_env_service_url(const envup_env *env, const char *service);
+
 /**
  * Who owns the environment, as messages name it ("session 4711 (bash)",
  * "CI job 812 (Runner.Worker)", "process 77 (sh)"), borrowed; NULL when

@@ -38,7 +38,7 @@
 #include "templates/template.h"
 #include "provision/stream.h"
 #include "provision/state.h"
-#include "provision/env_internal.h"
+#include "provision/handle.h"
 #include "provision/engine.h"
 #include "provision/container.h"
 #include "provision/network.h"

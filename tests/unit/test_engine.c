@@ -6,6 +6,7 @@
  * container and network calls, and label-based cleanup.
  */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -826,12 +827,12 @@ static void test_engine__deadline(void **state)
 	envup_engine_free(e);
 }
 
-static int cancel_flag;
+static atomic_int cancel_flag;
 
 static void *cancel_later(void *arg)
 {
 	usleep(200 * 1000);
-	__atomic_store_n(&cancel_flag, 1, __ATOMIC_SEQ_CST);
+	atomic_store(&cancel_flag, 1);
 	return NULL;
 }
 
@@ -852,7 +853,7 @@ static void test_engine__cancel(void **state)
 	double t0;
 
 	SET_HANDLER(h_transport);
-	cancel_flag = 0;
+	atomic_store(&cancel_flag, 0);
 	snprintf(host, sizeof(host), "unix://%s", F.path);
 	opts.docker_host = host;
 	assert_int_equal(envup_engine_open(&e, &opts), 0);
@@ -870,7 +871,7 @@ static void test_engine__cancel(void **state)
 		ENVUP_ECANCELLED);
 	assert_null(fake_find("GET", "/v1.44/info", 0));
 	envup_engine_free(e);
-	cancel_flag = 0;
+	atomic_store(&cancel_flag, 0);
 }
 
 static int stop_at_ten(const char *data, size_t len, void *payload)

@@ -4,6 +4,7 @@
  * probe's fatal error.
  */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -167,7 +168,7 @@ static void test_waiter__dies_later(void **state)
 }
 
 typedef struct {
-	volatile int *flag;
+	atomic_int *flag;
 	long after_ms;
 } raiser;
 
@@ -175,20 +176,20 @@ static void *raise_later(void *payload)
 {
 	raiser *r = payload;
 	envup_sleep_ms(r->after_ms);
-	*r->flag = 1;
+	atomic_store(r->flag, 1);
 	return NULL;
 }
 
 static void test_waiter__cancel(void **state)
 {
-	static volatile int cancel;
+	static atomic_int cancel;
 	fake f = {0};
 	envup_wait_options o = opts_in(10);
 	raiser r = {&cancel, 120};
 	pthread_t t;
 	double t0 = envup_now(), took;
 	(void)state;
-	cancel = 0;
+	atomic_store(&cancel, 0);
 	o.cancel = &cancel;
 	o.interval_ms = 1000; /* long pauses: the flag must still be seen at once */
 	o.max_interval_ms = 1000;
@@ -203,7 +204,7 @@ static void test_waiter__cancel(void **state)
 
 static void test_waiter__cancelled_before_start(void **state)
 {
-	volatile int cancel = 1;
+	atomic_int cancel = 1;
 	fake f = {0};
 	envup_wait_options o = opts_in(10);
 	(void)state;

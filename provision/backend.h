@@ -1,0 +1,106 @@
+/*
+ * The backend: the one narrow interface through which the orchestration
+ * (provision/up.c and its parts) reaches whatever runs the containers.
+ *
+ * Today there is one implementation, the Docker Engine API
+ * (backend_docker.c, over engine.c, image.c, container.c, network.c and
+ * cleanup.c). A cluster backend (Swarm services, Kubernetes) implements
+ * the same table: the orchestration, the readiness table and the
+ * environment handle never call the engine modules directly.
+ *
+ * Threads: a backend is shared by the threads of one `up`; every
+ * operation may be called from several at once (the Docker one is as
+ * thread-safe as engine.h). Ownership: ids returned through char **out
+ * are malloc'd (envup__free); the structs are container.h's.
+ */
+#ifndef ENVUP_PROVISION_BACKEND_H
+#define ENVUP_PROVISION_BACKEND_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include "util/util.h"
+#include "provision/container.h"
+#include "provision/cleanup.h"
+#include "provision/identity.h"
+#include "provision/image.h"
+
+typedef struct envup_backend envup_backend;
+
+/** Anything the backend made: a container, a network or a volume. */
+typedef struct {
+	const char *kind;        /* "container", "network", "volume" (static) */
+	char *id;                /* what removal takes (a volume's name) */
+	char *name;
+	envup_kvlist labels;
+} envup_resource;
+
+typedef struct {
+	const char *docker_host;    /* NULL: $DOCKER_HOST, else the local socket */
+	const atomic_int *cancel;   /* operations stop soon after *cancel is raised */
+	double deadline;            /* envup_now() after which operations fail; 0 none */
+} envup_backend_options;
+
+/** What a command run in a container (exec) gave. */
+typedef struct {
+	int exit_code;
+	envup_buf output;          /* stdout and stderr, interleaved, capped */
+} envup_exec_result;
+
+#define ENVUP_EXEC_RESULT_INIT {-1, ENVUP_BUF_INIT}
+
+typedef struct {
+	const char *name;                          /* "docker" */
+	void (*free)(envup_backend *b);
+	/** Where published ports are reached from here (borrowed). */
+	const char *(*port_host)(const envup_backend *b);
+	/** The address to bind published ports to (borrowed). */
+	const char *(*bind_ip)(const envup_backend *b);
+	int (*ensure_image)(envup_backend *b, const char *image, envup_image_progress_cb cb,
+		void *payload);
+	/** Create the environment's network and win the claim on its name (claim.h). */
+	int (*claim_network)(char **id_out, envup_backend *b, const char *name,
+		const envup_identity *self, const envup_kvlist *labels);
+	int (*create)(char **id_out, envup_backend *b, const envup_container_config *cfg);
+	int (*start)(envup_backend *b, const char *id);
+	int (*inspect)(envup_container_info *out, envup_backend *b, const char *id);
+	/** Run argv in the container; its exit code and output. */
+	int (*exec)(envup_exec_result *out, envup_backend *b, const char *id,
+		const envup_strlist *argv);
+	/** Logs as a stream (container.h envup_container_logs_stream). */
+	int (*logs)(envup_backend *b, const char *id, int tail, bool follow, envup_log_cb cb,
+		void *payload);
+	int (*list)(envup_container_summary **out, size_t *count, envup_backend *b,
+		const envup_strlist *labels);
+	int (*remove_by_labels)(envup_cleanup_report *report, envup_backend *b,
+		const envup_strlist *labels, envup_cleanup_cb cb, void *payload);
+	/** Every resource carrying the labels: containers, then networks, volumes. */
+	int (*resources)(envup_resource **out, size_t *count, envup_backend *b,
+		const envup_strlist *labels);
+	/** Remove one resource; one already gone counts as removed. */
+	int (*remove_resource)(envup_backend *b, const envup_resource *r);
+	/** Change the deadline (0: none) for the operations that follow. */
+	void (*set_deadline)(envup_backend *b, double deadline);
+} envup_backend_ops;
+
+struct envup_backend {
+	const envup_backend_ops *ops;
+};
+
+/**
+ * Open the backend for `o` (the Docker Engine API at o->docker_host).
+ * @param[out] out freed with envup_backend_free()
+ */
+int envup_backend_open(envup_backend **out, const envup_backend_options *o);
+
+/** Open with a deadline `seconds` from now, no cancel flag. */
+int envup_backend_open_for(envup_backend **out, const char *docker_host, double seconds);
+
+/** Accepts NULL. */
+void envup_backend_free(envup_backend *b);
+
+void envup_exec_result_dispose(envup_exec_result *r);
+void envup_resources_free(envup_resource *v, size_t n);
+/** Append a copy of `r` to the array (*v, *n). */
+int envup_resource_push(envup_resource **v, size_t *n, const envup_resource *r);
+
+#endif
