@@ -70,17 +70,6 @@ static double parse_duration(const char *s, double max)
 	return v * unit;
 }
 
-/* The envup binary, so the watchdog can be exec'd cleanly. */
-static const char *self_exe(void)
-{
-	static char path[4096];
-	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
-	if (n <= 0)
-		return NULL;
-	path[n] = '\0';
-	return path;
-}
-
 int cli_up_parse(envup_up_options *opts, int *format, bool *quiet, int argc, char **argv,
 	const char *cmd, const char *usage_text)
 {
@@ -138,7 +127,6 @@ int cli_up_parse(envup_up_options *opts, int *format, bool *quiet, int argc, cha
 
 void cli_up_prepare(envup_up_options *opts, cli_progress *progress, bool quiet)
 {
-	opts->watchdog_exe = self_exe();
 	cli_progress_init(progress, quiet);
 	opts->progress = cli_progress_cb;
 	opts->progress_payload = progress;

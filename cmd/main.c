@@ -65,9 +65,6 @@ int main(int argc, char **argv)
 		printf("envup %s\n", envup_version());
 		return CLI_EXIT_OK;
 	}
-	/* the detached watchdog of an environment (see provision/watchdog.h) */
-	if (strcmp(argv[1], "__watchdog") == 0)
-		return envup_watchdog_main(argc - 1, argv + 1);
 	for (c = commands; c->name; c++)
 		if (strcmp(argv[1], c->name) == 0)
 			return c->run(argc - 1, argv + 1);

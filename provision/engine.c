@@ -55,7 +55,6 @@ static CURLcode engine_global_rc;
 static void engine_global_init(void)
 {
 	/* once per process: the hooks are global, setting them is not thread-safe */
-	envup__cjson_init();
 	engine_global_rc = curl_global_init(CURL_GLOBAL_ALL);
 }
 

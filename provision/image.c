@@ -368,7 +368,7 @@ static int image_flight_wait(envup_engine *e, image_flight *f)
 
 	while (!f->done) {
 		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ts.tv_nsec += 200 * 1000000L;
 		if (ts.tv_nsec >= 1000000000L) {
 			ts.tv_sec++;
@@ -392,30 +392,39 @@ int envup_image_ensure(envup_engine *e, const char *image,
 	envup_image_progress_cb cb, void *payload)
 {
 	image_flight *f;
+	pthread_condattr_t attr;
+	char *key;
 	int error;
 
 	ENVUP_ASSERT_ARG(e && image);
-	if (!*image) {
+	if (!*image)
 		return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "empty image name");
-	}
+	/* one pull per engine and image: the same name on two engines is two
+	 * images, and one engine's failure is not another's */
+	if ((key = envup__sprintf("%s %s", envup_engine_address(e), image)) == NULL)
+		return ENVUP_ERROR;
 
 	pthread_mutex_lock(&flight_lock);
 	for (f = flights; f; f = f->next) {
-		if (strcmp(f->name, image) == 0) {
+		if (strcmp(f->name, key) == 0) {
 			f->waiters++;
 			error = image_flight_wait(e, f);
 			pthread_mutex_unlock(&flight_lock);
+			envup__free(key);
 			return error;
 		}
 	}
-	if ((f = envup__calloc(1, sizeof(*f))) == NULL || (f->name = envup__strdup(image)) == NULL ||
-	    pthread_cond_init(&f->cond, NULL) != 0) {
-		if (f)
-			envup__free(f->name);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	if ((f = envup__calloc(1, sizeof(*f))) == NULL || pthread_cond_init(&f->cond, &attr) != 0) {
+		pthread_condattr_destroy(&attr);
 		envup__free(f);
+		envup__free(key);
 		pthread_mutex_unlock(&flight_lock);
 		return envup_error_set_oom();
 	}
+	pthread_condattr_destroy(&attr);
+	f->name = key;
 	f->next = flights;
 	flights = f;
 	pthread_mutex_unlock(&flight_lock);

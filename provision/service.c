@@ -244,6 +244,7 @@ void *envup_up__service_main(void *arg)
 	bool dep_failed = false;
 	int error;
 
+	envup_secrets_use(ctx->mask);
 	pthread_mutex_lock(&ctx->lock);
 	while (!atomic_load(&ctx->abort) && !deps_ready(s, &dep_failed) && !dep_failed)
 		pthread_cond_wait(&ctx->cond, &ctx->lock);

@@ -275,6 +275,7 @@ int envup_up(envup_env **out, const envup_up_options *opts)
 	envup_up_options defaults = ENVUP_UP_OPTIONS_INIT;
 	envup_up_ctx ctx;
 	envup_backend_options bo = {0};
+	envup_secrets *prev_mask = NULL;
 	envup_env *env = NULL;
 	size_t i, started = 0;
 	int error;
@@ -283,8 +284,10 @@ int envup_up(envup_env **out, const envup_up_options *opts)
 	*out = NULL;
 	if (!opts)
 		opts = &defaults;
-	envup__cjson_init();
 	ctx_init(&ctx, opts);
+	if ((error = envup_secrets_new(&ctx.mask)) < 0)
+		goto done;
+	prev_mask = envup_secrets_use(ctx.mask);
 
 	/* 1. the plan: nothing touches the engine until the spec is valid */
 	if ((error = check_options(opts)) < 0)
@@ -410,6 +413,10 @@ int envup_up(envup_env **out, const envup_up_options *opts)
 	error = 0;
 done:
 	ctx_dispose(&ctx);
+	/* the error was masked when it was set; this up's secrets go now */
+	if (ctx.mask)
+		envup_secrets_use(prev_mask);
+	envup_secrets_free(ctx.mask);
 	return error;
 }
 

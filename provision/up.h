@@ -78,6 +78,7 @@ struct envup_up_ctx {
 	envup_identity id;      /* this one `up`: name, instance, owner, expiry */
 	char owner_text[128];   /* "session 4711 (bash)", "" without owner */
 	envup_strlist secrets;  /* the environment's passwords (and encoded forms) */
+	envup_secrets *mask;    /* the same, masked on this up's threads */
 	envup_watchdog watchdog;
 };
 

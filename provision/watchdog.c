@@ -1,6 +1,7 @@
 /*
  * The watchdog process (see watchdog.h).
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -58,51 +59,105 @@ static int run(const wd_args *a, int status_fd);
 
 extern char **environ;
 
-/*
- * Shed RUNNER_TRACKING_ID (see watchdog.h). What GitHub's runner reads is
- * /proc/PID/environ, the environment the process was exec'd with, which
- * unsetenv() does not change: the watchdog, a fresh process of its own,
- * execs itself again without it. Returns only when it could not.
- */
-static void shed_tracking_id(int argc, char **argv)
+/* The environment without RUNNER_TRACKING_ID (see watchdog.h): what
+ * GitHub's runner reads is /proc/PID/environ, the environment a process
+ * was exec'd with. The strings are environ's; the array is malloc'd. */
+static char **watchdog_environ(void)
 {
 	size_t n = 0, i, k = 0;
-	char **envp = NULL, **args = NULL;
+	char **out;
 
-	if (!getenv("RUNNER_TRACKING_ID"))
-		return;
-	while (environ[n])
+	while (environ && environ[n])
 		n++;
-	if ((envp = envup__calloc(n + 1, sizeof(char *))) == NULL ||
-	    (args = envup__calloc((size_t)argc + 2, sizeof(char *))) == NULL)
-		goto done;
+	if ((out = envup__calloc(n + 1, sizeof(char *))) == NULL)
+		return NULL;
 	for (i = 0; i < n; i++)
 		if (strncmp(environ[i], "RUNNER_TRACKING_ID=", 19) != 0)
-			envp[k++] = environ[i];
-	/* envup __watchdog ARGS (argv[0] is "__watchdog") */
-	args[0] = (char *)"envup";
-	for (i = 0; i < (size_t)argc; i++)
-		args[i + 1] = argv[i];
-	execve("/proc/self/exe", args, envp);
-done:
-	envup__free(envp);
-	envup__free(args);
+			out[k++] = environ[i];
+	out[k] = NULL;
+	return out;
+}
+
+static char *exe_if(const char *dir, const char *rel)
+{
+	char *p = envup__sprintf("%s/%s", dir, rel);
+	if (p && access(p, X_OK) == 0)
+		return p;
+	envup__free(p);
+	return NULL;
+}
+
+/* The directory of a file (malloc'd), or NULL. */
+static char *dir_of(const char *path)
+{
+	const char *slash = path ? strrchr(path, '/') : NULL;
+	return slash && slash > path ? envup__strndup(path, (size_t)(slash - path)) : NULL;
+}
+
+int envup_watchdog__find(char **out, const char *exe)
+{
+	const char *env = getenv("ENVUP_WATCHDOG");
+	char self[4096], *dirs[2] = {NULL, NULL};
+	Dl_info info;
+	ssize_t n;
+	size_t i;
+
+	*out = NULL;
+	if (exe && *exe) {
+		if (access(exe, X_OK) < 0)
+			return envup_error_set(ENVUP_ENOTFOUND, ENVUP_ERROR_OS,
+				"the watchdog helper %s cannot be run", exe);
+		*out = envup__strdup(exe);
+		return *out ? 0 : ENVUP_ERROR;
+	}
+	if (env && *env) {
+		if (access(env, X_OK) < 0)
+			return envup_error_set(ENVUP_ENOTFOUND, ENVUP_ERROR_OS,
+				"ENVUP_WATCHDOG=%s cannot be run", env);
+		*out = envup__strdup(env);
+		return *out ? 0 : ENVUP_ERROR;
+	}
+	/* next to the shared library holding this code, or to the program it
+	 * is linked into */
+	if (dladdr((void *)envup_watchdog__find, &info) && info.dli_fname && info.dli_fname[0] == '/')
+		dirs[0] = dir_of(info.dli_fname);
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
+		self[n] = '\0';
+		dirs[1] = dir_of(self);
+	}
+	for (i = 0; i < 2 && !*out; i++) {
+		if (!dirs[i])
+			continue;
+		if ((*out = exe_if(dirs[i], "envup-watchdog")) == NULL)
+			*out = exe_if(dirs[i], "../libexec/envup/envup-watchdog");
+	}
+	envup__free(dirs[0]);
+	envup__free(dirs[1]);
+	if (!*out && access(ENVUP_WATCHDOG_PATH, X_OK) == 0)
+		*out = envup__strdup(ENVUP_WATCHDOG_PATH);
+	if (*out)
+		return 0;
+	return envup_error_set(ENVUP_ENOTFOUND, ENVUP_ERROR_OS,
+		"cannot find the watchdog helper envup-watchdog (not next to the library or program, "
+		"nor at %s); install envup, or set ENVUP_WATCHDOG to its path", ENVUP_WATCHDOG_PATH);
 }
 
 int envup_watchdog_spawn(envup_watchdog *w, const envup_watchdog_options *o)
 {
 	char expires[32];
 	const char *argv[20];
+	char *helper = NULL;
 	size_t n = 0;
-	int p[2], k;
+	char **envp = NULL;
+	int p[2], k, error;
 	pid_t pid;
-	wd_args a;
 
 	ENVUP_ASSERT_ARG(w && o && o->env_name && o->instance);
 	w->fd = -1;
+	if ((error = envup_watchdog__find(&helper, o->exe)) < 0)
+		return error;
 	snprintf(expires, sizeof(expires), "%lld", o->expires);
-	argv[n++] = o->exe ? o->exe : "envup";
-	argv[n++] = "__watchdog";
+	argv[n++] = "envup-watchdog";
 	argv[n++] = "--env";
 	argv[n++] = o->env_name;
 	argv[n++] = "--instance";
@@ -126,15 +181,16 @@ int envup_watchdog_spawn(envup_watchdog *w, const envup_watchdog_options *o)
 		argv[n++] = o->docker_host;
 	}
 	argv[n] = NULL;
-	a.env = o->env_name;
-	a.instance = o->instance;
-	a.docker_host = o->docker_host;
-	a.owner = o->owner;
-	a.owner_text = o->owner_text;
-	a.expires = o->expires;
-
-	if (pipe2(p, O_CLOEXEC) < 0)
+	/* made before the fork: the child only calls what is safe there */
+	if ((envp = watchdog_environ()) == NULL) {
+		envup__free(helper);
+		return ENVUP_ERROR;
+	}
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		envup__free(helper);
+		envup__free(envp);
 		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot create the watchdog's pipe");
+	}
 	/* with stdin or stdout closed the pipe gets fds 0..2, which the child
 	 * points at /dev/null: keep both ends above them */
 	for (k = 0; k < 2; k++) {
@@ -143,6 +199,8 @@ int envup_watchdog_spawn(envup_watchdog *w, const envup_watchdog_options *o)
 			if (moved < 0) {
 				close(p[0]);
 				close(p[1]);
+				envup__free(helper);
+				envup__free(envp);
 				return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot create the watchdog's pipe");
 			}
 			close(p[k]);
@@ -152,6 +210,8 @@ int envup_watchdog_spawn(envup_watchdog *w, const envup_watchdog_options *o)
 	if ((pid = fork()) < 0) {
 		close(p[0]);
 		close(p[1]);
+		envup__free(helper);
+		envup__free(envp);
 		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot start the watchdog");
 	}
 	if (pid == 0) {
@@ -176,10 +236,11 @@ int envup_watchdog_spawn(envup_watchdog *w, const envup_watchdog_options *o)
 		close_from(STATUS_FD + 1);
 		if (chdir("/") < 0)
 			_exit(1);
-		if (o->exe)
-			execv(o->exe, (char *const *)argv);
-		_exit(run(&a, STATUS_FD));
+		execve(helper, (char *const *)argv, envp);
+		_exit(127);
 	}
+	envup__free(helper);
+	envup__free(envp);
 	close(p[0]);
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
@@ -372,8 +433,6 @@ static int run(const wd_args *a, int status_fd)
 	int pidfd = -1;
 	double last_env_check = envup_now();
 	char status, why[256];
-
-	envup__cjson_init();
 	open_log(a->env);
 	say("watching environment %s (instance %s, owner %s, expires %lld)", a->env, a->instance,
 		a->owner_text ? a->owner_text : a->owner ? a->owner : "none", a->expires);
@@ -431,12 +490,11 @@ static int run(const wd_args *a, int status_fd)
 	}
 }
 
-int envup_watchdog_main(int argc, char **argv)
+int envup_watchdog__main(int argc, char **argv)
 {
 	wd_args a;
 	int i;
 
-	shed_tracking_id(argc, argv);
 	memset(&a, 0, sizeof(a));
 	for (i = 1; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--env") == 0)

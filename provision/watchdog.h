@@ -31,6 +31,13 @@
  * It detaches fully (setsid, double fork, stdio on /dev/null, every other
  * descriptor closed), so `eval "$(envup up)"` returns as soon as up exits.
  * What it did goes to DIR/NAME.watchdog.log in the state directory.
+ *
+ * It is always a fresh process: the helper envup-watchdog (helper/), exec'd
+ * right after the fork, so that the library never runs code in a forked
+ * copy of a threaded program. The helper is found, in order: at
+ * options->exe; at $ENVUP_WATCHDOG; next to the library or program that
+ * holds this code (DIR/envup-watchdog, DIR/../libexec/envup/envup-watchdog);
+ * at the path it was installed to (ENVUP_WATCHDOG_PATH, set at build time).
  */
 #ifndef ENVUP_PROVISION_WATCHDOG_H
 #define ENVUP_PROVISION_WATCHDOG_H
@@ -47,8 +54,7 @@ typedef struct {
 	const char *owner_text;     /* "session 4711 (bash)", for its log and record */
 	const char *state_dir;      /* absolute; NULL: the default */
 	long long expires;          /* unix seconds */
-	const char *exe;            /* envup binary to exec as "envup __watchdog";
-	                             * NULL: run in the forked child without exec */
+	const char *exe;            /* the helper; NULL: look it up (above) */
 } envup_watchdog_options;
 
 typedef struct {
@@ -58,8 +64,11 @@ typedef struct {
 
 #define ENVUP_WATCHDOG_INIT {-1, 0}
 
-/** Spawn the watchdog. Call while the process has no other threads. */
+/** Spawn the watchdog (safe with other threads: fork, then exec at once). */
 int envup_watchdog_spawn(envup_watchdog *w, const envup_watchdog_options *opts);
+
+/** Where the helper is (malloc'd), or ENVUP_ENOTFOUND saying where it looked. */
+int envup_watchdog__find(char **out, const char *exe);
 
 /** How up ended, for the watchdog. */
 typedef enum {
@@ -71,10 +80,7 @@ typedef enum {
 /** Tell it how up ended, and let go of it. Safe to call twice. */
 void envup_watchdog_release(envup_watchdog *w, envup_watchdog_status status);
 
-/**
- * The watchdog process's main (argv as given to "envup __watchdog").
- * Never returns to a caller that expects anything but an exit code.
- */
-int envup_watchdog_main(int argc, char **argv);
+/** The helper's main(): argv[0] is the helper, then its options. */
+int envup_watchdog__main(int argc, char **argv);
 
 #endif

@@ -55,10 +55,10 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:abort_on_error=1${UBSAN
 status=0
 ctest --test-dir "$BUILD" --output-on-failure "$@" || status=$?
 
-# Watchdogs (envup __watchdog, detached) outlive the tests by a few
+# Watchdogs (envup-watchdog, detached) outlive the tests by a few
 # seconds; their reports count too, so let them finish first.
 for _ in $(seq 1 60); do
-	pgrep -f -- "$BUILD_ABS/envup __watchdog" >/dev/null || break
+	pgrep -f -- "^envup-watchdog " >/dev/null || break
 	sleep 1
 done
 reports=$(find "$LOGDIR" -type f 2>/dev/null | sort)

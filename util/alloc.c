@@ -2,11 +2,15 @@
  * Allocation goes through a pluggable allocator so tests can fail any
  * allocation. The wrappers record an out-of-memory error and return NULL:
  * the library never aborts.
+ *
+ * It covers envup's own allocations only. cJSON, libcurl, libyaml, libpq
+ * and hiredis allocate with their own allocators, as the host program set
+ * them: envup never calls cJSON_InitHooks, which would reroute the host's
+ * own cJSON.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cjson/cJSON.h>
 #include "util/util.h"
 
 static envup_allocator allocator = {malloc, realloc, free};
@@ -20,7 +24,6 @@ void envup_set_allocator(const envup_allocator *a)
 		allocator.realloc_fn = realloc;
 		allocator.free_fn = free;
 	}
-	envup__cjson_init();
 }
 
 void *envup__malloc(size_t n)
@@ -98,25 +101,6 @@ char *envup__sprintf(const char *fmt, ...)
 	vsnprintf(p, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	return p;
-}
-
-static void *cjson_malloc(size_t n)
-{
-	void *p = allocator.malloc_fn(n ? n : 1);
-	if (!p)
-		envup_error_set_oom();
-	return p;
-}
-
-static void cjson_free(void *p)
-{
-	allocator.free_fn(p);
-}
-
-void envup__cjson_init(void)
-{
-	cJSON_Hooks hooks = {cjson_malloc, cjson_free};
-	cJSON_InitHooks(&hooks);
 }
 
 const char *envup_version(void)

@@ -50,21 +50,34 @@ int envup_error_set_str(int code, int klass, const char *message);
 
 /* ---- secrets (util/secret.c) -------------------------------------------- */
 
+/** A set of secrets to mask (one per `up`); thread-safe. */
+typedef struct envup_secrets envup_secrets;
+
+int envup_secrets_new(envup_secrets **out);
+/** Accepts NULL. Not while a thread still uses it. */
+void envup_secrets_free(envup_secrets *s);
+/** Add (copied) to `s` (NULL: the process-wide fallback set). */
+int envup_secrets_add(envup_secrets *s, const char *secret);
+/** The set this thread adds to and masks with (NULL: none); returns the previous. */
+envup_secrets *envup_secrets_use(envup_secrets *s);
+
 /**
- * Register a secret (copied): it is masked as "***" in every error message
- * and progress detail from now on, wherever it is not part of a longer
- * word (see secret.c). Any non-empty value counts, however short.
+ * Register a secret (copied) in this thread's set (the process-wide
+ * fallback when it uses none): it is masked as "***" in every error
+ * message and progress detail from now on (see secret.c for where). Any
+ * non-empty value counts, however short.
  */
 int envup_secret_add(const char *secret);
-/** Mask registered secrets in s; returns a new string or NULL on OOM. */
+/** Mask this thread's secrets in s; returns a new string or NULL on OOM. */
 char *envup_secret_mask(const char *s);
 /**
- * Mask registered secrets in s into dst (size bytes, always terminated),
- * without allocating: for the error path, which must mask even when memory
- * is exhausted. Output is cut at size - 1 bytes, never inside a secret
- * (a secret is written "***" or not at all). With `truncated` (s was cut
- * short by its producer), a tail of s that is the start of a secret is
- * masked too, so a cut cannot reveal a secret's first characters.
+ * Mask this thread's secrets in s into dst (size bytes, always
+ * terminated), without allocating: for the error path, which must mask
+ * even when memory is exhausted. Output is cut at size - 1 bytes, never
+ * inside a secret (a secret is written "***" or not at all). With
+ * `truncated` (s was cut short by its producer), a tail of s that is the
+ * start of a secret is masked too, so a cut cannot reveal a secret's
+ * first characters.
  */
 void envup_secret_mask_into(char *dst, size_t size, const char *s, bool truncated);
 
@@ -78,8 +91,6 @@ char *envup__strdup(const char *s);
 char *envup__strndup(const char *s, size_t n);
 /** malloc'd printf; NULL (error set) on failure */
 char *envup__sprintf(const char *fmt, ...) ENVUP_PRINTF(1, 2);
-/** cJSON hooks routed through the envup allocator (call once) */
-void envup__cjson_init(void);
 
 /* ---- growable buffer (util/buf.c) --------------------------------------- */
 

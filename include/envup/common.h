@@ -72,8 +72,11 @@ typedef struct {
 } envup_allocator;
 
 /**
- * Replace the allocator used by the library (NULL restores the default).
- * Call before any other envup function; not thread-safe.
+ * Replace the allocator of envup's own allocations (NULL restores the
+ * default). The libraries envup uses (cJSON, libcurl, libyaml, libpq,
+ * hiredis) keep their own allocators: envup never changes them, so a host
+ * program's own use of cJSON is left as the host set it up. Call before
+ * any other envup function; not thread-safe.
  */
 void envup_set_allocator(const envup_allocator *allocator);
 

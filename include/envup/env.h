@@ -78,8 +78,8 @@ typedef struct {
 	int keep;
 	/** seconds until the environment expires; 0: ENVUP_DEFAULT_TTL */
 	double ttl;
-	/** the envup binary, exec'd as the watchdog; NULL: the watchdog runs in
-	 *  a forked child without exec (call envup_up with no other threads) */
+	/** the watchdog helper (envup-watchdog); NULL: $ENVUP_WATCHDOG, next to
+	 *  the library or program, or where it was installed */
 	const char *watchdog_exe;
 	/** whose end removes the environment (owner_pid > 0 means
 	 *  ENVUP_OWNER_PID, keep means ENVUP_OWNER_NONE) */
@@ -262,9 +262,6 @@ typedef struct {
  */
 int envup_gc(envup_gc_entry **out, size_t *count, const char *docker_host);
 void envup_gc_free(envup_gc_entry *entries, size_t count);
-
-/** The watchdog process's entry point, for the envup binary ("envup __watchdog"). */
-int envup_watchdog_main(int argc, char **argv);
 
 /** A published port of a service. */
 typedef struct {

@@ -217,7 +217,6 @@ size_t it_leftovers(const char *name)
 	size_t n = 0, total;
 	char label[128];
 
-	envup__cjson_init();
 	assert_int_equal(envup_engine_open(&e, &eo), 0);
 	snprintf(label, sizeof(label), "dev.envup.env=%s", name);
 	assert_int_equal(envup_strlist_push(&labels, label), 0);

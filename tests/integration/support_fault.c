@@ -1096,7 +1096,6 @@ static long image_request(const char *method, const char *image)
 	char *path = NULL;
 	long status = 0;
 
-	envup__cjson_init();
 	assert_int_equal(envup_engine_open(&e, &eo), 0);
 	path = envup__sprintf(strcmp(method, "GET") == 0 ? "/images/%s/json" : "/images/%s", image);
 	assert_non_null(path);

@@ -162,7 +162,7 @@ static void test_gc_removes_expired(void **state)
 
 	it_env_init(t, "services:\n  cache: { template: redis }\n");
 	assert_int_equal(it_envup(t, "up", "--keep", "--ttl", "3s", NULL), 0);
-	snprintf(pattern, sizeof(pattern), "__watchdog --env %s ", t->name);
+	snprintf(pattern, sizeof(pattern), "envup-watchdog --env %s ", t->name);
 	it_exec(NULL, pk, NULL, NULL, NULL, NULL);
 	/* not expired yet: gc leaves it */
 	assert_int_equal(it_envup(t, "--no-name", "gc", NULL), 0);
@@ -194,7 +194,7 @@ static void test_gc_reports(void **state)
 
 	it_env_init(t, "services:\n  cache: { template: redis }\n");
 	assert_int_equal(it_envup(t, "up", "--keep", "--ttl", "1s", NULL), 0);
-	snprintf(pattern, sizeof(pattern), "__watchdog --env %s ", t->name);
+	snprintf(pattern, sizeof(pattern), "envup-watchdog --env %s ", t->name);
 	it_exec(NULL, pk, NULL, NULL, NULL, NULL);
 	sleep(2);
 	assert_int_equal(it_envup(t, "--no-name", "gc", NULL), 0);

@@ -58,7 +58,6 @@ static int f_setup(void **state)
 	if (!f)
 		return -1;
 	*state = f;
-	envup__cjson_init();
 	if (envup_engine_open(&f->engine, &eo) != 0) {
 		fprintf(stderr, "engine: %s\n", envup_error_last()->message);
 		return -1;

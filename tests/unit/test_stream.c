@@ -668,6 +668,5 @@ int main(void)
 		cmocka_unit_test(test_stream_demux__garbage_does_not_crash),
 	};
 
-	envup__cjson_init();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

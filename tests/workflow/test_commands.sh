@@ -167,7 +167,7 @@ owner=$!
 WF_PIDS+=("$owner")
 (cd "$dir" && envup up -q -n "$name" --owner-pid "$owner" > /dev/null) || wf_fail "up --owner-pid"
 # the watchdog is killed too (a runner that kills the job's cgroup): gc must do it
-pkill -9 -f "__watchdog --env $name " || wf_fail "no watchdog for $name"
+pkill -9 -f "envup-watchdog --env $name " || wf_fail "no watchdog for $name"
 kill -9 "$owner"
 wait "$owner" 2>/dev/null
 out=$(envup gc 2>&1) || wf_fail "gc: $out"
