@@ -66,7 +66,7 @@ int cmd_down(int argc, char **argv)
 	/* teardown runs to the end: an interrupted down would leak */
 	cli_signals_ignore();
 	if (all)
-		error = envup_down_all(&removed, NULL, cli_progress_cb, &progress);
+		error = envup_down_all(&removed, &target);
 	else
 		error = envup_down(&removed, &target);
 	if (error < 0)

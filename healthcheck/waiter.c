@@ -34,15 +34,18 @@ static bool wait_sleep(double until, const atomic_int *cancel)
 	return !wait_cancelled(cancel);
 }
 
-static int wait_timeout(double start, const char *reason)
+static int wait_timeout(double start, double timeout_s, const char *reason)
 {
 	char *folded = reason ? envup_health__fold(reason, 0) : NULL;
 	double took = envup_now() - start;
+	char budget[48] = "";
 
+	if (timeout_s > 0)
+		snprintf(budget, sizeof(budget), " (timeout %.0fs)", timeout_s);
 	if (folded && *folded)
-		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_HEALTH, "not ready after %.1fs: %s", took, folded);
+		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_HEALTH, "not ready after %.1fs%s: %s", took, budget, folded);
 	else
-		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_HEALTH, "not ready after %.1fs", took);
+		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_HEALTH, "not ready after %.1fs%s", took, budget);
 	envup__free(folded);
 	return ENVUP_ETIMEOUT;
 }
@@ -86,7 +89,7 @@ int envup_wait_until(envup_probe_fn probe, envup_alive_fn alive, void *payload,
 			next_alive = envup_now() + (double)alive_every / 1000.0;
 		}
 		if (envup_now() >= opts->deadline) {
-			r = wait_timeout(start, last);
+			r = wait_timeout(start, opts->timeout_s, last);
 			goto done;
 		}
 		{

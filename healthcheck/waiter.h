@@ -24,13 +24,14 @@ typedef struct {
 	long attempt_timeout_ms;      /* passed to probes by the caller; informative */
 	long alive_every_ms;          /* how often `alive` runs; default 250 */
 	const atomic_int *cancel;     /* may be NULL */
+	double timeout_s;             /* the deadline's budget, for the message; 0: none */
 } envup_wait_options;
 
-#define ENVUP_WAIT_OPTIONS_INIT {0, 5, 50, 1000, 250, NULL}
+#define ENVUP_WAIT_OPTIONS_INIT {0, 5, 50, 1000, 250, NULL, 0}
 
 /**
- * Wait. Returns 0 when ready; ENVUP_ETIMEOUT with "not ready after 12.0s:
- * LAST REASON"; ENVUP_ECANCELLED; the alive callback's error; or a probe's
+ * Wait. Returns 0 when ready; ENVUP_ETIMEOUT with "not ready after 12.0s
+ * (timeout 12s): LAST REASON"; ENVUP_ECANCELLED; the alive callback's error; or a probe's
  * fatal error.
  */
 int envup_wait_until(envup_probe_fn probe, envup_alive_fn alive, void *payload,

@@ -8,6 +8,9 @@
 #define ENVUP_H
 
 #include "envup/common.h"
+#include "envup/progress.h"
 #include "envup/env.h"
+#include "envup/up.h"
+#include "envup/target.h"
 
 #endif

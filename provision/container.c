@@ -200,16 +200,16 @@ int envup_container_start(envup_engine *e, const char *id)
 		error = ENVUP_ERROR;
 		goto done;
 	}
-	error = envup_engine_api_error(status, &resp, what);
 	if (strstr(envup_buf_cstr(&resp), "port is already allocated") ||
 	    strstr(envup_buf_cstr(&resp), "address already in use")) {
-		/* keep the engine's words (they name the port) after our own */
-		char *engine_msg = envup__strdup(envup_error_last()->message + strlen(what) + 2);
-		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER,
-			"start container %s: the host port is already taken by another process (%s)",
-			id, engine_msg ? engine_msg : "port is already allocated");
-		envup__free(engine_msg);
+		/* our words, then the engine's (they name the port) */
+		char *taken = envup__sprintf("start container %s: the host port is already taken by "
+			"another process", id);
+		error = taken ? envup_engine_api_error(status, &resp, taken) : ENVUP_ERROR;
+		envup__free(taken);
+		goto done;
 	}
+	error = envup_engine_api_error(status, &resp, what);
 done:
 	envup_buf_dispose(&path);
 	envup_buf_dispose(&resp);

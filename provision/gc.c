@@ -25,6 +25,7 @@
 #include "envup.h"
 #include "provision/backend.h"
 #include "provision/down.h"
+#include "provision/target.h"
 #include "provision/identity.h"
 #include "provision/owner.h"
 #include "provision/state.h"
@@ -152,7 +153,7 @@ static int remove_group(size_t *removed, envup_backend *b, const gc_group *g)
 	return error;
 }
 
-int envup_gc(envup_gc_entry **out, size_t *count, const char *docker_host)
+int envup_gc(envup_gc_entry **out, size_t *count, const envup_target *target)
 {
 	envup_backend *b = NULL;
 	gc_groups groups = {NULL, 0};
@@ -164,7 +165,9 @@ int envup_gc(envup_gc_entry **out, size_t *count, const char *docker_host)
 	ENVUP_ASSERT_ARG(out && count);
 	*out = NULL;
 	*count = 0;
-	if ((error = open_backend(&b, docker_host)) < 0 || (error = collect(&groups, b)) < 0)
+	if ((error = envup_target__check(target)) < 0 ||
+	    (error = open_backend(&b, target ? target->docker_host : NULL)) < 0 ||
+	    (error = collect(&groups, b)) < 0)
 		goto done;
 	if ((entries = envup__calloc(groups.n ? groups.n : 1, sizeof(*entries))) == NULL) {
 		error = ENVUP_ERROR;
@@ -233,20 +236,22 @@ static void all_cb(const char *kind, const char *name, void *payload)
 	envup__free(detail);
 }
 
-int envup_down_all(size_t *removed, const char *docker_host,
-	envup_progress_cb progress, void *payload)
+int envup_down_all(size_t *removed, const envup_target *target)
 {
 	envup_backend *b = NULL;
 	envup_cleanup_report report = ENVUP_CLEANUP_REPORT_INIT;
 	envup_strlist labels = ENVUP_STRLIST_INIT;
 	gc_groups groups = {NULL, 0};
-	all_progress p = {progress, payload, envup_now()};
+	all_progress p = {target ? target->progress : NULL, target ? target->progress_payload : NULL,
+		envup_now()};
 	size_t i;
 	int error;
 
 	if (removed)
 		*removed = 0;
-	if ((error = open_backend(&b, docker_host)) < 0 || (error = collect(&groups, b)) < 0)
+	if ((error = envup_target__check(target)) < 0 ||
+	    (error = open_backend(&b, target ? target->docker_host : NULL)) < 0 ||
+	    (error = collect(&groups, b)) < 0)
 		goto done;
 	/* removal by labels always adds dev.envup.managed=true itself */
 	error = b->ops->remove_by_labels(&report, b, &labels, all_cb, &p);

@@ -30,16 +30,16 @@ static int expand_creds(char **out, const char *value, const envup_kvlist *vars)
 	return envup_placeholder_expand(out, value, vars, false);
 }
 
-static int expand_list(envup_strlist *out, const envup_strlist *in, const envup_kvlist *vars,
-	const char *what, const char *service)
+/* The spec was validated (compose/validate.c): every placeholder is known
+ * and terminated, so what fails here is memory, and the error is that. */
+static int expand_list(envup_strlist *out, const envup_strlist *in, const envup_kvlist *vars)
 {
 	size_t i;
 	for (i = 0; i < in->n; i++) {
 		char *v = NULL;
 		int error;
-		if (expand_creds(&v, in->v[i], vars) < 0)
-			return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "services.%s.%s: %s",
-				service, what, envup_error_last()->message);
+		if ((error = expand_creds(&v, in->v[i], vars)) < 0)
+			return error;
 		error = envup_strlist_push(out, v);
 		envup__free(v);
 		if (error < 0)
@@ -77,6 +77,7 @@ int envup_up__plan_service(envup_up_service *s, envup_up_ctx *ctx, const envup_s
 {
 	const char *prefix = ctx->opts->image_prefix;
 	size_t i;
+	int error;
 
 	s->ctx = ctx;
 	s->spec = spec;
@@ -94,7 +95,6 @@ int envup_up__plan_service(envup_up_service *s, envup_up_ctx *ctx, const envup_s
 		const envup_cred *c = &spec->cred[i];
 		const char *given = c->env ? envup_kvlist_get(&s->env, c->env) : NULL;
 		char *value = NULL;
-		int error;
 
 		if (!c->def)
 			continue;
@@ -121,16 +121,15 @@ int envup_up__plan_service(envup_up_service *s, envup_up_ctx *ctx, const envup_s
 		char *v = NULL;
 		if (!strstr(s->env.v[i].value, "{{"))
 			continue;
-		if (expand_creds(&v, s->env.v[i].value, &s->vars) < 0)
-			return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "services.%s.env.%s: %s",
-				spec->name, s->env.v[i].key, envup_error_last()->message);
+		if ((error = expand_creds(&v, s->env.v[i].value, &s->vars)) < 0)
+			return error;
 		envup__free(s->env.v[i].value);
 		s->env.v[i].value = v;
 	}
-	if (spec->has_command && expand_list(&s->cmd, &spec->command, &s->vars, "command", spec->name) < 0)
+	if (spec->has_command && expand_list(&s->cmd, &spec->command, &s->vars) < 0)
 		return ENVUP_ERROR;
 	if (spec->has_entrypoint &&
-	    expand_list(&s->entrypoint, &spec->entrypoint, &s->vars, "entrypoint", spec->name) < 0)
+	    expand_list(&s->entrypoint, &spec->entrypoint, &s->vars) < 0)
 		return ENVUP_ERROR;
 
 	if (spec->wait.kind == ENVUP_WAIT_LOG) {

@@ -230,7 +230,7 @@ done:
 	return error;
 }
 
-int envup_list(envup_env_summary **out, size_t *count, const char *docker_host)
+int envup_list(envup_env_summary **out, size_t *count, const envup_target *target)
 {
 	envup_backend *b = NULL;
 	envup_container_summary *list = NULL;
@@ -241,7 +241,9 @@ int envup_list(envup_env_summary **out, size_t *count, const char *docker_host)
 	ENVUP_ASSERT_ARG(out && count);
 	*out = NULL;
 	*count = 0;
-	if ((error = envup_backend_open_for(&b, docker_host, ENVUP_TARGET_SECONDS)) < 0)
+	if ((error = envup_target__check(target)) < 0 ||
+	    (error = envup_backend_open_for(&b, target ? target->docker_host : NULL,
+	    ENVUP_TARGET_SECONDS)) < 0)
 		goto done;
 	if ((error = envup_strlist_push(&labels, ENVUP_LABEL_MANAGED "=true")) < 0 ||
 	    (error = b->ops->list(&list, &n, b, &labels)) < 0)

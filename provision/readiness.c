@@ -178,7 +178,7 @@ static const readiness_row table[] = {
 	{ENVUP_WAIT_LOG,         NULL,              0,  0,  0},
 };
 
-int envup_up__alive(envup_up_service *s)
+int envup_up__alive_why(envup_up_service *s, char *why, size_t len)
 {
 	envup_container_info info = ENVUP_CONTAINER_INFO_INIT;
 	envup_backend *b = s->ctx->backend;
@@ -188,17 +188,24 @@ int envup_up__alive(envup_up_service *s)
 		goto done;
 	if (info.running && strcmp(info.status ? info.status : "", "restarting") != 0)
 		goto done;
+	error = ENVUP_EUNHEALTHY;
 	if (info.oom_killed)
-		error = envup_error_set(ENVUP_EUNHEALTHY, ENVUP_ERROR_HEALTH,
-			"container was killed: out of memory (exit code %d)", info.exit_code);
+		snprintf(why, len, "container was killed: out of memory (exit code %d)", info.exit_code);
 	else if (info.error && *info.error)
-		error = envup_error_set(ENVUP_EUNHEALTHY, ENVUP_ERROR_HEALTH, "container %s: %s",
-			info.status ? info.status : "stopped", info.error);
+		snprintf(why, len, "container %s: %s", info.status ? info.status : "stopped", info.error);
 	else
-		error = envup_error_set(ENVUP_EUNHEALTHY, ENVUP_ERROR_HEALTH,
-			"container exited with code %d", info.exit_code);
+		snprintf(why, len, "container exited with code %d", info.exit_code);
 done:
 	envup_container_info_dispose(&info);
+	return error;
+}
+
+int envup_up__alive(envup_up_service *s)
+{
+	char why[512];
+	int error = envup_up__alive_why(s, why, sizeof(why));
+	if (error == ENVUP_EUNHEALTHY)
+		envup_error_set(ENVUP_EUNHEALTHY, ENVUP_ERROR_HEALTH, "%s", why);
 	return error;
 }
 
@@ -232,17 +239,14 @@ static int wait_polling(envup_up_service *s, const readiness_row *row)
 
 	wopts.deadline = ctx->deadline;
 	wopts.cancel = &ctx->abort;
+	wopts.timeout_s = envup_up__timeout(ctx);
 	wopts.interval_ms = row->interval_ms;
 	wopts.max_interval_ms = row->max_interval_ms;
 	if (row->alive_every_ms)
 		wopts.alive_every_ms = row->alive_every_ms;
-	if ((error = envup_wait_until(poll_probe, poll_alive, &p, &wopts)) == ENVUP_ETIMEOUT) {
-		char *msg = envup__sprintf("%s (timeout %.0fs)", envup_error_last()->message,
-			envup_up__timeout(ctx));
-		if (msg)
-			envup_error_set_str(ENVUP_ETIMEOUT, ENVUP_ERROR_HEALTH, msg);
-		envup__free(msg);
-	}
+	/* a timeout says "not ready after 3.9s (timeout 4s): what the probe
+	 * last saw" */
+	error = envup_wait_until(poll_probe, poll_alive, &p, &wopts);
 	return error;
 }
 
@@ -310,13 +314,14 @@ static int wait_log(envup_up_service *s)
 	if (error < 0)
 		return error;
 	/* the stream ended: the container stopped before the pattern came */
-	if ((error = envup_up__alive(s)) < 0) {
-		char *msg = envup__sprintf("%s before log pattern /%s/ was seen %d times (seen %d)",
-			envup_error_last()->message, wt->pattern, w.want, w.seen);
-		if (msg)
-			envup_error_set_str(ENVUP_EUNHEALTHY, ENVUP_ERROR_HEALTH, msg);
-		envup__free(msg);
-		return error;
+	{
+		char why[512];
+		if ((error = envup_up__alive_why(s, why, sizeof(why))) == ENVUP_EUNHEALTHY)
+			return envup_error_set(ENVUP_EUNHEALTHY, ENVUP_ERROR_HEALTH,
+				"%s before log pattern /%s/ was seen %d times (seen %d)", why, wt->pattern,
+				w.want, w.seen);
+		if (error < 0)
+			return error;
 	}
 	return envup_error_set(ENVUP_EUNHEALTHY, ENVUP_ERROR_HEALTH,
 		"the log stream ended before log pattern /%s/ was seen %d times (seen %d)",

@@ -20,7 +20,7 @@
 #define ENVUP_PROVISION_STATE_H
 
 #include "util/util.h"
-#include "envup/env.h"
+#include "envup/target.h"
 
 struct envup_env;
 

@@ -12,6 +12,23 @@
 #include "provision/state.h"
 #include "provision/target.h"
 
+int envup_target_init(envup_target *target, int version)
+{
+	ENVUP_ASSERT_ARG(target);
+	memset(target, 0, sizeof(*target));
+	target->version = version;
+	return envup_target__check(target);
+}
+
+int envup_target__check(const envup_target *target)
+{
+	if (target && target->version != ENVUP_TARGET_VERSION)
+		return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC,
+			"envup_target version %d: this libenvup (%s) takes version %d; rebuild against "
+			"its headers", target->version, ENVUP_VERSION_STRING, ENVUP_TARGET_VERSION);
+	return 0;
+}
+
 int envup_target_name(char **out, const envup_target *target)
 {
 	char *spec_name = NULL, *dir = NULL;
@@ -20,6 +37,8 @@ int envup_target_name(char **out, const envup_target *target)
 
 	ENVUP_ASSERT_ARG(out);
 	*out = NULL;
+	if ((error = envup_target__check(target)) < 0)
+		return error;
 	if (target && target->name) {
 		error = envup_name_resolve(out, target->name, NULL, ".");
 		goto done;

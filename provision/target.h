@@ -13,6 +13,9 @@
 #define ENVUP_DEFAULT_SPEC "envup.yaml"
 #define ENVUP_TARGET_SECONDS 60.0
 
+/** ENVUP_ESPEC unless target is NULL or of ENVUP_TARGET_VERSION. */
+int envup_target__check(const envup_target *target);
+
 /**
  * Set "environment 'NAME' is not up" as the error, with when and why
  * envup removed it when it did; returns ENVUP_ENOTFOUND.

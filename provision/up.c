@@ -214,10 +214,27 @@ static int create_network(envup_up_ctx *ctx)
 	return error;
 }
 
+int envup_up_options_init(envup_up_options *opts, int version)
+{
+	ENVUP_ASSERT_ARG(opts);
+	memset(opts, 0, sizeof(*opts));
+	opts->version = version;
+	if (version != ENVUP_UP_OPTIONS_VERSION)
+		return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC,
+			"envup_up_options version %d: this libenvup (%s) takes version %d; rebuild "
+			"against its headers", version, ENVUP_VERSION_STRING, ENVUP_UP_OPTIONS_VERSION);
+	return 0;
+}
+
 /* Numbers from a command line or a caller: NaN compares false with
  * everything, and a huge TTL would overflow the expiry label. */
 static int check_options(const envup_up_options *opts)
 {
+	if (opts->version != ENVUP_UP_OPTIONS_VERSION)
+		return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC,
+			"envup_up_options version %d: this libenvup (%s) takes version %d; rebuild "
+			"against its headers", opts->version, ENVUP_VERSION_STRING,
+			ENVUP_UP_OPTIONS_VERSION);
 	if (!isfinite(opts->timeout) || opts->timeout < 0 || opts->timeout > ENVUP_TIMEOUT_MAX)
 		return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC,
 			"timeout must be a number of seconds from 0 to %d", (int)ENVUP_TIMEOUT_MAX);
@@ -292,16 +309,22 @@ int envup_up(envup_env **out, const envup_up_options *opts)
 	/* 1. the plan: nothing touches the engine until the spec is valid */
 	if ((error = check_options(opts)) < 0)
 		goto done;
-	if (!opts->spec_path && access(ENVUP_DEFAULT_SPEC, F_OK) < 0 && errno == ENOENT) {
+	if (opts->spec_text)
+		error = envup_spec_load_buffer(&ctx.spec, opts->spec_path ? opts->spec_path : "spec",
+			opts->spec_dir ? opts->spec_dir : ".", opts->spec_text, strlen(opts->spec_text),
+			NULL, NULL);
+	else if (!opts->spec_path && access(ENVUP_DEFAULT_SPEC, F_OK) < 0 && errno == ENOENT) {
 		char cwd[1024];
 		error = envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC,
 			"no %s in %s (the spec envup looks for when -f is not given): write one, or "
 			"name the spec with -f FILE", ENVUP_DEFAULT_SPEC,
 			getcwd(cwd, sizeof(cwd)) ? cwd : "the current directory");
 		goto done;
+	} else {
+		error = envup_spec_load(&ctx.spec, opts->spec_path ? opts->spec_path : ENVUP_DEFAULT_SPEC,
+			NULL, NULL);
 	}
-	if ((error = envup_spec_load(&ctx.spec, opts->spec_path ? opts->spec_path : ENVUP_DEFAULT_SPEC,
-	    NULL, NULL)) < 0)
+	if (error < 0)
 		goto done;
 	if ((error = envup_name_resolve(&ctx.name, opts->name, ctx.spec->name, ctx.spec->dir)) < 0)
 		goto done;
@@ -361,13 +384,12 @@ int envup_up(envup_env **out, const envup_up_options *opts)
 	/* every service is ready: check none has died since it became so */
 	for (i = 0; !ctx.failed && i < ctx.nsvcs; i++) {
 		envup_up_service *s = &ctx.svcs[i];
-		if (s->phase == SVC_READY && (error = envup_up__alive(s)) < 0) {
-			char *msg = envup__sprintf("%s after it was ready", envup_error_last()->message);
-			if (msg)
-				envup_error_set_str(ENVUP_ERROR, ENVUP_ERROR_HEALTH, msg);
-			envup__free(msg);
-			envup_up__record_failure(s, error);
-		}
+		char why[512];
+		if (s->phase != SVC_READY || (error = envup_up__alive_why(s, why, sizeof(why))) == 0)
+			continue;
+		if (error == ENVUP_EUNHEALTHY)
+			envup_error_set(ENVUP_EUNHEALTHY, ENVUP_ERROR_HEALTH, "%s after it was ready", why);
+		envup_up__record_failure(s, error);
 	}
 	if (!ctx.failed && (error = envup_up__build_env(&env, &ctx)) < 0) {
 		pthread_mutex_lock(&ctx.lock);

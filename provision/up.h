@@ -118,6 +118,10 @@ int envup_up__wait_ready(envup_up_service *s);
 /** 0 while the container runs; else ENVUP_EUNHEALTHY saying how it ended. */
 int envup_up__alive(envup_up_service *s);
 
+/** The same without setting the error for ENVUP_EUNHEALTHY: how it ended
+ *  goes to `why`, for a message of the caller's own. */
+int envup_up__alive_why(envup_up_service *s, char *why, size_t len);
+
 /** The host port of container port `container_port` (0: the first), or -1. */
 int envup_up__host_port(const envup_up_service *s, int container_port);
 

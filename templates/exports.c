@@ -32,7 +32,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <cjson/cJSON.h>
-#include "envup/env.h"
+#include "envup.h"
 #include "templates/template.h"
 
 bool envup_export_name_valid(const char *s)

@@ -15,7 +15,7 @@
 extern "C" {
 #endif
 
-#define ENVUP_VERSION_STRING "0.1.0"
+#define ENVUP_VERSION_STRING "0.2.0"
 
 /** Return codes. */
 enum {

@@ -224,9 +224,9 @@ static void test_port_already_allocated(void **state)
 		"Bind for 127.0.0.1:5432 failed: port is already allocated\"}", 0, 0);
 	up_via_proxy(s, "up", "-q", "--timeout", "30");
 	assert_hit(s, r);
-	assert_fault(s, 30, "the host port is already taken by another process (driver failed "
+	assert_fault(s, 30, "the host port is already taken by another process: driver failed "
 		"programming external connectivity on endpoint x: Bind for 127.0.0.1:5432 failed: "
-		"port is already allocated)");
+		"port is already allocated");
 }
 
 /* ---- hangs ------------------------------------------------------------------------ */

@@ -1375,9 +1375,9 @@ static void test_engine__container_start(void **state)
 	assert_int_equal(envup_container_start(e, "running"), 0);
 	assert_int_equal(envup_container_start(e, "clash"), ENVUP_EDOCKER);
 	assert_string_equal(envup_error_last()->message,
-		"start container clash: the host port is already taken by another process "
-		"(driver failed programming external connectivity on endpoint x: "
-		"Bind for 127.0.0.1:6379 failed: port is already allocated)");
+		"start container clash: the host port is already taken by another process: "
+		"driver failed programming external connectivity on endpoint x: "
+		"Bind for 127.0.0.1:6379 failed: port is already allocated");
 	assert_int_equal(envup_container_start(e, "nope"), ENVUP_ENOTFOUND);
 	envup_engine_free(e);
 }
