@@ -17,6 +17,7 @@ static const cli_command commands[] = {
 	{"logs",   cmd_logs,   "logs of one service"},
 	{"ls",     cmd_ls,     "list the environments on the engine"},
 	{"gc",     cmd_gc,     "remove environments that expired or whose owner is gone"},
+	{"services", cmd_services, "check the spec and list its services"},
 	{NULL, NULL, NULL}
 };
 
@@ -27,7 +28,7 @@ static void usage(FILE *out)
 		"Ephemeral test environments on a Docker Engine.\n\n"
 		"Commands:\n");
 	for (c = commands; c->name; c++)
-		fprintf(out, "  %-8s %s\n", c->name, c->summary);
+		fprintf(out, "  %-9s %s\n", c->name, c->summary);
 	fprintf(out, "\nRun 'envup COMMAND --help' for a command's options.\n"
 		"Exit codes: 0 ok, 1 failure, 2 usage or spec error, 128+N signal N.\n");
 }

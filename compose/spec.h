@@ -40,6 +40,7 @@
 
 #include <stdbool.h>
 #include "util/util.h"
+#include "envup/spec.h"
 
 typedef enum {
 	ENVUP_WAIT_NONE = 0,    /* ready as soon as the container runs */
@@ -133,7 +134,10 @@ int envup_spec_load_buffer(envup_spec **out, const char *display_path,
 	const char *dir, const char *data, size_t len,
 	envup_getenv_fn getenv_fn, void *payload);
 
-void envup_spec_free(envup_spec *spec);
+/* envup_spec_free() is public: include/envup/spec.h */
+
+/** The spec envup reads when no file is named. */
+#define ENVUP_DEFAULT_SPEC "envup.yaml"
 
 /** Index of the named service, or -1. */
 int envup_spec_find(const envup_spec *spec, const char *service);

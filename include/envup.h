@@ -9,6 +9,7 @@
 
 #include "envup/common.h"
 #include "envup/progress.h"
+#include "envup/spec.h"
 #include "envup/env.h"
 #include "envup/up.h"
 #include "envup/target.h"

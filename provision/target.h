@@ -10,7 +10,6 @@
 #include "provision/backend.h"
 #include "provision/container.h"
 
-#define ENVUP_DEFAULT_SPEC "envup.yaml"
 #define ENVUP_TARGET_SECONDS 60.0
 
 /** ENVUP_ESPEC unless target is NULL or of ENVUP_TARGET_VERSION. */

@@ -310,20 +310,9 @@ int envup_up(envup_env **out, const envup_up_options *opts)
 	if ((error = check_options(opts)) < 0)
 		goto done;
 	if (opts->spec_text)
-		error = envup_spec_load_buffer(&ctx.spec, opts->spec_path ? opts->spec_path : "spec",
-			opts->spec_dir ? opts->spec_dir : ".", opts->spec_text, strlen(opts->spec_text),
-			NULL, NULL);
-	else if (!opts->spec_path && access(ENVUP_DEFAULT_SPEC, F_OK) < 0 && errno == ENOENT) {
-		char cwd[1024];
-		error = envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC,
-			"no %s in %s (the spec envup looks for when -f is not given): write one, or "
-			"name the spec with -f FILE", ENVUP_DEFAULT_SPEC,
-			getcwd(cwd, sizeof(cwd)) ? cwd : "the current directory");
-		goto done;
-	} else {
-		error = envup_spec_load(&ctx.spec, opts->spec_path ? opts->spec_path : ENVUP_DEFAULT_SPEC,
-			NULL, NULL);
-	}
+		error = envup_spec_read_text(&ctx.spec, opts->spec_text, opts->spec_path, opts->spec_dir);
+	else
+		error = envup_spec_read(&ctx.spec, opts->spec_path);
 	if (error < 0)
 		goto done;
 	if ((error = envup_name_resolve(&ctx.name, opts->name, ctx.spec->name, ctx.spec->dir)) < 0)

@@ -125,11 +125,12 @@ int envup_watchdog__find(char **out, const char *exe)
 		self[n] = '\0';
 		dirs[1] = dir_of(self);
 	}
+	/* a build tree has it beside them; an installed prefix in libexec */
 	for (i = 0; i < 2 && !*out; i++) {
 		if (!dirs[i])
 			continue;
 		if ((*out = exe_if(dirs[i], "envup-watchdog")) == NULL)
-			*out = exe_if(dirs[i], "../libexec/envup/envup-watchdog");
+			*out = exe_if(dirs[i], i == 0 ? ENVUP_LIB_TO_WATCHDOG : ENVUP_BIN_TO_WATCHDOG);
 	}
 	envup__free(dirs[0]);
 	envup__free(dirs[1]);

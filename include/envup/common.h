@@ -17,6 +17,16 @@ extern "C" {
 
 #define ENVUP_VERSION_STRING "0.2.0"
 
+/*
+ * ENVUP_EXTERN(type) marks a public function: the library is built with
+ * -fvisibility=hidden, so only what is declared with it is exported.
+ */
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define ENVUP_EXTERN(type) extern __attribute__((visibility("default"))) type
+#else
+#define ENVUP_EXTERN(type) extern type
+#endif
+
 /** Return codes. */
 enum {
 	ENVUP_OK         =  0,
@@ -59,10 +69,10 @@ typedef struct {
  * @return a borrowed pointer, valid until the next envup call on this
  *         thread; never NULL (an empty message when there was none).
  */
-const envup_error *envup_error_last(void);
+ENVUP_EXTERN(const envup_error *) envup_error_last(void);
 
 /** Forget the last error on the calling thread. */
-void envup_error_clear(void);
+ENVUP_EXTERN(void) envup_error_clear(void);
 
 /** Allocator hooks, for tests that inject allocation failures. */
 typedef struct {
@@ -78,13 +88,13 @@ typedef struct {
  * program's own use of cJSON is left as the host set it up. Call before
  * any other envup function; not thread-safe.
  */
-void envup_set_allocator(const envup_allocator *allocator);
+ENVUP_EXTERN(void) envup_set_allocator(const envup_allocator *allocator);
 
 /** Free memory the library handed to the caller (strings from envup_*). */
-void envup_free(void *p);
+ENVUP_EXTERN(void) envup_free(void *p);
 
 /** The library's version, "MAJOR.MINOR.PATCH". */
-const char *envup_version(void);
+ENVUP_EXTERN(const char *) envup_version(void);
 
 #ifdef __cplusplus
 }

@@ -32,51 +32,51 @@ typedef enum {
 } envup_format;
 
 /** The environment's name (borrowed). */
-const char *envup_env_name(const envup_env *env);
+ENVUP_EXTERN(const char *) envup_env_name(const envup_env *env);
 
 /** Number of exported variables. */
-size_t envup_env_export_count(const envup_env *env);
+ENVUP_EXTERN(size_t) envup_env_export_count(const envup_env *env);
 
 /** The i-th export's name and value (borrowed); NULL when out of range. */
-const char *envup_env_export_name(const envup_env *env, size_t i);
-const char *envup_env_export_value(const envup_env *env, size_t i);
+ENVUP_EXTERN(const char *) envup_env_export_name(const envup_env *env, size_t i);
+ENVUP_EXTERN(const char *) envup_env_export_value(const envup_env *env, size_t i);
 
 /** The value of export `name` (borrowed), or NULL. */
-const char *envup_env_export_get(const envup_env *env, const char *name);
+ENVUP_EXTERN(const char *) envup_env_export_get(const envup_env *env, const char *name);
 
 /** Number of services of the environment. */
-size_t envup_env_service_count(const envup_env *env);
+ENVUP_EXTERN(size_t) envup_env_service_count(const envup_env *env);
 
 /** The i-th service's name (borrowed); NULL when out of range. */
-const char *envup_env_service_name(const envup_env *env, size_t i);
+ENVUP_EXTERN(const char *) envup_env_service_name(const envup_env *env, size_t i);
 
 /** Where service `service`'s ports are reached ("127.0.0.1"), borrowed;
  *  NULL when there is no such service. */
-const char *envup_env_service_host(const envup_env *env, const char *service);
+ENVUP_EXTERN(const char *) envup_env_service_host(const envup_env *env, const char *service);
 
 /**
  * The host port published for `container_port` of `service` (0: its
  * first port), or -1 when the service does not exist or publishes none.
  */
-int envup_env_service_port(const envup_env *env, const char *service, int container_port);
+ENVUP_EXTERN(int) envup_env_service_port(const envup_env *env, const char *service, int container_port);
 
 /** The service's URL ("postgres://..."), borrowed; NULL without one. */
-const char *envup_env_service_url(const envup_env *env, const char *service);
+ENVUP_EXTERN(const char *) envup_env_service_url(const envup_env *env, const char *service);
 
 /**
  * Who owns the environment, as messages name it ("session 4711 (bash)",
  * "CI job 812 (Runner.Worker)", "process 77 (sh)"), borrowed; NULL when
  * it has no owner.
  */
-const char *envup_env_owner(const envup_env *env);
+ENVUP_EXTERN(const char *) envup_env_owner(const envup_env *env);
 
 /** When the environment expires (unix seconds); 0 when unknown. */
-long long envup_env_expires(const envup_env *env);
+ENVUP_EXTERN(long long) envup_env_expires(const envup_env *env);
 
 /** The environment's secrets (passwords, and their URL-encoded forms),
  *  for masking them in logs; borrowed. */
-size_t envup_env_secret_count(const envup_env *env);
-const char *envup_env_secret(const envup_env *env, size_t i);
+ENVUP_EXTERN(size_t) envup_env_secret_count(const envup_env *env);
+ENVUP_EXTERN(const char *) envup_env_secret(const envup_env *env, size_t i);
 
 /**
  * Render the exports.
@@ -84,10 +84,10 @@ const char *envup_env_secret(const envup_env *env, size_t i);
  * @return 0, or ENVUP_ESPEC when a value cannot be written in `format`
  *         (the error names the variable)
  */
-int envup_env_format(char **out, const envup_env *env, envup_format format);
+ENVUP_EXTERN(int) envup_env_format(char **out, const envup_env *env, envup_format format);
 
 /** Free the handle (does not take the environment down). Accepts NULL. */
-void envup_env_free(envup_env *env);
+ENVUP_EXTERN(void) envup_env_free(envup_env *env);
 
 /**
  * Take down the environment this handle came from: what its own `up`
@@ -95,7 +95,7 @@ void envup_env_free(envup_env *env);
  * handle stays valid (free it with envup_env_free()).
  * @param[out] removed when non-NULL, the number of resources removed
  */
-int envup_env_down(size_t *removed, const envup_env *env, envup_progress_cb progress,
+ENVUP_EXTERN(int) envup_env_down(size_t *removed, const envup_env *env, envup_progress_cb progress,
 	void *payload);
 
 #ifdef __cplusplus

@@ -32,7 +32,7 @@ typedef void (*envup_progress_cb)(const char *service, envup_state state,
 	const char *detail, double elapsed, void *payload);
 
 /** Name of a state ("pulling", "ready", ...). */
-const char *envup_state_name(envup_state state);
+ENVUP_EXTERN(const char *) envup_state_name(envup_state state);
 
 #ifdef __cplusplus
 }

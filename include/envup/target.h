@@ -44,13 +44,13 @@ typedef struct {
 #define ENVUP_TARGET_INIT {.version = ENVUP_TARGET_VERSION}
 
 /** Initialise a target; ENVUP_ESPEC when this library does not know `version`. */
-int envup_target_init(envup_target *target, int version);
+ENVUP_EXTERN(int) envup_target_init(envup_target *target, int version);
 
 /**
  * Resolve the environment name a target designates.
  * @param[out] out malloc'd name, freed with envup_free()
  */
-int envup_target_name(char **out, const envup_target *target);
+ENVUP_EXTERN(int) envup_target_name(char **out, const envup_target *target);
 
 /**
  * Remove every container, network and volume labelled with the
@@ -65,14 +65,14 @@ int envup_target_name(char **out, const envup_target *target);
  *
  * @param[out] removed when non-NULL, the number of resources removed
  */
-int envup_down(size_t *removed, const envup_target *target);
+ENVUP_EXTERN(int) envup_down(size_t *removed, const envup_target *target);
 
 /**
  * Remove every envup environment on the engine (everything labelled
  * dev.envup.managed=true), and nothing else.
  * @param[out] removed when non-NULL, the number of resources removed
  */
-int envup_down_all(size_t *removed, const envup_target *target);
+ENVUP_EXTERN(int) envup_down_all(size_t *removed, const envup_target *target);
 
 /** When, by what and why envup removed an environment. */
 typedef struct {
@@ -88,14 +88,14 @@ typedef struct {
  * name forgets them. Strings are printable.
  * @return 0, or ENVUP_ENOTFOUND when there is no record
  */
-int envup_env_removed(envup_removal *out, const envup_target *target);
+ENVUP_EXTERN(int) envup_env_removed(envup_removal *out, const envup_target *target);
 
 /**
  * Open an environment that is up: its exports, from the state `envup_up`
  * saved (mode 0600), after checking its containers still exist.
  * @return ENVUP_ENOTFOUND when it is not up
  */
-int envup_env_open(envup_env **out, const envup_target *target);
+ENVUP_EXTERN(int) envup_env_open(envup_env **out, const envup_target *target);
 
 /** What `envup gc` removed. */
 typedef struct {
@@ -111,8 +111,8 @@ typedef struct {
  * this machine). Safe to run twice or concurrently.
  * @param[out] out one entry per environment removed; envup_gc_free()
  */
-int envup_gc(envup_gc_entry **out, size_t *count, const envup_target *target);
-void envup_gc_free(envup_gc_entry *entries, size_t count);
+ENVUP_EXTERN(int) envup_gc(envup_gc_entry **out, size_t *count, const envup_target *target);
+ENVUP_EXTERN(void) envup_gc_free(envup_gc_entry *entries, size_t count);
 
 /** A published port of a service. */
 typedef struct {
@@ -143,8 +143,8 @@ typedef struct {
  * The services of an environment (empty when it is not up).
  * @param[out] out array freed with envup_status_free()
  */
-int envup_status(envup_service_status **out, size_t *count, const envup_target *target);
-void envup_status_free(envup_service_status *s, size_t count);
+ENVUP_EXTERN(int) envup_status(envup_service_status **out, size_t *count, const envup_target *target);
+ENVUP_EXTERN(void) envup_status_free(envup_service_status *s, size_t count);
 
 /** One environment on the engine, as `envup ls` shows it (strings printable). */
 typedef struct {
@@ -161,8 +161,8 @@ typedef struct {
 } envup_env_summary;
 
 /** Every envup environment on the engine. Free with envup_list_free(). */
-int envup_list(envup_env_summary **out, size_t *count, const envup_target *target);
-void envup_list_free(envup_env_summary *s, size_t count);
+ENVUP_EXTERN(int) envup_list(envup_env_summary **out, size_t *count, const envup_target *target);
+ENVUP_EXTERN(void) envup_list_free(envup_env_summary *s, size_t count);
 
 /**
  * The summary of the environment a target designates.
@@ -170,7 +170,7 @@ void envup_list_free(envup_env_summary *s, size_t count);
  * @return 0, or ENVUP_ENOTFOUND when it is not up (the error says so, and
  *         when and why envup removed it if it did)
  */
-int envup_env_summary_get(envup_env_summary **out, const envup_target *target);
+ENVUP_EXTERN(int) envup_env_summary_get(envup_env_summary **out, const envup_target *target);
 
 /** Receives log bytes; return non-zero to stop. */
 typedef int (*envup_log_write_cb)(const char *data, size_t len, void *payload);
@@ -180,7 +180,7 @@ typedef int (*envup_log_write_cb)(const char *data, size_t len, void *payload);
  * lines (tail < 0: all), then, with `follow`, new output until the
  * container stops or cb returns non-zero.
  */
-int envup_logs(const envup_target *target, const char *service, int tail, int follow,
+ENVUP_EXTERN(int) envup_logs(const envup_target *target, const char *service, int tail, int follow,
 	envup_log_write_cb cb, void *payload);
 
 #ifdef __cplusplus

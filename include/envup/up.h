@@ -77,7 +77,7 @@ typedef struct {
  * @param version ENVUP_UP_OPTIONS_VERSION
  * @return 0, or ENVUP_ESPEC when this library does not know `version`
  */
-int envup_up_options_init(envup_up_options *opts, int version);
+ENVUP_EXTERN(int) envup_up_options_init(envup_up_options *opts, int version);
 
 /**
  * Bring an environment up and wait until every service is ready.
@@ -90,7 +90,7 @@ int envup_up_options_init(envup_up_options *opts, int version);
  *         ENVUP_EDOCKER, ENVUP_EUNHEALTHY, ENVUP_ETIMEOUT, ENVUP_ECANCELLED
  *         or ENVUP_ERROR
  */
-int envup_up(envup_env **out, const envup_up_options *opts);
+ENVUP_EXTERN(int) envup_up(envup_env **out, const envup_up_options *opts);
 
 #ifdef __cplusplus
 }

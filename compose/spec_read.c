@@ -1,0 +1,49 @@
+/*
+ * The public face of a spec (include/envup/spec.h): read one from a file
+ * or memory, with the environment's ${VAR}s, and name its services.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include "compose/spec.h"
+
+int envup_spec_read(envup_spec **out, const char *path)
+{
+	char cwd[1024];
+
+	ENVUP_ASSERT_ARG(out);
+	*out = NULL;
+	if (path)
+		return envup_spec_load(out, path, NULL, NULL);
+	/* the default spec: say where it was looked for */
+	if (access(ENVUP_DEFAULT_SPEC, F_OK) < 0 && errno == ENOENT)
+		return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC,
+			"no %s in %s (the spec envup looks for when -f is not given): write one, or "
+			"name the spec with -f FILE", ENVUP_DEFAULT_SPEC,
+			getcwd(cwd, sizeof(cwd)) ? cwd : "the current directory");
+	return envup_spec_load(out, ENVUP_DEFAULT_SPEC, NULL, NULL);
+}
+
+int envup_spec_read_text(envup_spec **out, const char *text, const char *display_path,
+	const char *dir)
+{
+	ENVUP_ASSERT_ARG(out && text);
+	*out = NULL;
+	return envup_spec_load_buffer(out, display_path ? display_path : "spec", dir ? dir : ".",
+		text, strlen(text), NULL, NULL);
+}
+
+const char *envup_spec_name(const envup_spec *spec)
+{
+	return spec ? spec->name : NULL;
+}
+
+size_t envup_spec_service_count(const envup_spec *spec)
+{
+	return spec ? spec->nservices : 0;
+}
+
+const char *envup_spec_service_name(const envup_spec *spec, size_t i)
+{
+	return spec && i < spec->nservices ? spec->services[i].name : NULL;
+}
