@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite (unit + integration) under AddressSanitizer,
-# LeakSanitizer and UBSan (issue #3, section 4).
+# LeakSanitizer and UBSan, or under ThreadSanitizer.
 #
 #   scripts/sanitize.sh            build in ./build-asan and run every test
+#   scripts/sanitize.sh --thread   the same with ThreadSanitizer, in ./build-tsan
 #   scripts/sanitize.sh -L unit    pass ctest arguments (here: unit tests only)
 #
 # Same environment handling as scripts/test.sh: tests/images/.env,
@@ -16,9 +17,18 @@
 # file fails the run, printed in full at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BUILD=${ENVUP_SANITIZE_BUILD_DIR:-build-asan}
-
-cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug -DENVUP_SANITIZE=ON -DENVUP_WERROR=ON >/dev/null
+MODE=address
+if [ "${1:-}" = --thread ]; then
+	MODE=thread
+	shift
+fi
+if [ $MODE = thread ]; then
+	BUILD=${ENVUP_SANITIZE_BUILD_DIR:-build-tsan}
+	cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug -DENVUP_TSAN=ON -DENVUP_WERROR=ON >/dev/null
+else
+	BUILD=${ENVUP_SANITIZE_BUILD_DIR:-build-asan}
+	cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug -DENVUP_SANITIZE=ON -DENVUP_WERROR=ON >/dev/null
+fi
 cmake --build "$BUILD" -j"$(nproc)"
 BUILD_ABS=$(cd "$BUILD" && pwd)
 
@@ -51,6 +61,9 @@ export ASAN_OPTIONS="detect_leaks=$leaks:abort_on_error=1:log_path=$LOGDIR/asan:
 # abort_on_error turns a report into exit 134, which fails every test that
 # checks envup's exit status, and the test prints envup's stderr with it.
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:abort_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+# ThreadSanitizer: every report to $LOGDIR/tsan.EXE.PID as well, and a
+# process with a report exits 66 (TSan's default), failing its test.
+export TSAN_OPTIONS="log_path=$LOGDIR/tsan:log_exe_name=1:second_deadlock_stack=1${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
 
 status=0
 ctest --test-dir "$BUILD" --output-on-failure "$@" || status=$?
@@ -84,5 +97,5 @@ if [ -n "${ENVUP_TEST_ENGINE:-}" ]; then
 		status=1
 	done
 fi
-[ $status -eq 0 ] && echo "sanitize.sh: no sanitizer report, all tests passed"
+[ $status -eq 0 ] && echo "sanitize.sh: no $MODE sanitizer report, all tests passed"
 exit $status

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +23,12 @@
 
 /* ---- the host's own cJSON --------------------------------------------- */
 
-static size_t host_cjson_mallocs;
+/* (envup's threads use cJSON too, through these hooks: counted atomically) */
+static atomic_size_t host_cjson_mallocs;
 
 static void *host_malloc(size_t n)
 {
-	host_cjson_mallocs++;
+	atomic_fetch_add(&host_cjson_mallocs, 1);
 	return malloc(n);
 }
 
@@ -359,7 +361,7 @@ static void test_a_suite_from_up_to_down(void **state)
 
 	(void)state;
 	host_cjson_parse();
-	before = host_cjson_mallocs;
+	before = atomic_load(&host_cjson_mallocs);
 	assert_true(before > 0);
 
 	api_name(name, sizeof(name));
@@ -392,8 +394,9 @@ static void test_a_suite_from_up_to_down(void **state)
 	envup_env_free(NULL);
 
 	/* the host's cJSON hooks are still its own */
+	before = atomic_load(&host_cjson_mallocs);
 	host_cjson_parse();
-	assert_true(host_cjson_mallocs > before);
+	assert_true(atomic_load(&host_cjson_mallocs) > before);
 }
 
 /* Owned by a live process in another session: envup_down refuses, naming
