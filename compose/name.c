@@ -1,7 +1,9 @@
 /*
- * Environment names: they prefix every container, network and label of
- * an environment, so they are DNS-label-like: [a-z0-9][a-z0-9_.-]{0,62}.
+ * Names: an environment's (they prefix every container, network and label
+ * of an environment, so they are DNS-label-like: [a-z0-9][a-z0-9_.-]{0,62}),
+ * and the variable names exports take from services.
  */
+#include <ctype.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,3 +111,34 @@ int envup_name_resolve(char **out, const char *override, const char *spec_name,
 		*out = name_from_dir(dir);
 	return *out ? 0 : ENVUP_ERROR;
 }
+
+bool envup_export_name_valid(const char *s)
+{
+	const char *p;
+
+	if (!s || !((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
+		return false;
+	for (p = s + 1; *p; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_'))
+			return false;
+	return true;
+}
+
+char *envup_env_stem(const char *service)
+{
+	char *s = envup__strdup(service);
+	char *p;
+	if (!s)
+		return NULL;
+	for (p = s; *p; p++) {
+		if (*p == '-' || *p == '.')
+			*p = '_';
+		else
+			*p = (char)toupper((unsigned char)*p);
+	}
+	return s;
+}
+
+/* The length of the valid UTF-8 sequence at p (1 to 4), or 0 when the
+ * bytes there are not one (overlong forms and surrogates included). */

@@ -57,8 +57,12 @@ static int spec_file_error(const char *file, int err)
 	return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "%s: %s", file, strerror(err));
 }
 
+/* size 0: not known (a pipe, read up to the limit) */
 static int too_large(const char *file, size_t size)
 {
+	if (!size)
+		return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC,
+			"%s: the spec is larger than 1 MiB", file);
 	return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC,
 		"%s: the spec is larger than 1 MiB (%zu bytes)", file, size);
 }
@@ -240,13 +244,11 @@ done:
 	return error;
 }
 
-/* read at most SPEC_MAX_SIZE + 1 bytes, so that a larger file is caught */
+/* read at most SPEC_MAX_SIZE bytes: a larger file (or pipe) is an error */
 static int read_spec(envup_buf *out, const char *path)
 {
-	char chunk[8192];
 	struct stat st;
-	ssize_t n;
-	int fd, error = ENVUP_ERROR;
+	int fd, err = 0, error = ENVUP_ERROR;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return spec_file_error(path, errno);
@@ -262,23 +264,12 @@ static int read_spec(envup_buf *out, const char *path)
 		error = too_large(path, (size_t)st.st_size);
 		goto done;
 	}
-	out->max = SPEC_MAX_SIZE + sizeof(chunk);
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			error = spec_file_error(path, errno);
-			goto done;
-		}
-		if (n == 0)
-			break;
-		if (envup_buf_put(out, chunk, (size_t)n) < 0)
-			goto done;
-		if (out->size > SPEC_MAX_SIZE) {
-			error = too_large(path, out->size);
-			goto done;
-		}
+	if (envup_fd_read_all(out, fd, SPEC_MAX_SIZE, &err) < 0) {
+		if (err == EFBIG)
+			error = too_large(path, 0);
+		else if (err)
+			error = spec_file_error(path, err);
+		goto done;
 	}
 	error = 0;
 done:

@@ -163,6 +163,12 @@ int envup_interp(char **out, char **why, const char *in,
 /** True when s is a valid environment name: [a-z0-9][a-z0-9_.-]{0,62}. */
 bool envup_name_valid(const char *s);
 
+/** True when s is a valid environment variable name. */
+bool envup_export_name_valid(const char *s);
+
+/** Service name to a variable's stem: upper-case, '-' and '.' to '_' (malloc'd). */
+char *envup_env_stem(const char *service);
+
 /**
  * The environment's name: `override` (validated strictly), else the spec's
  * name:, else the basename of `dir` made valid (lower-cased, other

@@ -86,25 +86,6 @@ static int check_wait(envup_service *svc, envup_service_src *src, envup_decode *
 
 /* ---- files ---------------------------------------------------------------- */
 
-static int read_fd(envup_buf *out, int fd)
-{
-	char chunk[8192];
-	ssize_t n;
-
-	out->max = EXPECTATIONS_MAX;
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : 0;
-		if (out->size + (size_t)n > EXPECTATIONS_MAX)
-			return -EFBIG;
-		if (envup_buf_put(out, chunk, (size_t)n) < 0)
-			return ENVUP_ERROR;
-	}
-}
-
 /*
  * Resolve `rel` against dir, check it is a readable regular file and, when
  * `content` is given, read it. *abs is the canonical absolute path.
@@ -138,11 +119,10 @@ static int resolve_file(char **abs, envup_buf *content, envup_decode *d,
 			err == EINVAL ? "not a regular file" : strerror(err));
 		goto done;
 	}
-	if (content && (err = read_fd(content, fd)) != 0) {
-		if (err == ENVUP_ERROR)
-			goto done;
-		error = envup_decode__error(d, pos, "%s file %s: %s", what, rel,
-			err == -EFBIG ? "larger than 16 MiB" : strerror(-err));
+	if (content && envup_fd_read_all(content, fd, EXPECTATIONS_MAX, &err) < 0) {
+		if (err)
+			error = envup_decode__error(d, pos, "%s file %s: %s", what, rel,
+				err == EFBIG ? "larger than 16 MiB" : strerror(err));
 		goto done;
 	}
 	if ((*abs = envup__strdup(realpath(joined, real) ? real : joined)) == NULL)

@@ -2,10 +2,8 @@
  * HTTP for probes and the MockServer loader: one libcurl easy handle per
  * request, never a proxy (CURLOPT_NOPROXY "*": the target is always the
  * engine's published port), no redirects, http:// only.
- *
- * curl_global_init runs once per process through pthread_once. The engine
- * client (provision/engine.c) calls it too; libcurl counts the calls, so
- * both are fine.
+ * curl_global_init: once per process, shared with the engine client
+ * (util/curlx.c).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -17,14 +15,6 @@
 
 #define HTTP_BODY_MAX ((size_t)64 * 1024)
 #define HTTP_SNIPPET_MAX 120
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_result = CURLE_FAILED_INIT;
-
-static void http_global_init(void)
-{
-	curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 /* Keeps the first HTTP_BODY_MAX bytes and swallows the rest. */
 static size_t http_write(char *data, size_t size, size_t nmemb, void *payload)
@@ -87,10 +77,8 @@ int envup_health__http(envup_health_http_reply *reply, char **why,
 	envup_buf_clear(&reply->body);
 	if (timeout_ms <= 0)
 		timeout_ms = 1000;
-	pthread_once(&curl_once, http_global_init);
-	if (curl_init_result != CURLE_OK)
-		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_HTTP, "cannot initialise libcurl: %s",
-			curl_easy_strerror(curl_init_result));
+	if (envup_curl_init() < 0)
+		return ENVUP_ERROR;
 
 	slash = path[0] == '/' ? "" : "/";
 	url = envup__sprintf(strchr(host, ':') ? "http://[%s]:%d%s%s" : "http://%s:%d%s%s",

@@ -6,9 +6,8 @@
  *
  * hiredis writes with plain write(2): a peer that already hung up (as
  * docker-proxy does while nothing listens inside) would raise SIGPIPE and
- * kill the host program. SIGPIPE is therefore blocked in the calling
- * thread around the exchange, and one raised by it is consumed before
- * unblocking (the technique libpq uses).
+ * kill the host program. The exchange runs inside the SIGPIPE guard
+ * (util/sigpipe.c).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -18,37 +17,6 @@
 #include <hiredis/hiredis.h>
 #include "healthcheck/health.h"
 #include "healthcheck/probe.h"
-
-typedef struct {
-	sigset_t old;
-	bool was_pending;
-} sigpipe_guard;
-
-static void sigpipe_block(sigpipe_guard *g)
-{
-	sigset_t set, pending;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &set, &g->old);
-	sigemptyset(&pending);
-	sigpending(&pending);
-	g->was_pending = sigismember(&pending, SIGPIPE) == 1;
-}
-
-static void sigpipe_restore(sigpipe_guard *g)
-{
-	static const struct timespec zero = {0, 0};
-	sigset_t set, pending;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGPIPE);
-	sigemptyset(&pending);
-	if (!g->was_pending && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1)
-		while (sigtimedwait(&set, NULL, &zero) < 0 && errno == EINTR)
-			;
-	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
-}
 
 static struct timeval ms_to_tv(long ms)
 {
@@ -97,7 +65,7 @@ static int redis_call(redisReply **out, char **why, redisContext *c, const char 
 int envup_probe_redis(char **why, const char *host, int port, const char *password,
 	long timeout_ms)
 {
-	sigpipe_guard guard;
+	envup_sigpipe_guard guard;
 	redisContext *c = NULL;
 	redisReply *reply = NULL;
 	const char *argv[2];
@@ -116,7 +84,7 @@ int envup_probe_redis(char **why, const char *host, int port, const char *passwo
 	snprintf(where, sizeof(where), strchr(host, ':') ? "redis [%s]:%d" : "redis %s:%d",
 		host, port);
 
-	sigpipe_block(&guard);
+	envup_sigpipe_block(&guard);
 	c = redisConnectWithTimeout(host, port, ms_to_tv(timeout_ms));
 	if (!c) {
 		r = envup_error_set_oom();
@@ -159,6 +127,6 @@ done:
 		freeReplyObject(reply);
 	if (c)
 		redisFree(c);
-	sigpipe_restore(&guard);
+	envup_sigpipe_restore(&guard);
 	return r;
 }

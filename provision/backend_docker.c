@@ -200,7 +200,7 @@ static int docker_exec(envup_exec_result *out, envup_backend *b, const char *id,
 			goto oom;
 		}
 	}
-	if ((esc = envup_engine_escape(id)) == NULL ||
+	if ((esc = envup_url_escape(id)) == NULL ||
 	    envup_buf_printf(&path, "/containers/%s/exec", esc) < 0)
 		goto done;
 	if ((error = envup_engine_create(&exec_id, e, envup_buf_cstr(&path), body, "exec in container")) < 0)

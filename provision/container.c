@@ -18,7 +18,7 @@
 /* "/containers/ID" + suffix, with the id escaped. */
 static int container_path(envup_buf *out, const char *id, const char *suffix)
 {
-	char *esc = envup_engine_escape(id);
+	char *esc = envup_url_escape(id);
 	int error;
 
 	ENVUP_ERROR_CHECK_ALLOC(esc);
@@ -166,7 +166,7 @@ int envup_container_create(char **id_out, envup_engine *e, const envup_container
 		goto done;
 	}
 	if (cfg->name && *cfg->name) {
-		if ((name = envup_engine_escape(cfg->name)) == NULL ||
+		if ((name = envup_url_escape(cfg->name)) == NULL ||
 		    envup_buf_printf(&path, "/containers/create?name=%s", name) < 0)
 			goto done;
 	} else if (envup_buf_puts(&path, "/containers/create") < 0) {
@@ -222,26 +222,17 @@ done:
 /* GET /containers/ID/json as a tree; `what` names the caller in errors. */
 static int container_inspect_json(cJSON **out, envup_engine *e, const char *id, const char *verb)
 {
-	envup_buf path = ENVUP_BUF_INIT, resp = ENVUP_BUF_INIT;
+	envup_buf path = ENVUP_BUF_INIT;
 	char *what = NULL;
-	long status = 0;
 	int error = ENVUP_ERROR;
 
 	*out = NULL;
 	if (container_path(&path, id, "/json") < 0 ||
 	    (what = envup__sprintf("%s container %s", verb, id)) == NULL)
 		goto done;
-	if ((error = envup_engine_request(e, "GET", envup_buf_cstr(&path), NULL, NULL, 0,
-	    &status, &resp)) < 0)
-		goto done;
-	if (status != 200) {
-		error = envup_engine_api_error(status, &resp, what);
-		goto done;
-	}
-	error = envup_engine_parse_json(out, &resp, what);
+	error = envup_engine_get_json(out, e, envup_buf_cstr(&path), what);
 done:
 	envup_buf_dispose(&path);
-	envup_buf_dispose(&resp);
 	envup__free(what);
 	return error;
 }
@@ -602,13 +593,12 @@ static int container_summary_parse(envup_container_summary *s, const cJSON *item
 int envup_container_list(envup_container_summary **out, size_t *count,
 	envup_engine *e, const envup_strlist *labels)
 {
-	envup_buf path = ENVUP_BUF_INIT, resp = ENVUP_BUF_INIT;
+	envup_buf path = ENVUP_BUF_INIT;
 	envup_container_summary *list = NULL;
 	cJSON *json = NULL;
 	const cJSON *item;
 	char *filter = NULL;
 	size_t n = 0, cap;
-	long status = 0;
 	int error = ENVUP_ERROR;
 
 	ENVUP_ASSERT_ARG(out && count && e);
@@ -617,14 +607,7 @@ int envup_container_list(envup_container_summary **out, size_t *count,
 	if ((filter = envup_engine_label_filter(labels)) == NULL ||
 	    envup_buf_printf(&path, "/containers/json?all=1&filters=%s", filter) < 0)
 		goto done;
-	if ((error = envup_engine_request(e, "GET", envup_buf_cstr(&path), NULL, NULL, 0,
-	    &status, &resp)) < 0)
-		goto done;
-	if (status != 200) {
-		error = envup_engine_api_error(status, &resp, "list containers");
-		goto done;
-	}
-	if ((error = envup_engine_parse_json(&json, &resp, "list containers")) < 0)
+	if ((error = envup_engine_get_json(&json, e, envup_buf_cstr(&path), "list containers")) < 0)
 		goto done;
 	error = ENVUP_ERROR;
 	if (!cJSON_IsArray(json)) {
@@ -654,7 +637,6 @@ int envup_container_list(envup_container_summary **out, size_t *count,
 done:
 	envup_container_summaries_free(list, n);
 	envup_buf_dispose(&path);
-	envup_buf_dispose(&resp);
 	envup__free(filter);
 	cJSON_Delete(json);
 	return error;

@@ -49,15 +49,6 @@ struct envup_engine {
 	size_t npool;
 };
 
-static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
-static CURLcode engine_global_rc;
-
-static void engine_global_init(void)
-{
-	/* once per process: the hooks are global, setting them is not thread-safe */
-	engine_global_rc = curl_global_init(CURL_GLOBAL_ALL);
-}
-
 /* Set the error and return `code` (a named code, not just ENVUP_ERROR). */
 static int engine_fail(int code, int klass, const char *fmt, ...) ENVUP_PRINTF(3, 4);
 
@@ -96,31 +87,6 @@ static bool engine_has_prefix(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-char *envup_engine_escape(const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t i, n = 0, len;
-	char *out;
-
-	if (!s)
-		s = "";
-	len = strlen(s);
-	if ((out = envup__malloc(len * 3 + 1)) == NULL)
-		return NULL;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-			out[n++] = (char)c;
-		} else {
-			out[n++] = '%';
-			out[n++] = hex[c >> 4];
-			out[n++] = hex[c & 15];
-		}
-	}
-	out[n] = '\0';
-	return out;
-}
-
 char *envup_engine_label_filter(const envup_strlist *labels)
 {
 	cJSON *root = NULL, *label;
@@ -135,7 +101,7 @@ char *envup_engine_label_filter(const envup_strlist *labels)
 			goto oom;
 	if ((text = cJSON_PrintUnformatted(root)) == NULL)
 		goto oom;
-	escaped = envup_engine_escape(text);
+	escaped = envup_url_escape(text);
 	goto done;
 oom:
 	envup_error_set_oom();
@@ -271,6 +237,68 @@ static bool is_loopback(const char *host)
 		strcmp(host, "::1") == 0;
 }
 
+/* tcp://HOST[:PORT][/...], parsed by curl_url(); a path is ignored, as
+ * the docker CLI does. TLS when DOCKER_CERT_PATH or DOCKER_TLS_VERIFY is set. */
+static int engine_parse_tcp(envup_engine *e, const char *host)
+{
+	const char *cert_path = getenv("DOCKER_CERT_PATH");
+	const char *verify = getenv("DOCKER_TLS_VERIFY");
+	bool tls = (cert_path && *cert_path) || (verify && *verify);
+	char *h = NULL, *port = NULL, *hostonly = NULL;
+	CURLU *u = NULL;
+	CURLUcode rc;
+	int error = ENVUP_ERROR;
+
+	if ((error = envup_curl_init()) < 0)
+		return ENVUP_EDOCKER;
+	error = ENVUP_ERROR;
+	if ((u = curl_url()) == NULL) {
+		envup_error_set_oom();
+		goto done;
+	}
+	if ((rc = curl_url_set(u, CURLUPART_URL, host, CURLU_NON_SUPPORT_SCHEME)) != CURLUE_OK) {
+		error = engine_fail(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER, "DOCKER_HOST %s: %s", host,
+			rc == CURLUE_BAD_PORT_NUMBER ? "bad port" : curl_url_strerror(rc));
+		goto done;
+	}
+	if (curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK || !h || !*h) {
+		error = engine_fail(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER, "DOCKER_HOST %s: no host name", host);
+		goto done;
+	}
+	if ((rc = curl_url_get(u, CURLUPART_PORT, &port, 0)) != CURLUE_OK && rc != CURLUE_NO_PORT) {
+		error = engine_fail(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER, "DOCKER_HOST %s: bad port", host);
+		goto done;
+	}
+	/* [::1] in URLs, ::1 to bind and connect */
+	if (h[0] == '[' && h[strlen(h) - 1] == ']')
+		hostonly = envup__strndup(h + 1, strlen(h) - 2);
+	else
+		hostonly = envup__strdup(h);
+	if (!hostonly)
+		goto done;
+	if ((e->address = envup__sprintf("tcp://%s:%s", h, port ? port : "2375")) == NULL ||
+	    (e->base_url = envup__sprintf("%s://%s:%s", tls ? "https" : "http", h,
+		port ? port : (tls ? "2376" : "2375"))) == NULL ||
+	    (e->port_host = envup__strdup(hostonly)) == NULL ||
+	    (e->bind_ip = envup__strdup(is_loopback(hostonly) ? "127.0.0.1" : "0.0.0.0")) == NULL)
+		goto done;
+	if (tls) {
+		const char *dir = cert_path && *cert_path ? cert_path : NULL;
+		if (dir && ((e->tls_ca = envup__sprintf("%s/ca.pem", dir)) == NULL ||
+		    (e->tls_cert = envup__sprintf("%s/cert.pem", dir)) == NULL ||
+		    (e->tls_key = envup__sprintf("%s/key.pem", dir)) == NULL))
+			goto done;
+		e->tls_verify = verify && *verify;
+	}
+	error = 0;
+done:
+	curl_free(h);
+	curl_free(port);
+	envup__free(hostonly);
+	curl_url_cleanup(u);
+	return error;
+}
+
 static int engine_parse_host(envup_engine *e, const char *host)
 {
 	if (engine_has_prefix(host, "unix://")) {
@@ -289,61 +317,8 @@ static int engine_parse_host(envup_engine *e, const char *host)
 			return ENVUP_ERROR;
 		return 0;
 	}
-	if (engine_has_prefix(host, "tcp://")) {
-		const char *hp = host + strlen("tcp://");
-		const char *cert_path = getenv("DOCKER_CERT_PATH");
-		const char *verify = getenv("DOCKER_TLS_VERIFY");
-		bool tls = (cert_path && *cert_path) || (verify && *verify);
-		size_t len = strcspn(hp, "/?#");
-		char *hostport = NULL, *hostonly = NULL;
-		const char *colon;
-		int error = ENVUP_ERROR;
-
-		if (len == 0)
-			return engine_fail(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
-				"DOCKER_HOST %s: no host name", host);
-		if ((hostport = envup__strndup(hp, len)) == NULL)
-			return ENVUP_ERROR;
-		if (hostport[0] == '[') {            /* [::1]:2375 */
-			const char *close = strchr(hostport, ']');
-			if (!close) {
-				envup__free(hostport);
-				return engine_fail(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
-					"DOCKER_HOST %s: bad IPv6 address", host);
-			}
-			hostonly = envup__strndup(hostport + 1, (size_t)(close - hostport - 1));
-			colon = close[1] == ':' ? close + 1 : NULL;
-		} else {
-			colon = strchr(hostport, ':');
-			hostonly = envup__strndup(hostport, colon ? (size_t)(colon - hostport) : strlen(hostport));
-		}
-		if (!hostonly)
-			goto tcp_done;
-		if (colon && (!colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1))) {
-			error = engine_fail(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
-				"DOCKER_HOST %s: bad port", host);
-			goto tcp_done;
-		}
-		if ((e->address = envup__sprintf("tcp://%s%s", hostport, colon ? "" : ":2375")) == NULL ||
-		    (e->base_url = envup__sprintf("%s://%s%s", tls ? "https" : "http", hostport,
-			colon ? "" : (tls ? ":2376" : ":2375"))) == NULL ||
-		    (e->port_host = envup__strdup(hostonly)) == NULL ||
-		    (e->bind_ip = envup__strdup(is_loopback(hostonly) ? "127.0.0.1" : "0.0.0.0")) == NULL)
-			goto tcp_done;
-		if (tls) {
-			const char *dir = cert_path && *cert_path ? cert_path : NULL;
-			if (dir && ((e->tls_ca = envup__sprintf("%s/ca.pem", dir)) == NULL ||
-			    (e->tls_cert = envup__sprintf("%s/cert.pem", dir)) == NULL ||
-			    (e->tls_key = envup__sprintf("%s/key.pem", dir)) == NULL))
-				goto tcp_done;
-			e->tls_verify = verify && *verify;
-		}
-		error = 0;
-tcp_done:
-		envup__free(hostport);
-		envup__free(hostonly);
-		return error;
-	}
+	if (engine_has_prefix(host, "tcp://"))
+		return engine_parse_tcp(e, host);
 	if (engine_has_prefix(host, "ssh://"))
 		return engine_fail(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
 			"DOCKER_HOST %s: ssh:// engines are not supported (forward the socket: "
@@ -586,8 +561,8 @@ static int engine_perform(envup_engine *e, const char *method, const char *path,
 		return error;
 	}
 	error = ENVUP_ERROR;
-	if (pthread_once(&engine_once, engine_global_init) != 0 || engine_global_rc != CURLE_OK)
-		return engine_fail(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER, "cannot initialise libcurl");
+	if (envup_curl_init() < 0)
+		return ENVUP_EDOCKER;
 	if (resp)
 		envup_buf_clear(resp);
 	if (errbody)
@@ -818,8 +793,8 @@ int envup_engine_open(envup_engine **out, const envup_engine_options *opts)
 
 	ENVUP_ASSERT_ARG(out);
 	*out = NULL;
-	if (pthread_once(&engine_once, engine_global_init) != 0 || engine_global_rc != CURLE_OK)
-		return engine_fail(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER, "cannot initialise libcurl");
+	if (envup_curl_init() < 0)
+		return ENVUP_EDOCKER;
 	if (!host || !*host)
 		host = getenv("DOCKER_HOST");
 	if (!host || !*host)

@@ -87,8 +87,6 @@ int envup_engine_stream_post(envup_engine *e, const char *path, const char *json
  */
 int envup_engine_api_error(long status, const envup_buf *resp, const char *what);
 
-/** URL-escape a query value (malloc'd). */
-char *envup_engine_escape(const char *s);
 
 /** Build a `filters` query value matching all the labels ("k=v", or "k"). Malloc'd, escaped. */
 char *envup_engine_label_filter(const envup_strlist *labels);

@@ -11,6 +11,7 @@
 #include "provision/up.h"
 #include "provision/handle.h"
 #include "templates/template.h"
+#include "provision/format.h"
 
 static int service_exports(envup_env *env, const envup_up_service *s, const char *host)
 {

@@ -107,29 +107,6 @@ int envup_image__split(char **repo, char **tag, char **digest, const char *image
 	return 0;
 }
 
-/* For a path: escape what must be, keep '/', ':' and '@' readable. */
-static char *image_escape_path(const char *name)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t i, n = 0, len = strlen(name);
-	char *out;
-
-	if ((out = envup__malloc(len * 3 + 1)) == NULL)
-		return NULL;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)name[i];
-		if (isalnum(c) || strchr("-._~/:@", c)) {
-			out[n++] = (char)c;
-		} else {
-			out[n++] = '%';
-			out[n++] = hex[c >> 4];
-			out[n++] = hex[c & 15];
-		}
-	}
-	out[n] = '\0';
-	return out;
-}
-
 /* ---- inspect and pull ------------------------------------------------------- */
 
 /* 0 present, ENVUP_ENOTFOUND missing (no error text kept), <0 otherwise. */
@@ -140,7 +117,7 @@ static int image_inspect(envup_engine *e, const char *image)
 	long status = 0;
 	int error = ENVUP_ERROR;
 
-	if ((escaped = image_escape_path(image)) == NULL ||
+	if ((escaped = envup_url_escape_path(image)) == NULL ||
 	    envup_buf_printf(&path, "/images/%s/json", escaped) < 0)
 		goto done;
 	if ((error = envup_engine_request(e, "GET", envup_buf_cstr(&path), NULL, NULL, 0,
@@ -255,12 +232,12 @@ static int image_pull_once(envup_engine *e, const char *image,
 	error = ENVUP_ERROR;
 	if (digest) {
 		char *ref = envup__sprintf("%s@%s", repo, digest);
-		from = ref ? envup_engine_escape(ref) : NULL;
+		from = ref ? envup_url_escape(ref) : NULL;
 		envup__free(ref);
 		if (!from || envup_buf_printf(&path, "/images/create?fromImage=%s", from) < 0)
 			goto done;
 	} else {
-		if ((from = envup_engine_escape(repo)) == NULL || (etag = envup_engine_escape(tag)) == NULL ||
+		if ((from = envup_url_escape(repo)) == NULL || (etag = envup_url_escape(tag)) == NULL ||
 		    envup_buf_printf(&path, "/images/create?fromImage=%s&tag=%s", from, etag) < 0)
 			goto done;
 	}

@@ -60,7 +60,7 @@ static int network_delete(envup_engine *e, const char *kind, const char *collect
 	long status = 0, pause = 50;
 	int error = ENVUP_ERROR;
 
-	if ((esc = envup_engine_escape(name)) == NULL ||
+	if ((esc = envup_url_escape(name)) == NULL ||
 	    envup_buf_printf(&path, "/%s/%s", collection, esc) < 0 ||
 	    (what = envup__sprintf("remove %s %s", kind, name)) == NULL)
 		goto done;
@@ -111,26 +111,18 @@ int envup_volume_remove(envup_engine *e, const char *name)
 static int network_list(envup_strlist *names, envup_engine *e, const char *collection,
 	const char *array_key, const envup_strlist *labels)
 {
-	envup_buf path = ENVUP_BUF_INIT, resp = ENVUP_BUF_INIT;
+	envup_buf path = ENVUP_BUF_INIT;
 	envup_kvlist have = ENVUP_KVLIST_INIT;
 	cJSON *json = NULL;
 	const cJSON *arr, *item;
 	char *filter = NULL, *what = NULL;
-	long status = 0;
 	int error = ENVUP_ERROR;
 
 	if ((filter = envup_engine_label_filter(labels)) == NULL ||
 	    envup_buf_printf(&path, "/%s?filters=%s", collection, filter) < 0 ||
 	    (what = envup__sprintf("list %s", collection)) == NULL)
 		goto done;
-	if ((error = envup_engine_request(e, "GET", envup_buf_cstr(&path), NULL, NULL, 0,
-	    &status, &resp)) < 0)
-		goto done;
-	if (status != 200) {
-		error = envup_engine_api_error(status, &resp, what);
-		goto done;
-	}
-	if ((error = envup_engine_parse_json(&json, &resp, what)) < 0)
+	if ((error = envup_engine_get_json(&json, e, envup_buf_cstr(&path), what)) < 0)
 		goto done;
 	error = ENVUP_ERROR;
 	arr = array_key ? cJSON_GetObjectItemCaseSensitive(json, array_key) : json;
@@ -154,7 +146,6 @@ static int network_list(envup_strlist *names, envup_engine *e, const char *colle
 done:
 	envup_kvlist_dispose(&have);
 	envup_buf_dispose(&path);
-	envup_buf_dispose(&resp);
 	envup__free(filter);
 	envup__free(what);
 	cJSON_Delete(json);
@@ -191,7 +182,7 @@ static char *network_filter(const char *name, const envup_strlist *labels)
 		goto oom;
 	if ((text = cJSON_PrintUnformatted(root)) == NULL)
 		goto oom;
-	escaped = envup_engine_escape(text);
+	escaped = envup_url_escape(text);
 	goto done;
 oom:
 	envup_error_set_oom();
@@ -204,13 +195,12 @@ done:
 int envup_network_find(envup_network_info **out, size_t *count, envup_engine *e,
 	const char *name, const envup_strlist *labels)
 {
-	envup_buf path = ENVUP_BUF_INIT, resp = ENVUP_BUF_INIT;
+	envup_buf path = ENVUP_BUF_INIT;
 	envup_network_info *v = NULL;
 	cJSON *json = NULL;
 	const cJSON *item;
 	char *filter = NULL;
 	size_t n = 0;
-	long status = 0;
 	int error = ENVUP_ERROR;
 
 	ENVUP_ASSERT_ARG(out && count && e);
@@ -219,14 +209,7 @@ int envup_network_find(envup_network_info **out, size_t *count, envup_engine *e,
 	if ((filter = network_filter(name, labels)) == NULL ||
 	    envup_buf_printf(&path, "/networks?filters=%s", filter) < 0)
 		goto done;
-	if ((error = envup_engine_request(e, "GET", envup_buf_cstr(&path), NULL, NULL, 0,
-	    &status, &resp)) < 0)
-		goto done;
-	if (status != 200) {
-		error = envup_engine_api_error(status, &resp, "list networks");
-		goto done;
-	}
-	if ((error = envup_engine_parse_json(&json, &resp, "list networks")) < 0)
+	if ((error = envup_engine_get_json(&json, e, envup_buf_cstr(&path), "list networks")) < 0)
 		goto done;
 	error = ENVUP_ERROR;
 	if (!cJSON_IsArray(json)) {
@@ -264,7 +247,6 @@ int envup_network_find(envup_network_info **out, size_t *count, envup_engine *e,
 done:
 	envup_network_infos_free(v, n);
 	envup_buf_dispose(&path);
-	envup_buf_dispose(&resp);
 	envup__free(filter);
 	cJSON_Delete(json);
 	return error;
@@ -286,13 +268,12 @@ void envup_network_infos_free(envup_network_info *v, size_t n)
 int envup_volume_find(envup_volume_info **out, size_t *count, envup_engine *e,
 	const envup_strlist *labels)
 {
-	envup_buf path = ENVUP_BUF_INIT, resp = ENVUP_BUF_INIT;
+	envup_buf path = ENVUP_BUF_INIT;
 	envup_volume_info *v = NULL;
 	cJSON *json = NULL;
 	const cJSON *arr, *item;
 	char *filter = NULL;
 	size_t n = 0;
-	long status = 0;
 	int error = ENVUP_ERROR;
 
 	ENVUP_ASSERT_ARG(out && count && e);
@@ -301,14 +282,7 @@ int envup_volume_find(envup_volume_info **out, size_t *count, envup_engine *e,
 	if ((filter = envup_engine_label_filter(labels)) == NULL ||
 	    envup_buf_printf(&path, "/volumes?filters=%s", filter) < 0)
 		goto done;
-	if ((error = envup_engine_request(e, "GET", envup_buf_cstr(&path), NULL, NULL, 0,
-	    &status, &resp)) < 0)
-		goto done;
-	if (status != 200) {
-		error = envup_engine_api_error(status, &resp, "list volumes");
-		goto done;
-	}
-	if ((error = envup_engine_parse_json(&json, &resp, "list volumes")) < 0)
+	if ((error = envup_engine_get_json(&json, e, envup_buf_cstr(&path), "list volumes")) < 0)
 		goto done;
 	error = ENVUP_ERROR;
 	arr = cJSON_GetObjectItemCaseSensitive(json, "Volumes");
@@ -341,7 +315,6 @@ int envup_volume_find(envup_volume_info **out, size_t *count, envup_engine *e,
 done:
 	envup_volume_infos_free(v, n);
 	envup_buf_dispose(&path);
-	envup_buf_dispose(&resp);
 	envup__free(filter);
 	cJSON_Delete(json);
 	return error;

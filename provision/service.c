@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "provision/up.h"
-#include "healthcheck/init.h"
+#include "healthcheck/load.h"
 
 #define FAILURE_LOG_LINES 20
 #define FAILURE_LOG_MAX (64 * 1024)

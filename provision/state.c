@@ -126,13 +126,15 @@ done:
 	return error;
 }
 
-/* Read and parse a JSON state file. ENVUP_ENOTFOUND (no error set) when
- * there is none. */
+/* Read and parse a JSON state file, through the descriptor opened with
+ * O_NOFOLLOW (never a second open by path, which a symlink swapped in
+ * meanwhile would redirect). ENVUP_ENOTFOUND (no error set) when there is
+ * none. */
 static int read_json(cJSON **out, const char *path)
 {
 	envup_buf text = ENVUP_BUF_INIT;
 	unsigned long oom;
-	int fd, error = ENVUP_ERROR;
+	int fd, err = 0, error = ENVUP_ERROR;
 
 	*out = NULL;
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
@@ -140,9 +142,15 @@ static int read_json(cJSON **out, const char *path)
 			return ENVUP_ENOTFOUND;
 		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot read %s", path);
 	}
-	close(fd);
-	if (envup_read_file(&text, path, STATE_MAX) < 0)
+	if (envup_fd_read_all(&text, fd, STATE_MAX, &err) < 0) {
+		if (err == EFBIG)
+			envup_error_set(ENVUP_ERROR, ENVUP_ERROR_JSON, "%s: invalid state file (too large)", path);
+		else if (err) {
+			errno = err;
+			envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot read %s", path);
+		}
 		goto done;
+	}
 	oom = envup__oom_count();
 	if ((*out = cJSON_Parse(text.ptr)) == NULL && envup__oom_count() != oom)
 		goto done; /* out of memory, not a bad file */
@@ -154,6 +162,7 @@ static int read_json(cJSON **out, const char *path)
 	}
 	error = 0;
 done:
+	close(fd);
 	envup_buf_dispose(&text);
 	return error;
 }

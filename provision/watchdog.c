@@ -253,18 +253,16 @@ int envup_watchdog_spawn(envup_watchdog *w, const envup_watchdog_options *o)
 void envup_watchdog_release(envup_watchdog *w, envup_watchdog_status status)
 {
 	char c = (char)status;
-	sigset_t pipe_set, old;
-	struct timespec zero = {0, 0};
+	envup_sigpipe_guard guard;
+	ssize_t n;
 
 	if (!w || w->fd < 0)
 		return;
 	/* the watchdog may be gone: never die of SIGPIPE for it */
-	sigemptyset(&pipe_set);
-	sigaddset(&pipe_set, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
-	if (write(w->fd, &c, 1) < 0 && errno == EPIPE)
-		sigtimedwait(&pipe_set, NULL, &zero);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	envup_sigpipe_block(&guard);
+	n = write(w->fd, &c, 1);
+	(void)n; /* a watchdog that is gone needs no word */
+	envup_sigpipe_restore(&guard);
 	close(w->fd);
 	w->fd = -1;
 }

@@ -50,29 +50,6 @@ static int next_placeholder(const char **p, size_t *lit_len, const char **name,
 	return 1;
 }
 
-static bool url_unreserved(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		c == '-' || c == '.' || c == '_' || c == '~';
-}
-
-static int put_encoded(envup_buf *out, const char *v)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)v; *p; p++) {
-		char enc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-		if (url_unreserved(*p)) {
-			if (envup_buf_putc(out, (char)*p) < 0)
-				return ENVUP_ERROR;
-		} else if (envup_buf_put(out, enc, 3) < 0) {
-			return ENVUP_ERROR;
-		}
-	}
-	return 0;
-}
-
 /* The start of an unterminated placeholder, shortened for a message. */
 static char *unterminated_text(const char *at)
 {
@@ -120,7 +97,7 @@ int envup_placeholder_expand(char **out, const char *tmpl,
 				envup_buf_cstr(&name));
 			goto done;
 		}
-		if (url_encode ? put_encoded(&result, value) < 0 :
+		if (url_encode ? envup_url_escape_into(&result, value) < 0 :
 		    envup_buf_puts(&result, value) < 0)
 			goto done;
 	}

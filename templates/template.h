@@ -45,17 +45,5 @@ int envup_placeholder_expand(char **out, const char *tmpl,
  */
 int envup_placeholder_check(char **bad, const char *tmpl, const char *const *allowed);
 
-/** Quote s for a POSIX shell: 'it'\''s' (appended to out). */
-int envup_shell_quote(envup_buf *out, const char *s);
-
-/**
- * Render exports (ordered) in one of the envup_format formats.
- * @return 0, ENVUP_ESPEC when a name or value cannot be written in that
- *         format (the error names the variable), or ENVUP_ERROR
- */
-int envup_exports_format(envup_buf *out, const envup_kvlist *exports, int format);
-
-/** True when s is a valid environment variable name. */
-bool envup_export_name_valid(const char *s);
 
 #endif

@@ -9,6 +9,7 @@
 #ifndef ENVUP_UTIL_H
 #define ENVUP_UTIL_H
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -152,20 +153,66 @@ const char *envup_kvlist_get(const envup_kvlist *l, const char *key);
 int envup_kvlist_copy(envup_kvlist *dst, const envup_kvlist *src) ENVUP_WARN_UNUSED;
 void envup_kvlist_dispose(envup_kvlist *l);
 
-/* ---- misc (util/misc.c) ------------------------------------------------- */
+/* ---- clocks (util/clock.c) --------------------------------------------- */
 
 /** monotonic clock in seconds */
 double envup_now(void);
 /** sleep for ms milliseconds (returns early never; short) */
 void envup_sleep_ms(long ms);
+/**
+ * Parse an RFC 3339 time as the engine writes it ("2026-12-01T10:00:00Z",
+ * "...00.123456789Z", "...00.5+01:00") into unix seconds and nanoseconds.
+ * ENVUP_ERROR (no error set) when it is not one.
+ */
+int envup_time_parse(const char *s, long long *sec, long *nsec);
+
+/* ---- randomness (util/random.c) ----------------------------------------- */
+
 /** fill out with n random bytes from getrandom(); -1 on failure */
 int envup_random_bytes(unsigned char *out, size_t n);
 /** a fresh random password: 24 chars of [a-zA-Z0-9] (malloc'd) */
 char *envup_random_password(void);
+
+/* ---- files (util/file.c) ------------------------------------------------ */
+
+/**
+ * Append everything left to read from `fd` to out, at most `max` bytes
+ * (0: 16 MiB). 0; or ENVUP_ERROR with *err the errno (EFBIG: larger than
+ * max) and no error set, so the caller names the file its own way; or
+ * ENVUP_ERROR with *err 0 when out of memory (error set).
+ */
+int envup_fd_read_all(envup_buf *out, int fd, size_t max, int *err);
 /** read a whole file (max bytes, 0 = 16 MiB); error names the path */
 int envup_read_file(envup_buf *out, const char *path, size_t max);
-/** service name to env var stem: upper-case, '-' and '.' to '_' (malloc'd) */
-char *envup_env_stem(const char *service);
+
+/* ---- libcurl, once (util/curlx.c) -------------------------------------- */
+
+/** curl_global_init, once per process; 0 or ENVUP_ERROR (error set). */
+int envup_curl_init(void);
+/** Percent-encode everything but unreserved characters (malloc'd). */
+char *envup_url_escape(const char *s);
+/** The same, appended to out. */
+int envup_url_escape_into(envup_buf *out, const char *s);
+/** A URL path: each '/'-separated segment encoded, the slashes kept (malloc'd). */
+char *envup_url_escape_path(const char *s);
+
+/* ---- SIGPIPE (util/sigpipe.c) ------------------------------------------- */
+
+/**
+ * Around a write to a peer that may have gone (a socket or pipe written
+ * without MSG_NOSIGNAL, by us or by a library): SIGPIPE is blocked in the
+ * calling thread, and one the writes raised is consumed before the old
+ * mask returns, so the host program never dies of it (libpq's technique).
+ */
+typedef struct {
+	sigset_t old;
+	bool was_pending;
+} envup_sigpipe_guard;
+void envup_sigpipe_block(envup_sigpipe_guard *g);
+void envup_sigpipe_restore(envup_sigpipe_guard *g);
+
+/* ---- printable text (util/printable.c) ---------------------------------- */
+
 /**
  * Text from outside (engine labels, names, messages) made safe to print:
  * every control character (C0, DEL, C1) becomes '?', so nothing read from
@@ -174,12 +221,6 @@ char *envup_env_stem(const char *service);
 char *envup_printable(const char *s);
 /** Same into a caller's buffer (always terminated, cut at size - 1). */
 void envup_printable_into(char *dst, size_t size, const char *s);
-/**
- * Parse an RFC 3339 time as the engine writes it ("2026-12-01T10:00:00Z",
- * "...00.123456789Z", "...00.5+01:00") into unix seconds and nanoseconds.
- * ENVUP_ERROR (no error set) when it is not one.
- */
-int envup_time_parse(const char *s, long long *sec, long *nsec);
 /** In place: like envup_printable, keeping newlines and tabs. */
 void envup_printable_lines(char *s);
 /** True when s holds no control character. */

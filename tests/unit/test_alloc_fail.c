@@ -36,6 +36,7 @@
 #include "compose/cmdline.h"
 #include "compose/peek.h"
 #include "templates/template.h"
+#include "provision/format.h"
 #include "provision/stream.h"
 #include "provision/state.h"
 #include "provision/handle.h"
@@ -918,7 +919,7 @@ static void *fe_conn(void *arg)
 			fe_reply(fd, 200, fe_networks);
 		else if (strncmp(target, "/v1.44/volumes", 14) == 0)
 			fe_reply(fd, 200, "{\"Volumes\":null}");
-		else if (strcmp(target, "/v1.44/images/oom/img:1/json") == 0)
+		else if (strcmp(target, "/v1.44/images/oom/img%3A1/json") == 0)
 			__atomic_load_n(&fe_pulled, __ATOMIC_SEQ_CST) ? fe_reply(fd, 200, "{\"Id\":\"sha\"}") :
 				fe_reply(fd, 404, "{\"message\":\"No such image\"}");
 		else if (strncmp(target, "/v1.44/images/create?fromImage=oom%2Fimg&tag=1", 47) == 0) {

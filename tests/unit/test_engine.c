@@ -5,6 +5,7 @@
  * transport failures, headers, caps, deadlines, cancellation, image pulls,
  * container and network calls, and label-based cleanup.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -42,7 +43,8 @@
 
 typedef struct {
 	char method[16];
-	char target[4096];         /* path and query as sent */
+	char target[4096];         /* the path decoded (as the engine's router
+	                              sees it) and the query as sent */
 	char headers[8192];        /* the raw header block */
 	char *body;
 	size_t body_len;
@@ -142,6 +144,27 @@ static bool fake_has_header(const fake_req *r, const char *name_value)
 	return strcasestr(r->headers, name_value) != NULL;
 }
 
+/* Percent-decode the path part of a target in place; the query stays. */
+static void decode_path(char *t)
+{
+	char *w = t, *q = strchr(t, '?');
+	size_t qlen = q ? strlen(q) : 0;
+
+	for (; *t && t != q; t++) {
+		if (*t == '%' && isxdigit((unsigned char)t[1]) && isxdigit((unsigned char)t[2])) {
+			char hex[3] = {t[1], t[2], 0};
+			*w++ = (char)strtol(hex, NULL, 16);
+			t += 2;
+		} else {
+			*w++ = *t;
+		}
+	}
+	if (q)
+		memmove(w, q, qlen + 1);
+	else
+		*w = '\0';
+}
+
 static fake_req *fake_read_request(int fd, char *buf, size_t *have, size_t cap)
 {
 	fake_req *r;
@@ -165,6 +188,7 @@ static fake_req *fake_read_request(int fd, char *buf, size_t *have, size_t cap)
 		return NULL;
 	line = buf;
 	sscanf(line, "%15s %4095s", r->method, r->target);
+	decode_path(r->target);
 	snprintf(r->headers, sizeof(r->headers), "%.*s", (int)head_len, buf);
 	if ((cl = strcasestr(r->headers, "\r\nContent-Length:")) != NULL)
 		body_len = strtoul(cl + 17, NULL, 10);
@@ -703,8 +727,15 @@ static void test_engine__escape_and_filters(void **state)
 	char *s, *dec;
 	envup_kvlist have = ENVUP_KVLIST_INIT;
 
-	s = envup_engine_escape("a b/c:d@e=f&g~h.i_j-k\xc3\xa9");
+	s = envup_url_escape("a b/c:d@e=f&g~h.i_j-k\xc3\xa9");
 	assert_string_equal(s, "a%20b%2Fc%3Ad%40e%3Df%26g~h.i_j-k%C3%A9");
+	envup__free(s);
+	/* a path keeps its slashes: /images/NAME/json for a registry image */
+	s = envup_url_escape_path("127.0.0.1:5858/library/postgres:16 x@sha");
+	assert_string_equal(s, "127.0.0.1%3A5858/library/postgres%3A16%20x%40sha");
+	envup__free(s);
+	s = envup_url_escape("");
+	assert_string_equal(s, "");
 	envup__free(s);
 	assert_int_equal(envup_strlist_push(&labels, "dev.envup.managed=true"), 0);
 	assert_int_equal(envup_strlist_push(&labels, "dev.envup.env"), 0);

@@ -20,6 +20,8 @@
 
 #include "envup/env.h"
 #include "templates/template.h"
+#include "compose/spec.h"
+#include "provision/format.h"
 
 static const char *const tricky[] = {
 	"plain",

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "healthcheck/init.h"
+#include "healthcheck/load.h"
 #include "tests/unit/test_probe_servers.h"
 
 #define HOST "127.0.0.1"

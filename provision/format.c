@@ -1,6 +1,6 @@
 /*
- * Rendering exports: for the shell, .env files, JSON, and the two CI
- * formats.
+ * The output formats of exports (envup up --format, envup_env_format):
+ * for the shell, .env files, JSON, and the two CI formats.
  *
  *   shell:  export NAME='value'      (one per line; safe for eval "$(...)")
  *   dotenv: NAME='value'             (one per line)
@@ -33,20 +33,8 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include "envup.h"
-#include "templates/template.h"
-
-bool envup_export_name_valid(const char *s)
-{
-	const char *p;
-
-	if (!s || !((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
-		return false;
-	for (p = s + 1; *p; p++)
-		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-		      (*p >= '0' && *p <= '9') || *p == '_'))
-			return false;
-	return true;
-}
+#include "compose/spec.h"
+#include "provision/format.h"
 
 int envup_shell_quote(envup_buf *out, const char *s)
 {

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 #include <libpq-fe.h>
 
-#include "healthcheck/init.h"
+#include "healthcheck/load.h"
 #include "tests/unit/test_probe_servers.h"
 
 #define HOST "127.0.0.1"

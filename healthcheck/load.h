@@ -1,9 +1,10 @@
 /*
  * Loading a service's data before it counts as ready: SQL init scripts
- * through libpq, MockServer expectations through its REST API.
+ * through libpq (sql_files.c), MockServer expectations through its REST
+ * API (expectations.c).
  */
-#ifndef ENVUP_HEALTHCHECK_INIT_H
-#define ENVUP_HEALTHCHECK_INIT_H
+#ifndef ENVUP_HEALTHCHECK_LOAD_H
+#define ENVUP_HEALTHCHECK_LOAD_H
 
 #include "util/util.h"
 
