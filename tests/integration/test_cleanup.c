@@ -6,13 +6,18 @@
  * The 30 s bound is the guarantee under test, not a speed goal: the
  * watchdog typically needs well under a second (see bench/).
  */
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "support.h"
+#include "provision/state.h"
 
 #define GUARANTEE_SECONDS 30.0
 
@@ -75,19 +80,82 @@ static double assert_removed_within_guarantee(const char *name)
 	return envup_now() - start;
 }
 
+/* Wait until the FIFO at path is written to (the command run by `envup
+ * run` says it started): an event, not a guess at how long it takes. */
+static void wait_for_fifo(const char *path)
+{
+	struct pollfd p;
+	char c;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	p.fd = fd;
+	p.events = POLLIN;
+	/* (POLLHUP before a writer ever opened does not happen on Linux FIFOs) */
+	if (poll(&p, 1, 120 * 1000) != 1 || read(fd, &c, 1) != 1)
+		fail_msg("the command under envup run never started");
+	close(fd);
+}
+
+/* Wait until the environment's watchdog logs `needle`. */
+static void wait_for_watchdog_log(const char *name, const char *needle)
+{
+	char *dir = NULL, path[512];
+	double until = envup_now() + 60;
+
+	assert_int_equal(envup_state_dir(&dir, false), 0);
+	snprintf(path, sizeof(path), "%s/%s.watchdog.log", dir, name);
+	envup__free(dir);
+	for (;;) {
+		envup_buf b = ENVUP_BUF_INIT;
+		bool found = envup_read_file(&b, path, 0) == 0 && strstr(envup_buf_cstr(&b), needle);
+		envup_buf_dispose(&b);
+		if (found)
+			return;
+		if (envup_now() > until)
+			fail_msg("the watchdog of %s never logged \"%s\"", name, needle);
+		usleep(20 * 1000);
+	}
+}
+
+/* Wait until the environment's expiry (its dev.envup.expires, as `envup
+ * status --format json` shows it) has passed on the wall clock. */
+static void wait_until_expired(it_env *t)
+{
+	const char *p;
+	long long expires;
+	long nsec;
+	char stamp[40];
+
+	assert_int_equal(it_envup(t, "status", "--format", "json", NULL), 0);
+	/* ..."expires": "2026-12-01T11:31:04Z"... */
+	p = strstr(envup_buf_cstr(&t->out), "\"expires\":");
+	assert_non_null(p);
+	p = strchr(p + strlen("\"expires\":"), '"');
+	assert_non_null(p);
+	p++;
+	snprintf(stamp, sizeof(stamp), "%.*s", (int)strcspn(p, "\""), p);
+	assert_int_equal(envup_time_parse(stamp, &expires, &nsec), 0);
+	while ((long long)time(NULL) <= expires)
+		usleep((useconds_t)((expires + 1 - (long long)time(NULL)) * 1000000LL));
+}
+
 static void test_sigkill_run_after_ready(void **state)
 {
 	it_env *t = *state;
-	const char *args[] = {"run", "-q", "-n", NULL, "--", "sleep", "600", NULL};
+	const char *args[] = {"run", "-q", "-n", NULL, "--", "sh", "-c",
+		"echo started > ready.fifo; exec sleep 600", NULL};
+	char fifo[512];
 	pid_t pid;
 	double took;
 
 	it_env_init(t, "services:\n  cache: { template: redis }\n");
+	snprintf(fifo, sizeof(fifo), "%s/ready.fifo", t->dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
 	args[3] = t->name;
 	pid = spawn_envup(t, args);
-	wait_for_containers(t->name, 1);
-	/* ready: the state file and the sleep child exist shortly after */
-	usleep(500 * 1000);
+	/* ready: the command runs, so up has finished */
+	wait_for_fifo(fifo);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	took = assert_removed_within_guarantee(t->name);
@@ -129,8 +197,9 @@ static void test_owner_dies(void **state)
 	}
 	snprintf(owner_pid, sizeof(owner_pid), "%ld", (long)owner);
 	assert_int_equal(it_envup(t, "up", "--owner-pid", owner_pid, NULL), 0);
-	/* while the owner lives, the environment stays (and gc leaves it) */
-	usleep(300 * 1000);
+	/* while the owner lives, the environment stays (and gc leaves it):
+	 * checked once the watchdog watches it */
+	wait_for_watchdog_log(t->name, "envup up finished; watching the owner");
 	assert_int_equal(it_envup(t, "--no-name", "gc", NULL), 0);
 	assert_true(it_leftovers(t->name) > 0);
 	kill(owner, SIGKILL);
@@ -167,7 +236,7 @@ static void test_gc_removes_expired(void **state)
 	/* not expired yet: gc leaves it */
 	assert_int_equal(it_envup(t, "--no-name", "gc", NULL), 0);
 	assert_true(it_leftovers(t->name) > 0);
-	sleep(4);
+	wait_until_expired(t);
 	/* two gc at once: both succeed, the environment goes exactly once */
 	a = fork();
 	if (a == 0)
@@ -196,7 +265,7 @@ static void test_gc_reports(void **state)
 	assert_int_equal(it_envup(t, "up", "--keep", "--ttl", "1s", NULL), 0);
 	snprintf(pattern, sizeof(pattern), "envup-watchdog --env %s ", t->name);
 	it_exec(NULL, pk, NULL, NULL, NULL, NULL);
-	sleep(2);
+	wait_until_expired(t);
 	assert_int_equal(it_envup(t, "--no-name", "gc", NULL), 0);
 	it_assert_contains(t->err.ptr, "removed ");
 	it_assert_contains(t->err.ptr, t->name);

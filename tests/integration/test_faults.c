@@ -35,8 +35,11 @@ static const char pull_spec[] =
 	"    image: %s\n"
 	"    command: [sleep, \"1000\"]\n";
 
+typedef struct fault_case fault_case;
+
 typedef struct {
 	it_env t;                /* first: the environment, cleaned up by the teardown */
+	const fault_case *row;   /* the case of test_fault_case, or NULL */
 	fault_proxy *proxy;
 	const char *image;       /* pulled by the test: removed from the real engine at the end */
 	char statedir[64];       /* a test's own ENVUP_STATE_DIR: unset and removed at the end */
@@ -46,6 +49,8 @@ static int fault_setup(void **state)
 {
 	fault_state *s = calloc(1, sizeof(*s));
 
+	if (s)
+		s->row = *state; /* a case's row, from cmocka's initial state */
 	if (!s || fault_proxy_start(&s->proxy, NULL) < 0) {
 		fprintf(stderr, "cannot start the fault proxy in front of the engine\n");
 		free(s);
@@ -160,38 +165,123 @@ static void assert_hit(fault_state *s, int rule)
 		fail_msg("the fault was never injected; requests:\n%s", fault_proxy_log(s->proxy));
 }
 
-/* ---- answers with an error ------------------------------------------------------ */
+/* ---- one fault, one rule: the cases as data ---------------------------------------- */
 
-static void test_create_500(void **state)
+/*
+ * One rule on the proxy, one `envup up`, and the failure every fault must
+ * end in (assert_fault): `cause` is the error line's text ({name} stands
+ * for the environment's name); `err` another text stderr must hold;
+ * `seen` a request the proxy must have passed (envup's own cleanup).
+ */
+struct fault_case {
+	const char *name;
+	bool pull;               /* PULL_IMAGE, removed first, so that it is pulled */
+	const char *match;
+	fault_kind kind;
+	int status;
+	const char *body;
+	long after;              /* FAULT_HANG/CLOSE/TRUNCATE: bytes passed first */
+	int times;               /* how often the rule fires; 0: always */
+	int timeout;             /* --timeout */
+	const char *cause;
+	const char *err;
+	const char *seen;
+};
+
+#define CREATE "^POST /v[0-9.]+/containers/create"
+#define START "^POST /v[0-9.]+/containers/[0-9a-f]+/start"
+#define INSPECT "^GET /v[0-9.]+/containers/[0-9a-f]{64}/json"
+#define PULL "^POST /v[0-9.]+/images/create"
+#define PULL_TARGET "(POST /images/create?fromImage=localhost%3A5858%2Fredis&tag=7-alpine)"
+
+static const fault_case fault_cases[] = {
+	/* answers with an error */
+	{"create answers 500", false, CREATE, FAULT_STATUS, 500,
+		"{\"message\":\"fault: no space left on device\"}", 0, 0, 30,
+		"cache: create container envup-{name}-cache: fault: no space left on device", NULL, NULL},
+	/* the container was created: envup's own cleanup removes it */
+	{"start answers 500", false, START, FAULT_STATUS, 500,
+		"{\"message\":\"OCI runtime create failed: fault: exec format error\"}", 0, 0, 30,
+		": OCI runtime create failed: fault: exec format error", "cache: start container ",
+		"DELETE /v1.41/containers/"},
+	{"the port is taken", false, START, FAULT_STATUS, 500,
+		"{\"message\":\"driver failed programming external connectivity on endpoint x: "
+		"Bind for 127.0.0.1:5432 failed: port is already allocated\"}", 0, 0, 30,
+		"the host port is already taken by another process: driver failed programming "
+		"external connectivity on endpoint x: Bind for 127.0.0.1:5432 failed: port is "
+		"already allocated", NULL, NULL},
+	/* hangs: the engine does the work, envup never hears of it */
+	{"create hangs", false, CREATE, FAULT_HANG, 0, NULL, -1, 0, 5,
+		"cache: timed out waiting for the Docker engine (POST /containers/create?name=envup-{name}-cache",
+		"): deadline passed", "DELETE /v1.41/containers/"},
+	{"start hangs", false, START, FAULT_HANG, 0, NULL, -1, 0, 5,
+		"cache: timed out waiting for the Docker engine (POST /containers/", "/start): deadline passed",
+		NULL},
+	/* the head and the first progress line pass, then nothing */
+	{"a pull hangs midway", true, PULL, FAULT_HANG, 0, NULL, 60, 0, 5,
+		"ghost: timed out waiting for the Docker engine " PULL_TARGET ": deadline passed", NULL, NULL},
+	/* broken connections and bodies */
+	{"a pull's stream closes", true, PULL, FAULT_CLOSE, 0, NULL, 60, 0, 30,
+		"ghost: the Docker engine closed the connection " PULL_TARGET, NULL, NULL},
+	/* the first progress line, cut after 30 bytes: {"status":"Pulling from redis" */
+	{"a pull's stream is cut", true, PULL, FAULT_TRUNCATE, 0, NULL, 30, 0, 30,
+		"ghost: pull " PULL_IMAGE ": the progress stream from the engine ended in the middle "
+		"of a line (truncated)", NULL, NULL},
+	{"a pull's stream is not JSON", true, PULL, FAULT_REPLACE, 0,
+		"{\"status\":\"Pulling from redis\"}\r\n<html>502 Bad Gateway</html>\r\n", 0, 0, 30,
+		"ghost: pull " PULL_IMAGE ": invalid JSON from the engine for the pull progress", NULL, NULL},
+	/* the first inspect of the container (its ports, after the start) breaks off */
+	{"an inspect closes", false, INSPECT, FAULT_CLOSE, 0, NULL, 20, 1, 30,
+		"cache: the Docker engine closed the connection (GET /containers/", NULL, NULL},
+	/* a complete answer whose JSON stops after 20 bytes; the container exists */
+	{"create's JSON is cut", false, CREATE, FAULT_TRUNCATE, 0, NULL, 20, 0, 30,
+		"cache: invalid JSON from the engine for create container envup-{name}-cache", NULL,
+		"DELETE /v1.41/containers/"},
+	{"an inspect's JSON is malformed", false, INSPECT, FAULT_REPLACE, 0,
+		"{\"Id\": \"0123\", \"State\": {\"Running\": tru}}", 0, 1, 30,
+		"cache: invalid JSON from the engine for inspect container ", NULL, NULL},
+};
+
+/* tmpl with {name} replaced by name */
+static void fill_name(char *out, size_t size, const char *tmpl, const char *name)
 {
-	fault_state *s = *state;
-	char cause[256];
-	int r;
+	const char *at = strstr(tmpl, "{name}");
 
-	it_env_init(&s->t, redis_spec);
-	r = add_rule(s, "^POST /v[0-9.]+/containers/create", FAULT_STATUS, 500,
-		"{\"message\":\"fault: no space left on device\"}", 0, 0);
-	up_via_proxy(s, "up", "-q", "--timeout", "30");
-	assert_hit(s, r);
-	snprintf(cause, sizeof(cause),
-		"cache: create container envup-%s-cache: fault: no space left on device", s->t.name);
-	assert_fault(s, 30, cause);
+	if (!at)
+		snprintf(out, size, "%s", tmpl);
+	else
+		snprintf(out, size, "%.*s%s%s", (int)(at - tmpl), tmpl, name, at + strlen("{name}"));
 }
 
-static void test_start_500(void **state)
+static void test_fault_case(void **state)
 {
 	fault_state *s = *state;
+	const fault_case *c = s->row;
+	char spec[256], cause[512], timeout[16];
 	int r;
 
-	it_env_init(&s->t, redis_spec);
-	r = add_rule(s, "^POST /v[0-9.]+/containers/[0-9a-f]+/start", FAULT_STATUS, 500,
-		"{\"message\":\"OCI runtime create failed: fault: exec format error\"}", 0, 0);
-	up_via_proxy(s, "up", "-q", "--timeout", "30");
+	if (c->pull) {
+		s->image = PULL_IMAGE;
+		it_fault_remove_image(PULL_IMAGE);
+		assert_false(it_fault_has_image(PULL_IMAGE));
+		snprintf(spec, sizeof(spec), pull_spec, PULL_IMAGE);
+		it_env_init(&s->t, spec);
+	} else {
+		it_env_init(&s->t, redis_spec);
+	}
+	r = add_rule(s, c->match, c->kind, c->status, c->body, c->after, c->times);
+	snprintf(timeout, sizeof(timeout), "%d", c->timeout);
+	up_via_proxy(s, "up", "-q", "--timeout", timeout);
 	assert_hit(s, r);
-	/* the container was created: envup's own cleanup must have removed it */
-	assert_fault(s, 30, ": OCI runtime create failed: fault: exec format error");
-	it_assert_contains(s->t.err.ptr, "cache: start container ");
+	fill_name(cause, sizeof(cause), c->cause, s->t.name);
+	assert_fault(s, c->timeout, cause);
+	if (c->err)
+		it_assert_contains(s->t.err.ptr, c->err);
+	if (c->seen)
+		it_assert_contains(fault_proxy_log(s->proxy), c->seen);
 }
+
+/* ---- faults of their own --------------------------------------------------------- */
 
 static void test_pull_500(void **state)
 {
@@ -213,169 +303,9 @@ static void test_pull_500(void **state)
 	assert_false(it_fault_has_image(image));
 }
 
-static void test_port_already_allocated(void **state)
-{
-	fault_state *s = *state;
-	int r;
-
-	it_env_init(&s->t, redis_spec);
-	r = add_rule(s, "^POST /v[0-9.]+/containers/[0-9a-f]+/start", FAULT_STATUS, 500,
-		"{\"message\":\"driver failed programming external connectivity on endpoint x: "
-		"Bind for 127.0.0.1:5432 failed: port is already allocated\"}", 0, 0);
-	up_via_proxy(s, "up", "-q", "--timeout", "30");
-	assert_hit(s, r);
-	assert_fault(s, 30, "the host port is already taken by another process: driver failed "
-		"programming external connectivity on endpoint x: Bind for 127.0.0.1:5432 failed: "
-		"port is already allocated");
-}
-
 /* ---- hangs ------------------------------------------------------------------------ */
 
-static void test_create_hangs(void **state)
-{
-	fault_state *s = *state;
-	int r;
-
-	it_env_init(&s->t, redis_spec);
-	/* the engine creates the container; envup never hears of it */
-	r = add_rule(s, "^POST /v[0-9.]+/containers/create", FAULT_HANG, 0, NULL, -1, 0);
-	up_via_proxy(s, "up", "-q", "--timeout", "5");
-	assert_hit(s, r);
-	assert_fault(s, 5, "cache: timed out waiting for the Docker engine "
-		"(POST /containers/create?name=envup-");
-	it_assert_contains(s->t.err.ptr, "): deadline passed");
-	/* envup removed the container it never heard of */
-	it_assert_contains(fault_proxy_log(s->proxy), "DELETE /v1.41/containers/");
-}
-
-static void test_start_hangs(void **state)
-{
-	fault_state *s = *state;
-	int r;
-
-	it_env_init(&s->t, redis_spec);
-	/* the container starts and runs; the answer never comes */
-	r = add_rule(s, "^POST /v[0-9.]+/containers/[0-9a-f]+/start", FAULT_HANG, 0, NULL, -1, 0);
-	up_via_proxy(s, "up", "-q", "--timeout", "5");
-	assert_hit(s, r);
-	assert_fault(s, 5, "cache: timed out waiting for the Docker engine (POST /containers/");
-	it_assert_contains(s->t.err.ptr, "/start): deadline passed");
-}
-
-static void test_pull_hangs_midway(void **state)
-{
-	fault_state *s = *state;
-	char spec[256];
-	int r;
-
-	s->image = PULL_IMAGE;
-	it_fault_remove_image(PULL_IMAGE);
-	assert_false(it_fault_has_image(PULL_IMAGE));
-	snprintf(spec, sizeof(spec), pull_spec, PULL_IMAGE);
-	it_env_init(&s->t, spec);
-	/* the head and the first progress line pass, then nothing */
-	r = add_rule(s, "^POST /v[0-9.]+/images/create", FAULT_HANG, 0, NULL, 60, 0);
-	up_via_proxy(s, "up", "-q", "--timeout", "5");
-	assert_hit(s, r);
-	assert_fault(s, 5, "ghost: timed out waiting for the Docker engine (POST /images/create?"
-		"fromImage=localhost%3A5858%2Fredis&tag=7-alpine): deadline passed");
-}
-
 /* ---- broken connections and bodies -------------------------------------------------- */
-
-/* A pull whose progress stream is a complete message with a bad body. */
-static void pull_with_body(fault_state *s, fault_kind kind, const char *body, long after,
-	const char *cause)
-{
-	char spec[256], expect[256];
-	int r;
-
-	s->image = PULL_IMAGE;
-	it_fault_remove_image(PULL_IMAGE);
-	assert_false(it_fault_has_image(PULL_IMAGE));
-	snprintf(spec, sizeof(spec), pull_spec, PULL_IMAGE);
-	it_env_init(&s->t, spec);
-	r = add_rule(s, "^POST /v[0-9.]+/images/create", kind, 0, body, after, 0);
-	up_via_proxy(s, "up", "-q", "--timeout", "30");
-	assert_hit(s, r);
-	snprintf(expect, sizeof(expect), "ghost: pull %s: %s", PULL_IMAGE, cause);
-	assert_fault(s, 30, expect);
-}
-
-static void test_pull_stream_truncated(void **state)
-{
-	/* the first progress line, cut after 30 bytes: {"status":"Pulling from redis" */
-	pull_with_body(*state, FAULT_TRUNCATE, NULL, 30,
-		"the progress stream from the engine ended in the middle of a line (truncated)");
-}
-
-static void test_pull_stream_malformed(void **state)
-{
-	pull_with_body(*state, FAULT_REPLACE,
-		"{\"status\":\"Pulling from redis\"}\r\n<html>502 Bad Gateway</html>\r\n", 0,
-		"invalid JSON from the engine for the pull progress");
-}
-
-static void test_pull_stream_closed(void **state)
-{
-	fault_state *s = *state;
-	char spec[256];
-	int r;
-
-	s->image = PULL_IMAGE;
-	it_fault_remove_image(PULL_IMAGE);
-	assert_false(it_fault_has_image(PULL_IMAGE));
-	snprintf(spec, sizeof(spec), pull_spec, PULL_IMAGE);
-	it_env_init(&s->t, spec);
-	r = add_rule(s, "^POST /v[0-9.]+/images/create", FAULT_CLOSE, 0, NULL, 60, 0);
-	up_via_proxy(s, "up", "-q", "--timeout", "30");
-	assert_hit(s, r);
-	assert_fault(s, 30, "ghost: the Docker engine closed the connection (POST /images/create?"
-		"fromImage=localhost%3A5858%2Fredis&tag=7-alpine)");
-}
-
-static void test_inspect_body_closed(void **state)
-{
-	fault_state *s = *state;
-	int r;
-
-	it_env_init(&s->t, redis_spec);
-	/* the first inspect of the container (its ports, after the start) breaks off */
-	r = add_rule(s, "^GET /v[0-9.]+/containers/[0-9a-f]{64}/json", FAULT_CLOSE, 0, NULL, 20, 1);
-	up_via_proxy(s, "up", "-q", "--timeout", "30");
-	assert_hit(s, r);
-	assert_fault(s, 30, "cache: the Docker engine closed the connection (GET /containers/");
-}
-
-static void test_truncated_json(void **state)
-{
-	fault_state *s = *state;
-	char cause[256];
-	int r;
-
-	it_env_init(&s->t, redis_spec);
-	/* a complete answer whose JSON stops after 20 bytes; the container exists */
-	r = add_rule(s, "^POST /v[0-9.]+/containers/create", FAULT_TRUNCATE, 0, NULL, 20, 0);
-	up_via_proxy(s, "up", "-q", "--timeout", "30");
-	assert_hit(s, r);
-	snprintf(cause, sizeof(cause),
-		"cache: invalid JSON from the engine for create container envup-%s-cache", s->t.name);
-	assert_fault(s, 30, cause);
-	it_assert_contains(fault_proxy_log(s->proxy), "DELETE /v1.41/containers/");
-}
-
-static void test_malformed_json(void **state)
-{
-	fault_state *s = *state;
-	int r;
-
-	it_env_init(&s->t, redis_spec);
-	r = add_rule(s, "^GET /v[0-9.]+/containers/[0-9a-f]{64}/json", FAULT_REPLACE, 0,
-		"{\"Id\": \"0123\", \"State\": {\"Running\": tru}}", 0, 1);
-	up_via_proxy(s, "up", "-q", "--timeout", "30");
-	assert_hit(s, r);
-	assert_fault(s, 30, "cache: invalid JSON from the engine for inspect container ");
-}
 
 /* ---- no engine ------------------------------------------------------------------------ */
 
@@ -749,20 +679,8 @@ static void test_api_140_too_old(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		FAULT_TEST(test_create_500),
-		FAULT_TEST(test_start_500),
+	static const struct CMUnitTest others[] = {
 		FAULT_TEST(test_pull_500),
-		FAULT_TEST(test_port_already_allocated),
-		FAULT_TEST(test_create_hangs),
-		FAULT_TEST(test_start_hangs),
-		FAULT_TEST(test_pull_hangs_midway),
-		FAULT_TEST(test_pull_stream_closed),
-		FAULT_TEST(test_pull_stream_truncated),
-		FAULT_TEST(test_pull_stream_malformed),
-		FAULT_TEST(test_inspect_body_closed),
-		FAULT_TEST(test_truncated_json),
-		FAULT_TEST(test_malformed_json),
 		FAULT_TEST(test_no_socket),
 		FAULT_TEST(test_permission_denied),
 		FAULT_TEST(test_removal_refused),
@@ -775,6 +693,18 @@ int main(void)
 		FAULT_TEST(test_api_152),
 		FAULT_TEST(test_api_140_too_old),
 	};
+	struct CMUnitTest tests[ENVUP_ARRAY_SIZE(fault_cases) + ENVUP_ARRAY_SIZE(others)];
+	size_t i, n = 0;
+
+	/* one cmocka test per row, named after it; the row is the initial state */
+	for (i = 0; i < ENVUP_ARRAY_SIZE(fault_cases); i++) {
+		struct CMUnitTest t = cmocka_unit_test_prestate_setup_teardown(test_fault_case,
+			fault_setup, fault_teardown, (void *)&fault_cases[i]);
+		t.name = fault_cases[i].name;
+		tests[n++] = t;
+	}
+	for (i = 0; i < ENVUP_ARRAY_SIZE(others); i++)
+		tests[n++] = others[i];
 	it_require_engine();
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return _cmocka_run_group_tests("test_faults", tests, n, NULL, NULL);
 }

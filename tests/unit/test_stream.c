@@ -321,38 +321,113 @@ static void test_stream_pull__long_line_capped(void **state)
 	}
 }
 
-static void pull_cb_nop_guard(const char *status, const char *id, long long current,
+/* What a feed of garbage produced: the callbacks, in order, and the end. */
+typedef struct {
+	envup_buf calls;     /* "status|id|current|total\n" per callback */
+	int rc;              /* <0 when the stream failed (feed or finish) */
+	char message[512];   /* the error then */
+} garbage_run;
+
+static void garbage_cb(const char *status, const char *id, long long current,
 	long long total, void *payload)
 {
+	garbage_run *g = payload;
+
 	assert_non_null(status);
 	assert_true(current >= 0 && total >= 0);
+	assert_int_equal(envup_buf_printf(&g->calls, "%s|%s|%lld|%lld\n", status, id ? id : "",
+		current, total), 0);
 }
 
-static void test_stream_pull__garbage_does_not_crash(void **state)
+/* Feed buf in chunks of the given sizes (cycled; 0 means all at once). */
+static void garbage_feed(garbage_run *g, const unsigned char *buf, size_t len,
+	const size_t *chunks, size_t nchunks)
+{
+	envup_pullstream ps = ENVUP_PULLSTREAM_INIT;
+	size_t i = 0, k = 0;
+
+	g->rc = 0;
+	g->message[0] = '\0';
+	while (i < len) {
+		size_t n = nchunks ? chunks[k++ % nchunks] : len;
+		if (n > len - i)
+			n = len - i;
+		if ((g->rc = envup_pullstream_feed(&ps, (const char *)buf + i, n, garbage_cb, g)) < 0)
+			break;
+		i += n;
+	}
+	if (g->rc == 0)
+		g->rc = envup_pullstream_finish(&ps, garbage_cb, g);
+	if (g->rc < 0) {
+		snprintf(g->message, sizeof(g->message), "%s", envup_error_last()->message);
+		/* a broken stream stays broken */
+		assert_true(envup_pullstream_feed(&ps, "{\"status\":\"x\"}\n", 15, garbage_cb, g) < 0);
+	}
+	envup_pullstream_dispose(&ps);
+}
+
+/*
+ * Random bytes, biased towards JSON: never a crash (the sanitizer builds
+ * check that), and the outcome does not depend on how the bytes are cut
+ * into chunks: the same callbacks in the same order, and the same error,
+ * whether the stream comes in one piece or in random small chunks. A
+ * failure is a one-line "pull: ..." message.
+ */
+static void test_stream_pull__garbage_is_chunk_invariant(void **state)
 {
 	unsigned char buf[2048];
 	unsigned int seed = 12345;
-	int round;
+	int round, failed = 0, passed = 0;
 
-	for (round = 0; round < 200; round++) {
-		envup_pullstream ps = ENVUP_PULLSTREAM_INIT;
-		size_t i, len = (size_t)(rand_r(&seed) % sizeof(buf));
-		for (i = 0; i < len; i++) {
-			unsigned int r = (unsigned int)rand_r(&seed);
-			/* bias towards JSON-ish bytes so the parser gets exercised */
-			buf[i] = (r % 4 == 0) ? (unsigned char)"{}\":,\n\r[]0a"[r % 12] : (unsigned char)r;
+	(void)state;
+	for (round = 0; round < 300; round++) {
+		garbage_run whole = {ENVUP_BUF_INIT, 0, ""}, cut = {ENVUP_BUF_INIT, 0, ""};
+		size_t chunks[16], i, len = (size_t)(rand_r(&seed) % sizeof(buf));
+
+		if (round % 3 == 0) {
+			/* whole lines the engine writes, one byte changed now and then */
+			static const char *const lines[] = {
+				"{\"status\":\"Pulling from redis\",\"id\":\"7\"}\r\n",
+				"{\"status\":\"Downloading\",\"id\":\"a1\",\"progressDetail\":"
+				"{\"current\":5,\"total\":9}}\n",
+				"{\"status\":\"Pull complete\",\"id\":\"a1\"}\n", "{}\n", "\n", " \r\n",
+				"{\"aux\":{\"Tag\":\"7\"}}\n",
+			};
+			for (len = 0; len < 1500;) {
+				const char *l = lines[(unsigned int)rand_r(&seed) % ENVUP_ARRAY_SIZE(lines)];
+				memcpy(buf + len, l, strlen(l));
+				len += strlen(l);
+			}
+			if (rand_r(&seed) % 2)
+				buf[(unsigned int)rand_r(&seed) % len] = (unsigned char)rand_r(&seed);
+		} else {
+			for (i = 0; i < len; i++) {
+				unsigned int r = (unsigned int)rand_r(&seed);
+				buf[i] = r % 4 == 0 ? (unsigned char)"{}\":,\n\r[]0a"[r % 12] : (unsigned char)r;
+			}
 		}
-		for (i = 0; i < len;) {
-			size_t n = 1 + (size_t)(rand_r(&seed) % 64);
-			if (n > len - i)
-				n = len - i;
-			if (envup_pullstream_feed(&ps, (const char *)buf + i, n, pull_cb_nop_guard, NULL) < 0)
-				break;
-			i += n;
+		for (i = 0; i < ENVUP_ARRAY_SIZE(chunks); i++)
+			chunks[i] = 1 + (size_t)(rand_r(&seed) % 64);
+		garbage_feed(&whole, buf, len, NULL, 0);
+		garbage_feed(&cut, buf, len, chunks, ENVUP_ARRAY_SIZE(chunks));
+		if ((whole.rc < 0) != (cut.rc < 0) || strcmp(whole.message, cut.message) != 0 ||
+		    strcmp(envup_buf_cstr(&whole.calls), envup_buf_cstr(&cut.calls)) != 0)
+			fail_msg("round %d: in one piece: rc %d '%s', %zu bytes of callbacks; in chunks: "
+				"rc %d '%s', %zu bytes", round, whole.rc, whole.message, whole.calls.size,
+				cut.rc, cut.message, cut.calls.size);
+		if (whole.rc < 0) {
+			failed++;
+			assert_int_equal(strncmp(whole.message, "pull: ", 6), 0);
+			assert_null(strchr(whole.message, '\n'));
+		} else {
+			passed++;
 		}
-		(void)envup_pullstream_finish(&ps, NULL, NULL);
-		envup_pullstream_dispose(&ps);
+		envup_buf_dispose(&whole.calls);
+		envup_buf_dispose(&cut.calls);
 	}
+	/* both outcomes were exercised */
+	assert_true(failed > 0);
+	assert_true(passed > 0);
 }
 
 /* ---- demux ------------------------------------------------------------------ */
@@ -615,35 +690,91 @@ static void test_stream_demux__callback_stops(void **state)
 	envup_buf_dispose(&b);
 }
 
-static void test_stream_demux__garbage_does_not_crash(void **state)
+/* Feed buf to a demuxer in chunks (cycled; none: all at once); the
+ * outcome: <0 feed error, else finish's result. */
+static int demux_garbage_run(demux_seen *s, const unsigned char *buf, size_t len,
+	const size_t *chunks, size_t nchunks)
+{
+	envup_demux d = ENVUP_DEMUX_INIT;
+	size_t i = 0, k = 0;
+	int rc = 0;
+
+	memset(s, 0, sizeof(*s));
+	while (i < len) {
+		size_t n = nchunks ? chunks[k++ % nchunks] : len;
+		if (n > len - i)
+			n = len - i;
+		if ((rc = envup_demux_feed(&d, (const char *)buf + i, n, demux_cb, s)) != 0)
+			break;
+		i += n;
+	}
+	if (rc == 0)
+		rc = envup_demux_finish(&d);
+	return rc;
+}
+
+/*
+ * Random frames (mostly small headers, so frames complete): never a crash,
+ * and what comes out on stdout and stderr, and whether the stream is
+ * broken, does not depend on how it was cut into chunks.
+ */
+static void test_stream_demux__garbage_is_chunk_invariant(void **state)
 {
 	unsigned char buf[4096];
 	unsigned int seed = 777;
-	int round;
+	int round, broken = 0, whole_ok = 0;
 
+	(void)state;
 	for (round = 0; round < 300; round++) {
-		envup_demux d = ENVUP_DEMUX_INIT;
-		demux_seen s;
-		size_t i, len = (size_t)(rand_r(&seed) % sizeof(buf));
+		demux_seen a, b;
+		size_t chunks[16], i, len = (size_t)(rand_r(&seed) % sizeof(buf));
+		int ra, rb;
 
-		memset(&s, 0, sizeof(s));
-		for (i = 0; i < len; i++) {
-			unsigned int r = (unsigned int)rand_r(&seed);
-			/* mostly small headers so frames actually complete */
-			buf[i] = (r % 3 == 0) ? (unsigned char)(r % 4) : (r % 3 == 1) ? 0 : (unsigned char)r;
+		if (round % 2 == 0) {
+			/* well-formed frames (stdout, stderr, the odd stdin), then
+			 * now and then one byte changed or the end cut off */
+			for (len = 0; len + 8 + 64 < sizeof(buf) && rand_r(&seed) % 40;) {
+				size_t n = (size_t)(rand_r(&seed) % 64);
+				buf[len] = (unsigned char)(rand_r(&seed) % 5 ? 1 + rand_r(&seed) % 2 : 0);
+				buf[len + 1] = buf[len + 2] = buf[len + 3] = buf[len + 4] = buf[len + 5] = 0;
+				buf[len + 6] = (unsigned char)(n >> 8);
+				buf[len + 7] = (unsigned char)n;
+				for (i = 0; i < n; i++)
+					buf[len + 8 + i] = (unsigned char)rand_r(&seed);
+				len += 8 + n;
+			}
+			if (len && rand_r(&seed) % 3 == 0)
+				buf[(unsigned int)rand_r(&seed) % len] = (unsigned char)rand_r(&seed);
+			if (len && rand_r(&seed) % 3 == 0)
+				len -= (unsigned int)rand_r(&seed) % len;
+		} else {
+			for (i = 0; i < len; i++) {
+				unsigned int r = (unsigned int)rand_r(&seed);
+				buf[i] = (r % 3 == 0) ? (unsigned char)(r % 4) : (r % 3 == 1) ? 0 : (unsigned char)r;
+			}
 		}
-		for (i = 0; i < len;) {
-			size_t n = 1 + (size_t)(rand_r(&seed) % 100);
-			if (n > len - i)
-				n = len - i;
-			if (envup_demux_feed(&d, (const char *)buf + i, n, demux_cb, &s) != 0)
-				break;
-			i += n;
-		}
-		(void)envup_demux_finish(&d);
-		envup_buf_dispose(&s.out);
-		envup_buf_dispose(&s.err);
+		for (i = 0; i < ENVUP_ARRAY_SIZE(chunks); i++)
+			chunks[i] = 1 + (size_t)(rand_r(&seed) % 100);
+		ra = demux_garbage_run(&a, buf, len, NULL, 0);
+		rb = demux_garbage_run(&b, buf, len, chunks, ENVUP_ARRAY_SIZE(chunks));
+		if ((ra < 0) != (rb < 0) || a.out.size != b.out.size || a.err.size != b.err.size ||
+		    (a.out.size && memcmp(a.out.ptr, b.out.ptr, a.out.size) != 0) ||
+		    (a.err.size && memcmp(a.err.ptr, b.err.ptr, a.err.size) != 0))
+			fail_msg("round %d: in one piece rc %d, %zu+%zu bytes; in chunks rc %d, %zu+%zu",
+				round, ra, a.out.size, a.err.size, rb, b.out.size, b.err.size);
+		/* never more payload than input */
+		assert_true(a.out.size + a.err.size <= len);
+		if (ra < 0)
+			broken++;
+		else
+			whole_ok++;
+		envup_buf_dispose(&a.out);
+		envup_buf_dispose(&a.err);
+		envup_buf_dispose(&b.out);
+		envup_buf_dispose(&b.err);
 	}
+	assert_true(broken > 0);
+	assert_true(whole_ok > 0);
 }
 
 int main(void)
@@ -657,7 +788,7 @@ int main(void)
 		cmocka_unit_test(test_stream_pull__malformed_json),
 		cmocka_unit_test(test_stream_pull__truncated_last_line),
 		cmocka_unit_test(test_stream_pull__long_line_capped),
-		cmocka_unit_test(test_stream_pull__garbage_does_not_crash),
+		cmocka_unit_test(test_stream_pull__garbage_is_chunk_invariant),
 		cmocka_unit_test(test_stream_demux__frames_split_everywhere),
 		cmocka_unit_test(test_stream_demux__many_frames_one_chunk),
 		cmocka_unit_test(test_stream_demux__recorded_logs),
@@ -665,7 +796,7 @@ int main(void)
 		cmocka_unit_test(test_stream_demux__unknown_type),
 		cmocka_unit_test(test_stream_demux__truncated),
 		cmocka_unit_test(test_stream_demux__callback_stops),
-		cmocka_unit_test(test_stream_demux__garbage_does_not_crash),
+		cmocka_unit_test(test_stream_demux__garbage_is_chunk_invariant),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
