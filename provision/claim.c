@@ -39,11 +39,11 @@ static bool older(const envup_network_info *a, const envup_network_info *b)
 	return strcmp(a->id, b->id) < 0;
 }
 
-static int lost(const envup_network_info *n, const envup_identity *other,
+static int lost(long long created, const envup_identity *other,
 	const envup_identity *self)
 {
 	char owner[128];
-	long long age = (long long)time(NULL) - n->created;
+	long long age = (long long)time(NULL) - created;
 
 	envup_identity_owner_text(owner, sizeof(owner), other);
 	return envup_error_set(ENVUP_EEXISTS, ENVUP_ERROR_DOCKER,
@@ -72,11 +72,12 @@ static void give_up(envup_engine *e, const char *id)
 
 /*
  * One look at every network of the name. Returns 0 when ours is alone
- * (won), 1 to wait for younger live ones to back off, or an error (lost,
+ * (won), 1 to wait for younger live ones to back off (the youngest is
+ * left in *blocker, created at *blocker_created), or an error (lost,
  * foreign: ours is removed by the caller).
  */
 static int look(envup_engine *e, const char *network, const char *mine_id,
-	const envup_identity *self)
+	const envup_identity *self, envup_identity *blocker, long long *blocker_created)
 {
 	envup_network_info *nets = NULL, *mine = NULL;
 	envup_identity id;
@@ -106,10 +107,12 @@ static int look(envup_engine *e, const char *network, const char *mine_id,
 		if (k == NET_DEAD && envup_network_remove(e, nets[i].id) == 0)
 			continue;
 		if (older(&nets[i], mine)) {
-			error = lost(&nets[i], &id, self);
+			error = lost(nets[i].created, &id, self);
 			goto done;
 		}
 		waiting = 1;
+		*blocker = id;
+		*blocker_created = nets[i].created;
 	}
 	error = waiting;
 done:
@@ -135,9 +138,9 @@ static int taken(envup_engine *e, const char *network, const envup_identity *sel
 		if (k == NET_FOREIGN)
 			error = foreign(network);
 		else if (k == NET_LIVE || k == NET_MINE)
-			error = lost(&nets[i], &id, self);
+			error = lost(nets[i].created, &id, self);
 		else if (envup_network_remove(e, nets[i].id) < 0)
-			error = lost(&nets[i], &id, self);
+			error = lost(nets[i].created, &id, self);
 	}
 	envup_network_infos_free(nets, n);
 	return error;
@@ -147,6 +150,8 @@ int envup_claim_network(char **id_out, envup_engine *e, const char *network,
 	const envup_identity *self, const envup_kvlist *labels)
 {
 	char *id = NULL;
+	envup_identity blocker;
+	long long blocker_created = 0;
 	double until;
 	long pause = 10;
 	int error, attempt;
@@ -167,11 +172,16 @@ int envup_claim_network(char **id_out, envup_engine *e, const char *network,
 	if (error < 0)
 		return error;
 	until = envup_now() + ENVUP_CLAIM_WAIT_S;
-	while ((error = look(e, network, id, self)) == 1) {
+	memset(&blocker, 0, sizeof(blocker));
+	while ((error = look(e, network, id, self, &blocker, &blocker_created)) == 1) {
+		/*
+		 * A younger claimant backs off within one look once it sees
+		 * ours. One that stays listed and saw only itself: the engine
+		 * stamped our network's creation before it could list it, so
+		 * the younger one won. We lost to it.
+		 */
 		if (envup_now() > until) {
-			error = envup_error_set(ENVUP_EEXISTS, ENVUP_ERROR_DOCKER,
-				"another envup up of '%s' holds network %s; wait for it, or choose "
-				"another name with -n", self->env, network);
+			error = lost(blocker_created, &blocker, self);
 			break;
 		}
 		if ((error = envup_engine_check_interrupt(e)) < 0)

@@ -14,7 +14,9 @@
  *        - another live instance's network, created before ours: we lost;
  *          remove ours (by id) and fail;
  *        - only live ones created after ours: they will see ours and back
- *          off; wait (at most CLAIM_WAIT_S) until they are gone, else lose;
+ *          off; wait (at most CLAIM_WAIT_S) until they are gone, else lose
+ *          (the engine stamps a network's creation before it is listed, so
+ *          a younger one may have listed first, seen only itself and won);
  *        - a dead instance's network (expired, owner gone, or left by an
  *          envup without instance labels): remove it by id;
  *        - a network of that name envup did not make: fail, touch nothing.

@@ -32,6 +32,7 @@
 #include "provision/container.h"
 #include "provision/network.h"
 #include "provision/cleanup.h"
+#include "provision/claim.h"
 
 /* ---- the fake engine ------------------------------------------------------- */
 
@@ -1561,6 +1562,114 @@ static int h_lists(int fd, const fake_req *r)
 	return -1;
 }
 
+/* ---- the name claim: one table, every outcome ------------------------------------------ */
+
+#define CLAIM_MINE "{\"Name\":\"envup-t\",\"Id\":\"mine\",\"Created\":\"2026-12-01T10:00:00.5Z\"," \
+	"\"Labels\":{\"dev.envup.managed\":\"true\",\"dev.envup.env\":\"t\"," \
+	"\"dev.envup.instance\":\"aaaaaaaaaaaaaaaa\"}}"
+#define CLAIM_OTHER(created, extra) "{\"Name\":\"envup-t\",\"Id\":\"other\",\"Created\":\"" created "\"," \
+	"\"Labels\":{\"dev.envup.managed\":\"true\",\"dev.envup.env\":\"t\"," \
+	"\"dev.envup.instance\":\"bbbbbbbbbbbbbbbb\"" extra "}}"
+
+typedef struct {
+	const char *what;
+	const char *other;     /* the other network of the name, or NULL */
+	int vanish_after;      /* lists after which the other is gone; 0: never */
+	int want_rc;
+	const char *want_msg;  /* in the error; NULL: success */
+	bool removes_other;    /* DELETE of the other, by id */
+	bool removes_mine;     /* DELETE of ours, by id */
+} claim_case;
+
+static const claim_case claim_cases[] = {
+	{ "alone: won", NULL, 0, 0, NULL, false, false },
+	{ "an older live claimant: lost at once",
+	  CLAIM_OTHER("2026-12-01T10:00:00.1Z", ""), 0, ENVUP_EEXISTS,
+	  "is being brought up by another envup (instance bbbbbbbbbbbbbbbb", false, true },
+	{ "a younger claimant that backs off: won",
+	  CLAIM_OTHER("2026-12-01T10:00:00.9Z", ""), 2, 0, NULL, false, false },
+	/* it listed before ours was visible, saw only itself and won */
+	{ "a younger claimant that stays: lost after the wait",
+	  CLAIM_OTHER("2026-12-01T10:00:00.9Z", ""), 0, ENVUP_EEXISTS,
+	  "is being brought up by another envup (instance bbbbbbbbbbbbbbbb", false, true },
+	{ "an expired claimant: removed by id, won",
+	  CLAIM_OTHER("2026-12-01T10:00:00.1Z", ",\"dev.envup.expires\":\"1000000000\""), 0, 0, NULL,
+	  true, false },
+	{ "a network envup did not make: refused, left alone",
+	  "{\"Name\":\"envup-t\",\"Id\":\"other\",\"Created\":\"2026-12-01T10:00:00.1Z\",\"Labels\":{}}",
+	  0, ENVUP_ERROR, "was not created by envup", false, true },
+};
+
+static const claim_case *claim_now;
+
+static int h_claim(int fd, const fake_req *r)
+{
+	if (starts(r, "POST", "/v1.44/networks/create")) {
+		fake_reply(fd, 201, "{\"Id\":\"mine\",\"Warning\":\"\"}");
+		return 0;
+	}
+	if (starts(r, "GET", "/v1.44/networks?filters=")) {
+		int lists = __atomic_add_fetch(&F.count, 1, __ATOMIC_SEQ_CST);
+		bool other = claim_now->other && !__atomic_load_n(&F.state, __ATOMIC_SEQ_CST) &&
+			(claim_now->vanish_after == 0 || lists <= claim_now->vanish_after);
+		char body[2048];
+		snprintf(body, sizeof(body), "[" CLAIM_MINE "%s%s]", other ? "," : "",
+			other ? claim_now->other : "");
+		fake_reply(fd, 200, body);
+		return 0;
+	}
+	if (is(r, "DELETE", "/v1.44/networks/other")) {
+		__atomic_store_n(&F.state, 1, __ATOMIC_SEQ_CST);
+		fake_reply(fd, 204, NULL);
+		return 0;
+	}
+	if (is(r, "DELETE", "/v1.44/networks/mine")) {
+		fake_reply(fd, 204, NULL);
+		return 0;
+	}
+	return -1;
+}
+
+static int claim_setup(void **state)
+{
+	claim_now = (const claim_case *)*state;
+	return fake_start(state);
+}
+
+static void test_engine__claim(void **state)
+{
+	const claim_case *c = (const claim_case *)*state;
+	envup_engine *e;
+	envup_identity self;
+	envup_kvlist labels = ENVUP_KVLIST_INIT;
+	char *id = NULL;
+	int rc;
+
+	memset(&self, 0, sizeof(self));
+	strcpy(self.env, "t");
+	strcpy(self.instance, "aaaaaaaaaaaaaaaa");
+	SET_HANDLER(h_claim);
+	e = fake_open();
+	rc = envup_claim_network(&id, e, "envup-t", &self, &labels);
+	if (rc != c->want_rc)
+		fail_msg("%s: rc %d, want %d (%s)", c->what, rc, c->want_rc, envup_error_last()->message);
+	if (c->want_msg) {
+		assert_null(id);
+		if (!strstr(envup_error_last()->message, c->want_msg))
+			fail_msg("%s: message \"%s\" lacks \"%s\"", c->what, envup_error_last()->message,
+				c->want_msg);
+	} else {
+		assert_non_null(id);
+		assert_string_equal(id, "mine");
+	}
+	assert_int_equal(fake_count("DELETE", "/v1.44/networks/other") > 0, c->removes_other);
+	assert_int_equal(fake_count("DELETE", "/v1.44/networks/mine") > 0, c->removes_mine);
+	/* nothing is ever removed by name: the engine refuses a shared name */
+	assert_int_equal(fake_count("DELETE", "/v1.44/networks/envup-t"), 0);
+	free(id);
+	envup_engine_free(e);
+}
+
 static void test_engine__container_list(void **state)
 {
 	envup_engine *e;
@@ -1741,7 +1850,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_engine__container_list, fake_start, fake_stop),
 		cmocka_unit_test_setup_teardown(test_engine__networks, fake_start, fake_stop),
 		cmocka_unit_test_setup_teardown(test_engine__cleanup, fake_start, fake_stop),
+#define CLAIM_ROW(i) cmocka_unit_test_prestate_setup_teardown(test_engine__claim, claim_setup, \
+		fake_stop, (void *)&claim_cases[i])
+		CLAIM_ROW(0), CLAIM_ROW(1), CLAIM_ROW(2), CLAIM_ROW(3), CLAIM_ROW(4), CLAIM_ROW(5),
 	};
+	_Static_assert(sizeof(claim_cases) / sizeof(claim_cases[0]) == 6,
+		"every claim case is a row of the test table");
 
 	unsetenv("DOCKER_HOST");
 	return cmocka_run_group_tests(tests, NULL, NULL);
