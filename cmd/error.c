@@ -12,7 +12,17 @@ int cli_fail(int error)
 
 	if (error == ENVUP_ECANCELLED && cli_signal)
 		return 128 + (int)cli_signal;
-	fprintf(stderr, "envup: %s\n", e->message[0] ? e->message : "failed");
+	if (envup_error_count() > 1) {
+		/* every error of a spec, one line each */
+		size_t i, shown = envup_error_detail_count();
+		for (i = 0; i < shown; i++)
+			fprintf(stderr, "envup: %s\n", envup_error_detail(i));
+		if (envup_error_count() > shown)
+			fprintf(stderr, "envup: ... and %zu more errors\n",
+				envup_error_count() - shown);
+	} else {
+		fprintf(stderr, "envup: %s\n", e->message[0] ? e->message : "failed");
+	}
 	if (error == ENVUP_ESPEC)
 		return CLI_EXIT_USAGE;
 	if (error == ENVUP_ECANCELLED)

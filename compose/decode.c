@@ -51,11 +51,14 @@ int envup_decode__error(const envup_decode *d, envup_pos pos, const char *fmt, .
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (d->plen)
-		return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "%s:%d:%d: %.*s: %s", d->file,
+		envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "%s:%d:%d: %.*s: %s", d->file,
 			pos.line, pos.col, (int)d->plen, d->path, msg);
 	else
-		return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "%s:%d:%d: %s", d->file,
+		envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "%s:%d:%d: %s", d->file,
 			pos.line, pos.col, msg);
+	if (d->errors && envup_strlist_push(d->errors, envup_error_last()->message) < 0)
+		return ENVUP_ERROR;
+	return ENVUP_ESPEC;
 }
 
 static const char *kind_name(const envup_yaml_node *n)

@@ -23,6 +23,7 @@ typedef struct {
 	bool interpolate;            /* apply ${VAR} to scalar values */
 	envup_getenv_fn getenv_fn;   /* NULL = getenv(3) */
 	void *payload;
+	envup_strlist *errors;       /* every error recorded, when not NULL */
 } envup_decode;
 
 /** Descend into `key`; returns the mark to pass to envup_decode__pop(). */
@@ -31,7 +32,12 @@ size_t envup_decode__push(envup_decode *d, const char *key);
 size_t envup_decode__push_index(envup_decode *d, size_t index);
 void envup_decode__pop(envup_decode *d, size_t mark);
 
-/** Record "FILE:LINE:COL: PATH: message" at `pos`; returns ENVUP_ESPEC. */
+/**
+ * Record "FILE:LINE:COL: PATH: message" at `pos` as the thread's error and
+ * append it to d->errors; returns ENVUP_ESPEC (ENVUP_ERROR when it could
+ * not be appended). Decoders go on after an ENVUP_ESPEC where what follows
+ * does not depend on what failed, so that one run reports every error.
+ */
 int envup_decode__error(const envup_decode *d, envup_pos pos, const char *fmt, ...)
 	ENVUP_PRINTF(3, 4);
 

@@ -101,6 +101,19 @@ void envup_service__dispose(envup_service *svc)
 	memset(svc, 0, sizeof(*svc));
 }
 
+/*
+ * Keep going after a spec error (so that one run reports them all), not
+ * after running out of memory. `*failed` remembers that one happened.
+ */
+static int go_on(int error, bool *failed)
+{
+	if (error == ENVUP_ESPEC) {
+		*failed = true;
+		return 0;
+	}
+	return error;
+}
+
 static int set_string(char **field, const char *s)
 {
 	char *copy = envup__strdup(s);
@@ -128,6 +141,7 @@ static int decode_env(envup_kvlist *env, envup_decode *d, envup_yaml_node *v)
 {
 	size_t i, mark;
 	const char *s;
+	bool failed = false;
 	int error = 0;
 
 	if ((error = envup_decode__mapping(d, v)) < 0)
@@ -143,9 +157,10 @@ static int decode_env(envup_kvlist *env, envup_decode *d, envup_yaml_node *v)
 				"expected a string, number or boolean (use \"\" for an empty value)");
 		else if ((error = envup_decode__string(&s, d, val, NULL)) == 0)
 			error = envup_kvlist_set(env, k->text, s);
+		error = go_on(error, &failed);
 		envup_decode__pop(d, mark);
 	}
-	return error;
+	return error < 0 ? error : failed ? ENVUP_ESPEC : 0;
 }
 
 static int decode_command(envup_strlist *out, envup_decode *d, envup_yaml_node *v)
@@ -178,6 +193,7 @@ static int port_add(envup_service *svc, int port)
 static int decode_ports(envup_service *svc, envup_decode *d, envup_yaml_node *v)
 {
 	size_t i, j, mark;
+	bool failed = false;
 	int port, error = 0;
 
 	if (v->kind == ENVUP_YAML_SCALAR) {
@@ -199,9 +215,10 @@ static int decode_ports(envup_service *svc, envup_decode *d, envup_yaml_node *v)
 			else
 				error = port_add(svc, port);
 		}
+		error = go_on(error, &failed);
 		envup_decode__pop(d, mark);
 	}
-	return error;
+	return error < 0 ? error : failed ? ENVUP_ESPEC : 0;
 }
 
 static int decode_tmpfs(envup_strlist *out, envup_decode *d, envup_yaml_node *v)
@@ -254,6 +271,7 @@ static int decode_exports(envup_kvlist *out, envup_decode *d, envup_yaml_node *v
 {
 	size_t i, mark;
 	const char *s;
+	bool failed = false;
 	int error = 0;
 
 	if ((error = envup_decode__mapping(d, v)) < 0)
@@ -268,9 +286,10 @@ static int decode_exports(envup_kvlist *out, envup_decode *d, envup_yaml_node *v
 		else if ((error = envup_decode__string(&s, d, val,
 		    "a string (the value to export)")) == 0)
 			error = envup_kvlist_set(out, k->text, s);
+		error = go_on(error, &failed);
 		envup_decode__pop(d, mark);
 	}
-	return error;
+	return error < 0 ? error : failed ? ENVUP_ESPEC : 0;
 }
 
 static int decode_cred(envup_cred *cred, envup_decode *d, envup_yaml_node *v)
@@ -393,7 +412,9 @@ static int decode_key(envup_service *svc, envup_service_src *src, envup_decode *
 int envup_service__decode(envup_service *svc, envup_service_src *src,
 	envup_decode *d, envup_yaml_node *map, bool is_template)
 {
+	static const char *const needed[] = {"image", "template", NULL};
 	size_t i, mark;
+	bool failed = false, misspelt = false;
 	int error = 0;
 
 	if (map->kind != ENVUP_YAML_MAP)
@@ -410,9 +431,11 @@ int envup_service__decode(envup_service *svc, envup_service_src *src,
 		for (key = 0; key < ENVUP_SVC_KEY_COUNT && strcmp(key_names[key], k->text); key++)
 			;
 		mark = envup_decode__push(d, k->text);
-		if (key == ENVUP_SVC_KEY_COUNT)
+		if (key == ENVUP_SVC_KEY_COUNT) {
 			error = envup_decode__unknown_key(d, k,
 				is_template ? template_keys : spec_keys);
+			misspelt = misspelt || envup_decode__suggest(k->text, needed);
+		}
 		else if (!is_template && key == ENVUP_SVC_PORT)
 			error = envup_decode__error(d, k->pos,
 				"only templates set 'port' (did you mean 'ports'?)");
@@ -427,12 +450,15 @@ int envup_service__decode(envup_service *svc, envup_service_src *src,
 			src->value[key] = v;
 			error = decode_key(svc, src, d, key, v);
 		}
+		error = go_on(error, &failed);
 		envup_decode__pop(d, mark);
 	}
-	if (error == 0 && !is_template && !svc->template_name && !svc->image)
-		error = envup_decode__error(d, src->name ? src->name->pos : map->pos,
-			"a service needs an image or a template");
-	if (error == 0 && is_template && !svc->image)
-		error = envup_decode__error(d, map->pos, "a template needs an image");
-	return error;
+	/* written but wrong, or misspelt, was reported above */
+	if (error == 0 && !misspelt && !is_template && !src->key[ENVUP_SVC_TEMPLATE] &&
+	    !src->key[ENVUP_SVC_IMAGE])
+		error = go_on(envup_decode__error(d, src->name ? src->name->pos : map->pos,
+			"a service needs an image or a template"), &failed);
+	if (error == 0 && !misspelt && is_template && !src->key[ENVUP_SVC_IMAGE])
+		error = go_on(envup_decode__error(d, map->pos, "a template needs an image"), &failed);
+	return error < 0 ? error : failed ? ENVUP_ESPEC : 0;
 }

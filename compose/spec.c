@@ -85,11 +85,22 @@ static char *absolute_dir(const char *dir)
 	return envup__sprintf("%s/%s", cwd, dir);
 }
 
+/* Go on after a spec error, not after running out of memory. */
+static int go_on(int error, bool *failed)
+{
+	if (error == ENVUP_ESPEC) {
+		*failed = true;
+		return 0;
+	}
+	return error;
+}
+
 static int decode_services(envup_spec *spec, envup_service_src **srcs_out,
 	envup_decode *d, envup_yaml_node *key, envup_yaml_node *v)
 {
 	envup_service_src *srcs = NULL;
 	size_t i, n = 0, mark;
+	bool failed = false;
 	int error;
 
 	*srcs_out = NULL;
@@ -126,7 +137,10 @@ static int decode_services(envup_spec *spec, envup_service_src **srcs_out,
 				"invalid service name '%s': use lower-case letters, digits, "
 				"'_' and '-', starting with a letter or digit (at most 63)",
 				k->text);
-			goto done;
+			if ((error = go_on(error, &failed)) < 0)
+				goto done;
+			envup_decode__pop(d, m);
+			continue;
 		}
 		if ((svc->name = envup__strdup(k->text)) == NULL) {
 			error = ENVUP_ERROR;
@@ -134,14 +148,16 @@ static int decode_services(envup_spec *spec, envup_service_src **srcs_out,
 		}
 		spec->nservices++;
 		src->name = k;
-		if ((error = envup_service__decode(svc, src, d, v->items[i + 1], false)) < 0 ||
-		    (error = envup_spec__apply_template(svc, src, d)) < 0)
+		/* a template is applied to a service that decoded */
+		if ((error = envup_service__decode(svc, src, d, v->items[i + 1], false)) == 0)
+			error = envup_spec__apply_template(svc, src, d);
+		if ((error = go_on(error, &failed)) < 0)
 			goto done;
 		envup_decode__pop(d, m);
 	}
 	*srcs_out = srcs;
 	srcs = NULL;
-	error = 0;
+	error = failed ? ENVUP_ESPEC : 0;
 done:
 	envup__free(srcs);
 	envup_decode__pop(d, mark);
@@ -154,6 +170,7 @@ static int decode_top(envup_spec *spec, envup_service_src **srcs, envup_decode *
 	envup_yaml_node *services = NULL, *services_key = NULL;
 	const char *s;
 	size_t i, mark;
+	bool failed = false;
 	int error = 0;
 
 	if (root->kind != ENVUP_YAML_MAP)
@@ -179,14 +196,19 @@ static int decode_top(envup_spec *spec, envup_service_src **srcs, envup_decode *
 		} else {
 			error = envup_decode__unknown_key(d, k, top_keys);
 		}
+		error = go_on(error, &failed);
 		envup_decode__pop(d, mark);
 	}
 	if (error < 0)
 		return error;
+	/* a misspelt 'services' was reported as such */
+	if (!services && failed)
+		return ENVUP_ESPEC;
 	if (!services)
 		return envup_decode__error(d, root->pos,
 			"'services:' is missing: a spec needs at least one service");
-	return decode_services(spec, srcs, d, services_key, services);
+	error = decode_services(spec, srcs, d, services_key, services);
+	return error == 0 && failed ? ENVUP_ESPEC : error;
 }
 
 static int load(envup_spec *spec, const char *data, size_t len,
@@ -194,10 +216,12 @@ static int load(envup_spec *spec, const char *data, size_t len,
 {
 	envup_yaml_node *root = NULL;
 	envup_service_src *srcs = NULL;
+	envup_strlist errors = ENVUP_STRLIST_INIT;
 	envup_decode d;
 	int error;
 
 	memset(&d, 0, sizeof(d));
+	d.errors = &errors;
 	d.file = spec->path;
 	d.interpolate = true;
 	d.getenv_fn = getenv_fn;
@@ -211,11 +235,16 @@ static int load(envup_spec *spec, const char *data, size_t len,
 		error = envup_decode__error(&d, root ? root->pos : start, "the spec is empty");
 		goto done;
 	}
+	/* the checks of a whole spec run on a spec whose services decoded */
 	if ((error = decode_top(spec, &srcs, &d, root)) < 0 ||
 	    (error = envup_spec__validate(spec, srcs, &d)) < 0 ||
 	    (error = envup_spec__order(spec, srcs, &d)) < 0)
 		goto done;
 done:
+	/* every error of the file, the first as the message */
+	if (error == ENVUP_ESPEC && errors.n > 1)
+		envup_error_set_list(ENVUP_ESPEC, ENVUP_ERROR_SPEC, &errors);
+	envup_strlist_dispose(&errors);
 	envup__free(srcs);
 	envup_yaml__release(root);
 	return error;

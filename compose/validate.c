@@ -590,16 +590,32 @@ done:
 int envup_spec__validate(envup_spec *spec, envup_service_src *srcs, envup_decode *d)
 {
 	size_t i;
+	bool failed = false;
 	int error = 0;
 
+	/* each check of each service on its own (one run reports every
+	 * error); the names across services once each service is right */
 	for (i = 0; i < spec->nservices && error == 0; i++) {
 		envup_service *svc = &spec->services[i];
+		int e[4];
+		size_t k;
 		envup_spec__path_service(d, svc->name);
-		if ((error = check_wait(svc, &srcs[i], d)) == 0 &&
-		    (error = check_init(svc, &srcs[i], d, spec->dir)) == 0 &&
-		    (error = check_expectations(svc, &srcs[i], d, spec->dir)) == 0)
-			error = check_placeholders(svc, &srcs[i], d);
+		e[0] = check_wait(svc, &srcs[i], d);
+		envup_spec__path_service(d, svc->name);
+		e[1] = check_init(svc, &srcs[i], d, spec->dir);
+		envup_spec__path_service(d, svc->name);
+		e[2] = check_expectations(svc, &srcs[i], d, spec->dir);
+		envup_spec__path_service(d, svc->name);
+		e[3] = check_placeholders(svc, &srcs[i], d);
+		for (k = 0; k < 4; k++) {
+			if (e[k] == ENVUP_ESPEC)
+				failed = true;
+			else if (e[k] < 0)
+				error = e[k];
+		}
 	}
+	if (error == 0 && failed)
+		error = ENVUP_ESPEC;
 	if (error == 0)
 		error = check_stems(spec, srcs, d);
 	if (error == 0)

@@ -13,6 +13,15 @@ static _Thread_local char error_text[ERROR_MAX];
 static _Thread_local envup_error error_last = {"", ENVUP_ERROR_NONE};
 static _Thread_local unsigned long oom_count;
 
+/* the errors an error stands for (a spec's), packed, without allocating */
+#define DETAILS_TEXT 16384
+#define DETAILS_MAX 100
+static _Thread_local char details_text[DETAILS_TEXT];
+static _Thread_local unsigned short details_at[DETAILS_MAX];
+static _Thread_local size_t details_n, details_total;
+
+static void error_store(int klass, const char *text, bool truncated);
+
 const envup_error *envup_error_last(void)
 {
 	error_last.message = error_text;
@@ -23,6 +32,53 @@ void envup_error_clear(void)
 {
 	error_text[0] = '\0';
 	error_last.klass = ENVUP_ERROR_NONE;
+	details_n = details_total = 0;
+}
+
+size_t envup_error_count(void)
+{
+	return details_total;
+}
+
+const char *envup_error_detail(size_t i)
+{
+	if (details_total == 0)
+		return i == 0 ? error_text : NULL;
+	if (i < details_n)
+		return details_text + details_at[i];
+	return NULL;
+}
+
+size_t envup_error_detail_count(void)
+{
+	return details_total ? details_n : 1;
+}
+
+int envup_error_set_list(int code, int klass, const envup_strlist *lines)
+{
+	size_t i, used = 0, stored = 0;
+
+	if (!lines || lines->n == 0)
+		return code;
+	/* the first one is the message, exactly as if it had been alone */
+	error_store(klass, lines->v[0], false);
+	if (lines->n == 1)
+		return code;
+	for (i = 0; i < lines->n && stored < DETAILS_MAX; i++) {
+		char one[ERROR_MAX];
+		size_t len;
+		envup_secret_mask_into(one, sizeof(one), lines->v[i], false);
+		envup_printable_into(one, sizeof(one), one);
+		len = strlen(one);
+		if (used + len + 1 > DETAILS_TEXT)
+			break;
+		memcpy(details_text + used, one, len + 1);
+		details_at[stored++] = (unsigned short)used;
+		used += len + 1;
+	}
+	details_n = stored;
+	details_total = lines->n;
+	return code;
 }
 
 /*
@@ -43,6 +99,7 @@ static void error_store(int klass, const char *text, bool truncated)
 	/* engine messages and names are input: no escape reaches a terminal */
 	envup_printable_into(error_text, ERROR_MAX, error_text);
 	error_last.klass = klass;
+	details_n = details_total = 0;
 }
 
 int envup_error_vset(int code, int klass, const char *fmt, va_list ap)

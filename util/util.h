@@ -39,6 +39,7 @@ int envup_error_set_oom(void);
  * told apart by comparing the count before and after the call.
  */
 unsigned long envup__oom_count(void);
+
 /** Copy another thread's error text into this thread's error; returns `code`. */
 int envup_error_set_str(int code, int klass, const char *message);
 
@@ -124,6 +125,14 @@ typedef struct {
 	char **v;
 	size_t n;
 } envup_strlist;
+
+/**
+ * Record several errors at once (every error of a spec): the message is
+ * lines->v[0], and envup_error_count()/envup_error_detail() give each
+ * line (masked, made printable; the first 100 that fit 16 KiB). Any later
+ * error on the thread forgets them. Returns `code`.
+ */
+int envup_error_set_list(int code, int klass, const envup_strlist *lines);
 
 #define ENVUP_STRLIST_INIT {NULL, 0}
 

@@ -71,6 +71,30 @@ typedef struct {
  */
 ENVUP_EXTERN(const envup_error *) envup_error_last(void);
 
+/**
+ * How many errors the last error stands for: a spec with several mistakes
+ * fails once, with every one of them recorded (the message is the first).
+ *
+ * @return 0 when the last error is a single one, else the number of
+ *         errors found (which may be more than envup_error_detail_count())
+ */
+ENVUP_EXTERN(size_t) envup_error_count(void);
+
+/**
+ * How many lines envup_error_detail() gives: at least 1 (the message
+ * alone when the error is a single one), at most 100.
+ */
+ENVUP_EXTERN(size_t) envup_error_detail_count(void);
+
+/**
+ * Line `i` of the last error, each one line of the same form as the
+ * message ("FILE:LINE:COL: KEY.PATH: what is wrong" for a spec).
+ *
+ * @return a borrowed string valid until the next envup call on this
+ *         thread, or NULL when i >= envup_error_detail_count()
+ */
+ENVUP_EXTERN(const char *) envup_error_detail(size_t i);
+
 /** Forget the last error on the calling thread. */
 ENVUP_EXTERN(void) envup_error_clear(void);
 

@@ -154,6 +154,28 @@ static void test_spec_from_text(void **state)
 		ENVUP_ESPEC);
 	assert_string_equal(envup_error_last()->message,
 		"spec:3:5: services.a.imag: unknown key (did you mean 'image'?)");
+	/* one mistake: no list beyond the message */
+	assert_int_equal(envup_error_count(), 0);
+	assert_int_equal(envup_error_detail_count(), 1);
+	assert_string_equal(envup_error_detail(0), envup_error_last()->message);
+	assert_null(envup_error_detail(1));
+
+	/* every mistake of a spec in one failure, the first as the message */
+	assert_int_equal(envup_spec_read_text(&spec,
+		"services:\n  a:\n    imag: x\n  b:\n    image: nginx\n    ports: [0]\n", NULL, NULL),
+		ENVUP_ESPEC);
+	assert_int_equal(envup_error_count(), 2);
+	assert_int_equal(envup_error_detail_count(), 2);
+	assert_string_equal(envup_error_detail(0),
+		"spec:3:5: services.a.imag: unknown key (did you mean 'image'?)");
+	assert_string_equal(envup_error_detail(0), envup_error_last()->message);
+	assert_string_equal(envup_error_detail(1),
+		"spec:6:13: services.b.ports[0]: expected an integer from 1 to 65535, found '0'");
+	assert_null(envup_error_detail(2));
+	/* any later error forgets the list */
+	envup_error_clear();
+	assert_int_equal(envup_error_count(), 0);
+	assert_null(spec);
 }
 
 /* up refuses an invalid spec or option before touching the engine: these

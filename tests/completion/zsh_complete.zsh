@@ -11,19 +11,21 @@ zpty -w z 'compadd () {
   typeset -a __hits __dscr
   builtin compadd -A __hits -D __dscr "$@"
   (( $#__hits == 0 )) && return 1
-  local h; for h in $__hits; do print -r -- "<COMP>$h"; done
+  local h; for h in $__hits; do print -r -- "<CO""MP>$h"; done
   builtin compadd "$@"
 }'
 zpty -w z "bindkey '^I' complete-word; zstyle ':completion:*' list-prompt ''; LISTMAX=0"
-zpty -w z "print -r -- '<READY>'"
+zpty -w z "print -r -- '<REA''DY>'"
 zpty -r z line '*<READY>*'
-zpty -w z "print -r -- '<READY2>'"
+zpty -w z "print -r -- '<REA''DY2>'"
 zpty -r z line '*<READY2>*'
 zpty -n -w z "$2"$'\t'
+# (the markers are printed from split quotes: the terminal's echo of a
+# command line never looks like its output, however late the echo comes)
 # the matches are printed while the widget runs; wait for the prompt's redraw
 sleep 0.5
 zpty -w z $'\C-u'
-zpty -w z "print -r -- '<END>'"
+zpty -w z "print -r -- '<EN''D>'"
 out=""
 while zpty -r z line; do
   [[ $line == *'<END>'* && $line != *print* ]] && break

@@ -61,7 +61,7 @@ inc=$(pkg-config --cflags-only-I envup | tr ' ' '\n' | sed -n '1s/^-I//p')
 lib=$(pkg-config --libs-only-L envup | tr ' ' '\n' | sed -n '1s/^-L//p')
 [ "$(realpath "$lib")" = "$P/$LIBDIR" ] || fail "pkg-config --libs envup gives -L$lib, not $P/$LIBDIR"
 [ "$("$P/bin/envup" --version)" = "envup $VERSION" ] || fail "bin/envup --version: $("$P/bin/envup" --version 2>&1)"
-"$P/bin/envdown" --help | grep -q "usage: envdown" || fail "bin/envdown --help"
+"$P/bin/envdown" --help | grep "usage: envdown" >/dev/null || fail "bin/envdown --help"
 found=$(ldd "$P/bin/envup" | sed -n "s/.*libenvup.so.$MAJOR => \([^ ]*\) .*/\1/p")
 [ -n "$found" ] && [ "$(realpath "$found")" = "$(realpath "$P/$LIBDIR/libenvup.so.$MAJOR")" ] ||
 	fail "bin/envup does not find its library in the prefix: $(ldd "$P/bin/envup" | grep envup)"
@@ -90,7 +90,7 @@ for fn in $(cat "$WORK/declared"); do
 	grep -q "$fn(" <<<"$synopsis" || fail "libenvup(3)'s synopsis does not list $fn"
 done
 for cmd in up down run env status logs ls gc services; do
-	MANWIDTH=200 man -l "$P/share/man/man1/envup.1" 2>/dev/null | grep -q "envup $cmd\|^ *$cmd" ||
+	MANWIDTH=200 man -l "$P/share/man/man1/envup.1" 2>/dev/null | grep "envup $cmd\|^ *$cmd" >/dev/null ||
 		fail "envup(1) does not describe $cmd"
 done
 echo "4 pages render without warnings"
@@ -105,7 +105,7 @@ for t in "$api"/test_api_*.c; do
 		$(pkg-config --cflags envup $deps) \
 		$(pkg-config --libs envup $deps) -pthread -Wl,-rpath,"$(realpath "$(pkg-config --variable=libdir envup)")" ||
 		fail "$name does not build against the installed prefix"
-	ldd "$WORK/$name" | grep -q "libenvup.so.$MAJOR => $P/$LIBDIR/" ||
+	ldd "$WORK/$name" | grep "libenvup.so.$MAJOR => $P/$LIBDIR/" >/dev/null ||
 		fail "$name does not use the installed library: $(ldd "$WORK/$name" | grep envup)"
 	rc=0
 	(cd "$WORK" && "./$name" >"$WORK/$name.log" 2>&1) || rc=$?
@@ -124,7 +124,7 @@ cc -std=c11 -Wall -Werror -o "$WORK/static_spec" "$api/test_api_spec.c" "$api/ap
 	$(pkg-config --cflags envup $deps) $(pkg-config --variable=static_libs envup) \
 	$(pkg-config --libs $deps) -pthread ||
 	fail "the API test does not link with libenvup.a (pkg-config --variable=static_libs envup)"
-ldd "$WORK/static_spec" | grep -q libenvup && fail "the static build still needs libenvup.so"
+ldd "$WORK/static_spec" | grep libenvup >/dev/null && fail "the static build still needs libenvup.so"
 (cd "$WORK" && ./static_spec >"$WORK/static.log" 2>&1) || { cat "$WORK/static.log" >&2; fail "static_spec"; }
 echo "test_api_spec linked with libenvup.a: passed"
 
@@ -165,7 +165,7 @@ WORK=$WORK BUILD=$BUILD MAJOR=$MAJOR VERSION=$VERSION unshare -m bash -euo pipef
 	cc -o "$WORK/hello" "$WORK/hello.c" $(pkg-config --cflags --libs envup)
 	out=$(env -u LD_LIBRARY_PATH "$WORK/hello")
 	[ "$out" = "$VERSION db" ] || { echo "hello printed: $out" >&2; exit 1; }
-	ldd "$WORK/hello" | grep -q "libenvup.so.$MAJOR => /usr/local/lib" || { ldd "$WORK/hello" >&2; exit 1; }
+	ldd "$WORK/hello" | grep "libenvup.so.$MAJOR => /usr/local/lib" >/dev/null || { ldd "$WORK/hello" >&2; exit 1; }
 	[ "$(/usr/local/bin/envup --version)" = "envup $VERSION" ]
 	MANPATH=/usr/local/share/man man -w envup.yaml >/dev/null
 ' || fail "installed into /usr/local, a program built with pkg-config does not run"

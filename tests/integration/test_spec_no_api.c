@@ -7,9 +7,9 @@
  * in that directory, with DOCKER_HOST pointing at a fake engine: a unix
  * socket served by a thread that accepts and counts connections and
  * closes them without a word. Each run must exit 2, print nothing on
- * stdout, print exactly one line on stderr naming NAME.yaml:LINE:COL
- * (the catalogue's expected message, exactly), create no state, and make
- * no connection at all.
+ * stdout, print on stderr exactly the catalogue's errors (its "# expect:"
+ * line, then each "# also:" line), one line each naming NAME.yaml:LINE:COL,
+ * create no state, and make no connection at all.
  *
  * A control run with a good spec must connect, so the zero above cannot
  * come from a DOCKER_HOST the binary ignores.
@@ -182,12 +182,35 @@ static bool has_position(const char *s, const char *file)
  * message (exact when it starts with "FILE:", else a substring) or NULL;
  * `positioned` false only for the errors about the file as a whole.
  */
-static void expect_rejected(const char *dir, const char *file, const char *expect,
+static void expect_one(const char *file, const char *msg, size_t len, const char *expect,
 	bool positioned)
 {
+	if (strncmp(msg, "envup: ", 7) != 0)
+		fail_msg("%s: stderr line does not start with 'envup: ': %.*s", file, (int)len, msg);
+	msg += 7;
+	len -= 7;
+	if (positioned && !has_position(msg, file))
+		fail_msg("%s: stderr does not name %s:LINE:COL: %.*s", file, file, (int)len, msg);
+	if (!positioned && (strncmp(msg, file, strlen(file)) != 0 || msg[strlen(file)] != ':'))
+		fail_msg("%s: stderr does not name the file: %.*s", file, (int)len, msg);
+	if (expect && strncmp(expect, file, strlen(file)) == 0 && expect[strlen(file)] == ':') {
+		if (len != strlen(expect) || strncmp(msg, expect, len) != 0)
+			fail_msg("%s:\n  got:  %.*s\n  want: %s", file, (int)len, msg, expect);
+	} else if (expect) {
+		char *copy = strndup(msg, len);
+		assert_non_null(copy);
+		if (!strstr(copy, expect))
+			fail_msg("%s:\n  got: %s\n  want a message containing: %s", file, copy, expect);
+		free(copy);
+	}
+}
+
+static void expect_rejected_all(const char *dir, const char *file, const char *const *expect,
+	size_t n, bool positioned)
+{
 	envup_buf out = ENVUP_BUF_INIT, err = ENVUP_BUF_INIT;
-	size_t before = engine_connections(), after;
-	const char *e, *msg;
+	size_t before = engine_connections(), after, lines = 0, i;
+	const char *e, *at;
 	struct stat st;
 	int status;
 
@@ -198,20 +221,16 @@ static void expect_rejected(const char *dir, const char *file, const char *expec
 		fail_msg("%s: exit status %d, want 2; stderr:\n%s", file, status, e);
 	if (out.size != 0)
 		fail_msg("%s: stdout is not empty:\n%s", file, envup_buf_cstr(&out));
-	if (err.size == 0 || e[err.size - 1] != '\n' || strchr(e, '\n') != e + err.size - 1)
-		fail_msg("%s: want exactly one line on stderr, got:\n%s", file, e);
-	if (strncmp(e, "envup: ", 7) != 0)
-		fail_msg("%s: stderr does not start with 'envup: ': %s", file, e);
-	msg = e + 7;
-	if (positioned && !has_position(msg, file))
-		fail_msg("%s: stderr does not name %s:LINE:COL: %s", file, file, e);
-	if (!positioned && (strncmp(msg, file, strlen(file)) != 0 || msg[strlen(file)] != ':'))
-		fail_msg("%s: stderr does not name the file: %s", file, e);
-	if (expect && strncmp(expect, file, strlen(file)) == 0 && expect[strlen(file)] == ':') {
-		if (strncmp(msg, expect, strlen(expect)) != 0 || msg[strlen(expect)] != '\n')
-			fail_msg("%s:\n  got:  %s  want: %s", file, msg, expect);
-	} else if (expect && !strstr(msg, expect)) {
-		fail_msg("%s:\n  got: %s  want a message containing: %s", file, msg, expect);
+	if (err.size == 0 || e[err.size - 1] != '\n')
+		fail_msg("%s: want whole lines on stderr, got:\n%s", file, e);
+	for (at = e; *at; at = strchr(at, '\n') + 1)
+		lines++;
+	if (lines != n)
+		fail_msg("%s: want %zu line(s) on stderr, got:\n%s", file, n, e);
+	for (i = 0, at = e; i < n; i++) {
+		const char *nl = strchr(at, '\n');
+		expect_one(file, at, (size_t)(nl - at), expect ? expect[i] : NULL, positioned);
+		at = nl + 1;
 	}
 	if (after != before)
 		fail_msg("%s: %zu connection(s) to the engine", file, after - before);
@@ -221,25 +240,37 @@ static void expect_rejected(const char *dir, const char *file, const char *expec
 	envup_buf_dispose(&err);
 }
 
+static void expect_rejected(const char *dir, const char *file, const char *expect,
+	bool positioned)
+{
+	expect_rejected_all(dir, file, expect ? &expect : NULL, 1, positioned);
+}
+
 /* ---- the catalogue ------------------------------------------------------------ */
 
 static void test_spec_no_api__case(void **state)
 {
 	const char *name = *state;
-	char path[PATH_MAX], line[1024], *expect, *end;
+	char path[PATH_MAX], lines[16][1024], *end;
+	const char *expect[16];
+	size_t n = 0;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", BAD_DIR, name);
 	assert_non_null(f = fopen(path, "rb"));
-	if (!fgets(line, sizeof(line), f))
-		line[0] = '\0';
+	while (n < 16 && fgets(lines[n], sizeof(lines[n]), f)) {
+		const char *tag = n == 0 ? "# expect: " : "# also: ";
+		if (strncmp(lines[n], tag, strlen(tag)) != 0)
+			break;
+		if ((end = strpbrk(lines[n], "\r\n")) != NULL)
+			*end = '\0';
+		expect[n] = lines[n] + strlen(tag);
+		n++;
+	}
 	fclose(f);
-	if (strncmp(line, "# expect: ", 10) != 0)
+	if (n == 0)
 		fail_msg("%s: the first line must be '# expect: MESSAGE'", name);
-	expect = line + 10;
-	if ((end = strpbrk(expect, "\r\n")) != NULL)
-		*end = '\0';
-	expect_rejected(BAD_DIR, name, expect, true);
+	expect_rejected_all(BAD_DIR, name, expect, n, true);
 }
 
 /* ---- generated inputs (as in test_spec_bad.c) --------------------------------- */

@@ -4,7 +4,10 @@
  *     # expect: MESSAGE
  * and loading it (as "NAME.yaml", from that directory) must fail with
  * ENVUP_ESPEC and exactly MESSAGE, or, when MESSAGE does not start with
- * "NAME.yaml:", a message containing it. Inputs awkward to commit (not
+ * "NAME.yaml:", a message containing it. A file with several mistakes
+ * lists the others on the lines that follow, each "# also: MESSAGE": one
+ * run reports exactly those errors, in that order, and no others (a file
+ * without "# also:" must give one error, never a cascade). Inputs awkward to commit (not
  * UTF-8, control characters, 10 MB, a 700 KB alias bomb, truly empty,
  * unreadable) are written to a temporary directory here.
  *
@@ -36,22 +39,8 @@ static const char *fake_getenv(const char *name, void *payload)
 	return NULL;
 }
 
-/* Load `file` from `dir`; check the code and the message against `expect`. */
-static void expect_failure(const char *dir, const char *file, const char *expect)
+static void expect_one(const char *file, const char *msg, const char *expect)
 {
-	char cwd[PATH_MAX];
-	envup_spec *spec = (envup_spec *)&spec;
-	const char *msg;
-	int rc;
-
-	assert_non_null(getcwd(cwd, sizeof(cwd)));
-	assert_int_equal(chdir(dir), 0);
-	rc = envup_spec_load(&spec, file, fake_getenv, NULL);
-	assert_int_equal(chdir(cwd), 0);
-	msg = envup_error_last()->message;
-	if (rc != ENVUP_ESPEC)
-		fail_msg("%s: expected ENVUP_ESPEC, got %d (%s)", file, rc, rc ? msg : "loaded");
-	assert_null(spec);
 	assert_null(strchr(msg, '\n'));
 	if (strncmp(expect, file, strlen(file)) == 0 && expect[strlen(file)] == ':') {
 		if (strcmp(msg, expect) != 0)
@@ -61,25 +50,67 @@ static void expect_failure(const char *dir, const char *file, const char *expect
 	}
 }
 
+/* Load `file` from `dir`; it must fail with exactly the errors `expect`
+ * (n of them; the first is the message). */
+static void expect_failures(const char *dir, const char *file, const char *const *expect,
+	size_t n)
+{
+	char cwd[PATH_MAX];
+	envup_spec *spec = (envup_spec *)&spec;
+	size_t i, got;
+	int rc;
+
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(dir), 0);
+	rc = envup_spec_load(&spec, file, fake_getenv, NULL);
+	assert_int_equal(chdir(cwd), 0);
+	if (rc != ENVUP_ESPEC)
+		fail_msg("%s: expected ENVUP_ESPEC, got %d (%s)", file, rc,
+			rc ? envup_error_last()->message : "loaded");
+	assert_null(spec);
+	got = envup_error_count();
+	if ((n == 1 && got > 1) || (n > 1 && got != n)) {
+		for (i = 0; i < envup_error_detail_count(); i++)
+			print_message("  %s\n", envup_error_detail(i));
+		fail_msg("%s: %zu errors reported, want %zu", file, got ? got : 1, n);
+	}
+	expect_one(file, envup_error_last()->message, expect[0]);
+	for (i = 0; i < n; i++)
+		expect_one(file, envup_error_detail(i), expect[i]);
+	assert_null(envup_error_detail(n));
+}
+
+/* Load `file` from `dir`; it must fail with the one error `expect`. */
+static void expect_failure(const char *dir, const char *file, const char *expect)
+{
+	expect_failures(dir, file, &expect, 1);
+}
+
 /* ---- the catalogue --------------------------------------------------------- */
 
 static void test_spec_bad__case(void **state)
 {
 	const char *name = *state;
-	char path[PATH_MAX], line[1024], *expect, *end;
+	char path[PATH_MAX], lines[16][1024], *end;
+	const char *expect[16];
+	size_t n = 0;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", BAD_DIR, name);
 	assert_non_null(f = fopen(path, "rb"));
-	if (!fgets(line, sizeof(line), f))
-		line[0] = '\0';
+	while (n < 16 && fgets(lines[n], sizeof(lines[n]), f)) {
+		const char *tag = n == 0 ? "# expect: " : "# also: ";
+		if (strncmp(lines[n], tag, strlen(tag)) != 0)
+			break;
+		if ((end = strpbrk(lines[n], "\r\n")) != NULL)
+			*end = '\0';
+		expect[n] = lines[n] + strlen(tag);
+		n++;
+	}
 	fclose(f);
-	if (strncmp(line, "# expect: ", 10) != 0)
+	if (n == 0)
 		fail_msg("%s: the first line must be '# expect: MESSAGE'", name);
-	expect = line + 10;
-	if ((end = strpbrk(expect, "\r\n")) != NULL)
-		*end = '\0';
-	expect_failure(BAD_DIR, name, expect);
+	expect_failures(BAD_DIR, name, expect, n);
 }
 
 /* ---- generated inputs ------------------------------------------------------- */

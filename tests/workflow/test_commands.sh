@@ -62,7 +62,7 @@ assert e["owner"]["kind"] == "session" and e["expires"].endswith("Z"), e
 ' || wf_fail "ls --format json does not follow the schema: $js"
 for cmd in "status -n $name" "status -n $name --format json" "ls" "ls --format json"; do
 	# shellcheck disable=SC2086
-	if envup $cmd 2>&1 | grep -qF "$password"; then
+	if envup $cmd 2>&1 | grep -F "$password" >/dev/null; then
 		wf_fail "envup $cmd shows the password"
 	fi
 done

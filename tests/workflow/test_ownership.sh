@@ -120,7 +120,7 @@ EOF
 cat > "$dir/session.sh" <<EOF
 ( envup up -n $name > out 2> err; echo \$? > rc ) &
 for _ in \$(seq 1 300); do
-	docker network ls -q --filter "label=dev.envup.env=$name" | grep -q . && break
+	docker network ls -q --filter "label=dev.envup.env=$name" | grep . >/dev/null && break
 	sleep 0.1
 done
 kill -9 \$\$
