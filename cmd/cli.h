@@ -38,6 +38,15 @@ int cmd_services(int argc, char **argv);
 
 /** Print "envup: MESSAGE" for the last library error; return the exit code for `error`. */
 int cli_fail(int error);
+
+#define CLI_MAX_NAMES 64
+extern const char *cli_profiles[CLI_MAX_NAMES];
+extern const char *cli_services[CLI_MAX_NAMES];
+
+/** The spec used without -f (envup.yaml, else a Compose file), said on
+ *  stderr when it is a Compose file; NULL when there is none (the library
+ *  then says where it looked). */
+const char *cli_default_spec(bool quiet);
 /** Print "envup: MESSAGE" (usage errors) and return CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* ---- output.c: exports and times ------------------------------------------ */

@@ -13,15 +13,21 @@
 
 static const char up_usage[] =
 	"usage: envup up [-f FILE] [-n NAME] [--format FORMAT] [--timeout SECONDS] [-q]\n"
+	"                [--profile P]... [--env-file FILE] [SERVICE...]\n"
 	"\n"
-	"Start the environment described by FILE (default envup.yaml), wait until\n"
-	"every service answers its real protocol, and print the exports on stdout:\n"
+	"Start the environment described by FILE (default envup.yaml, else\n"
+	"compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml), wait\n"
+	"until every service answers its real protocol, and print the exports on\n"
+	"stdout:\n"
 	"  exports=$(envup up) && eval \"$exports\"\n"
+	"SERVICEs: only these and what they depend on.\n"
 	"\n"
 	"The environment lives until envdown, its expiry, or the end of the CI job\n"
 	"or terminal session that ran envup up, whichever comes first.\n"
 	"\n"
-	"  -f, --file FILE        the spec (default envup.yaml)\n"
+	"  -f, --file FILE        the spec: an envup.yaml or a Compose file\n"
+	"      --profile PROFILE  a Compose profile to enable (repeatable)\n"
+	"      --env-file FILE    a Compose file's variables from FILE, not .env\n"
 	"  -n, --name NAME        environment name (default: the spec's name:, else\n"
 	"                         the spec's directory name and a hash of its path)\n"
 	"      --format FORMAT    shell (default), dotenv, json, github ($GITHUB_ENV\n"
@@ -45,6 +51,8 @@ static const struct option up_options[] = {
 	{"owner-pid", required_argument, NULL, 'O'},
 	{"keep", no_argument, NULL, 'K'},
 	{"ttl", required_argument, NULL, 'T'},
+	{"profile", required_argument, NULL, 'P'},
+	{"env-file", required_argument, NULL, 'E'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0}
 };
@@ -69,6 +77,9 @@ static double parse_duration(const char *s, double max)
 		return -1;
 	return v * unit;
 }
+
+const char *cli_profiles[CLI_MAX_NAMES];
+const char *cli_services[CLI_MAX_NAMES];
 
 int cli_up_parse(envup_up_options *opts, int *format, bool *quiet, int argc, char **argv,
 	const char *cmd, const char *usage_text)
@@ -112,6 +123,15 @@ int cli_up_parse(envup_up_options *opts, int *format, bool *quiet, int argc, cha
 			if ((opts->ttl = parse_duration(optarg, ENVUP_TTL_MAX)) <= 0)
 				return cli_usage_error(cmd, "--ttl takes a duration such as 90s, 30m or 2h, "
 					"at most 30d, not '%s'", optarg);
+			break;
+		case 'P':
+			if (opts->nprofiles >= CLI_MAX_NAMES)
+				return cli_usage_error(cmd, "at most %d profiles", CLI_MAX_NAMES);
+			cli_profiles[opts->nprofiles++] = optarg;
+			opts->profiles = cli_profiles;
+			break;
+		case 'E':
+			opts->env_file = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -163,8 +183,17 @@ int cmd_up(int argc, char **argv)
 
 	if ((rc = cli_up_parse(&opts, &format, &quiet, argc, argv, "up", up_usage)) != 0)
 		return rc < 0 ? CLI_EXIT_OK : rc;
-	if (optind < argc)
-		return cli_usage_error("up", "unexpected argument '%s'", argv[optind]);
+	for (; optind < argc; optind++) {
+		if (argv[optind][0] == '-')
+			return cli_usage_error("up", "options go before the service names: '%s'",
+				argv[optind]);
+		if (opts.nservices >= CLI_MAX_NAMES)
+			return cli_usage_error("up", "at most %d services", CLI_MAX_NAMES);
+		cli_services[opts.nservices++] = argv[optind];
+		opts.services = cli_services;
+	}
+	if (!opts.spec_path && (opts.spec_path = cli_default_spec(quiet)) == NULL)
+		opts.spec_path = NULL;
 	if (opts.keep && opts.owner_pid)
 		return cli_usage_error("up", "--keep and --owner-pid exclude each other");
 	if ((rc = cli_check_format("up", format)) != 0)

@@ -40,3 +40,12 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	fprintf(stderr, " (see 'envup %s --help')\n", cmd);
 	return CLI_EXIT_USAGE;
 }
+
+const char *cli_default_spec(bool quiet)
+{
+	const char *path = envup_spec_default_path();
+
+	if (path && strcmp(path, "envup.yaml") != 0 && !quiet)
+		fprintf(stderr, "envup: no envup.yaml here: using %s\n", path);
+	return path;
+}

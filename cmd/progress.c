@@ -135,6 +135,13 @@ void cli_progress_cb(const char *service, envup_state state, const char *detail,
 	cli_progress *p = payload;
 
 	pthread_mutex_lock(&p->lock);
+	if (state == ENVUP_STATE_NOTICE) {
+		/* before any row is drawn: notices come from reading the spec */
+		if (!p->quiet)
+			fprintf(stderr, "envup: %s\n", detail ? detail : "");
+		pthread_mutex_unlock(&p->lock);
+		return;
+	}
 	if (state == ENVUP_STATE_READY && service && p->nready < CLI_PROGRESS_ROWS) {
 		snprintf(p->ready[p->nready], sizeof(p->ready[0]), "%s %s", service,
 			detail ? detail : "");

@@ -78,7 +78,8 @@ static int expand(envup_decode *d, envup_yaml_node *n)
 
 	if (!d->interpolate || n->expanded || n->is_null || !strchr(n->text, '$'))
 		return 0;
-	error = envup_interp(&out, &why, n->text, d->getenv_fn, d->payload);
+	error = (d->bare_vars ? envup_interp__compose : envup_interp)(&out, &why, n->text,
+		d->getenv_fn, d->payload);
 	if (error == ENVUP_ESPEC) {
 		envup_decode__error(d, n->pos, "%s", why);
 		envup__free(why);

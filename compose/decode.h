@@ -21,6 +21,7 @@ typedef struct {
 	char path[ENVUP_DECODE_PATH_MAX]; /* the current key path */
 	size_t plen;
 	bool interpolate;            /* apply ${VAR} to scalar values */
+	bool bare_vars;              /* $VAR too (Compose files) */
 	envup_getenv_fn getenv_fn;   /* NULL = getenv(3) */
 	void *payload;
 	envup_strlist *errors;       /* every error recorded, when not NULL */

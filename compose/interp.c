@@ -5,7 +5,8 @@
  *   ${VAR:?msg}     error "VAR: msg" when unset or empty; ${VAR?msg}: only unset
  *   ${VAR:+word}    word when VAR is set and not empty; ${VAR+word}: when set
  *   $$              a literal $
- * A $ followed by anything else stays as it is ($VAR is not expanded).
+ * A $ followed by anything else stays as it is ($VAR is not expanded),
+ * except in Compose files (envup_interp__compose): there $VAR is ${VAR}.
  * `word` and `msg` are interpolated themselves, only when used; values
  * read from the environment are not. {{placeholders}} are left alone.
  */
@@ -19,6 +20,7 @@ typedef struct {
 	envup_getenv_fn getenv_fn;
 	void *payload;
 	char *why;
+	bool bare;       /* $VAR too (Compose) */
 } interp;
 
 static const char *lookup(const interp *ip, const char *name)
@@ -151,6 +153,13 @@ static int expand(envup_buf *out, interp *ip, const char *s, size_t len, int nes
 			if ((error = substitute(out, ip, s + i + 2, end - 2, nesting)) < 0)
 				return error;
 			i += end + 1;
+		} else if (ip->bare && i + 1 < len && is_name_start(s[i + 1])) {
+			size_t n = 1;
+			while (i + 1 + n < len && is_name_char(s[i + 1 + n]))
+				n++;
+			if ((error = substitute(out, ip, s + i + 1, n, nesting)) < 0)
+				return error;
+			i += 1 + n;
 		} else {
 			if ((error = envup_buf_putc(out, '$')) < 0)
 				return error;
@@ -160,11 +169,11 @@ static int expand(envup_buf *out, interp *ip, const char *s, size_t len, int nes
 	return 0;
 }
 
-int envup_interp(char **out, char **why, const char *in,
-	envup_getenv_fn getenv_fn, void *payload)
+static int interp_run(char **out, char **why, const char *in,
+	envup_getenv_fn getenv_fn, void *payload, bool bare)
 {
 	envup_buf b = ENVUP_BUF_INIT;
-	interp ip = {getenv_fn, payload, NULL};
+	interp ip = {getenv_fn, payload, NULL, bare};
 	int error;
 
 	ENVUP_ASSERT_ARG(out && in);
@@ -190,4 +199,16 @@ done:
 	}
 	envup_buf_dispose(&b);
 	return error;
+}
+
+int envup_interp(char **out, char **why, const char *in,
+	envup_getenv_fn getenv_fn, void *payload)
+{
+	return interp_run(out, why, in, getenv_fn, payload, false);
+}
+
+int envup_interp__compose(char **out, char **why, const char *in,
+	envup_getenv_fn getenv_fn, void *payload)
+{
+	return interp_run(out, why, in, getenv_fn, payload, true);
 }

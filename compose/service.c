@@ -87,6 +87,25 @@ void envup_service__dispose(envup_service *svc)
 	envup_strlist_dispose(&svc->command);
 	envup_strlist_dispose(&svc->entrypoint);
 	envup__free(svc->ports);
+	if (svc->binds)
+		for (i = 0; i < svc->nports; i++)
+			envup__free(svc->binds[i].ip);
+	envup__free(svc->binds);
+	for (i = 0; i < svc->nmounts; i++) {
+		envup__free(svc->mounts[i].source);
+		envup__free(svc->mounts[i].target);
+	}
+	envup__free(svc->mounts);
+	envup__free(svc->rt.working_dir);
+	envup__free(svc->rt.user);
+	envup__free(svc->rt.hostname);
+	envup_strlist_dispose(&svc->rt.extra_hosts);
+	envup_strlist_dispose(&svc->rt.cap_add);
+	envup_strlist_dispose(&svc->rt.cap_drop);
+	envup_kvlist_dispose(&svc->rt.ulimits);
+	envup__free(svc->rt.stop_signal);
+	envup_kvlist_dispose(&svc->rt.labels);
+	envup__free(svc->dep_cond);
 	envup_strlist_dispose(&svc->tmpfs);
 	envup_wait__dispose(&svc->wait);
 	envup_strlist_dispose(&svc->depends_on);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "compose/compose.h"
 #include "compose/order.h"
 #include "compose/service.h"
 #include "compose/template_apply.h"
@@ -37,6 +38,8 @@ void envup_spec_free(envup_spec *spec)
 	envup__free(spec->path);
 	envup__free(spec->dir);
 	envup__free(spec->name);
+	envup_strlist_dispose(&spec->volumes);
+	envup_strlist_dispose(&spec->notices);
 	envup__free(spec);
 }
 
@@ -211,8 +214,59 @@ static int decode_top(envup_spec *spec, envup_service_src **srcs, envup_decode *
 	return error == 0 && failed ? ENVUP_ESPEC : error;
 }
 
+/* Keep the services named in sel, and what they depend on (envup specs;
+ * a Compose file selects while it is read). */
+static int select_services(envup_spec *spec, envup_service_src *srcs, envup_decode *d,
+	const envup_spec_select *sel)
+{
+	bool *keep, changed = true;
+	size_t i, j, n = 0;
+	int error = 0;
+
+	if (!sel || sel->nservices == 0 || spec->compose)
+		return 0;
+	if ((keep = envup__calloc(spec->nservices + 1, sizeof(bool))) == NULL)
+		return ENVUP_ERROR;
+	for (i = 0; i < sel->nservices; i++) {
+		int k = envup_spec_find(spec, sel->services[i]);
+		if (k >= 0) {
+			keep[k] = true;
+			continue;
+		}
+		envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "%s: no service '%s' in the spec",
+			spec->path, sel->services[i]);
+		if (d->errors && envup_strlist_push(d->errors, envup_error_last()->message) < 0) {
+			envup__free(keep);
+			return ENVUP_ERROR;
+		}
+		error = ENVUP_ESPEC;
+	}
+	while (changed && error == 0) {
+		changed = false;
+		for (i = 0; i < spec->nservices; i++)
+			for (j = 0; keep[i] && j < spec->services[i].depends_on.n; j++) {
+				int k = envup_spec_find(spec, spec->services[i].depends_on.v[j]);
+				if (k >= 0 && !keep[k])
+					changed = keep[k] = true;
+			}
+	}
+	for (i = 0; error == 0 && i < spec->nservices; i++) {
+		if (!keep[i]) {
+			envup_service__dispose(&spec->services[i]);
+			continue;
+		}
+		spec->services[n] = spec->services[i];
+		srcs[n] = srcs[i];
+		n++;
+	}
+	if (error == 0)
+		spec->nservices = n;
+	envup__free(keep);
+	return error;
+}
+
 static int load(envup_spec *spec, const char *data, size_t len,
-	envup_getenv_fn getenv_fn, void *payload)
+	envup_getenv_fn getenv_fn, void *payload, const envup_spec_select *sel)
 {
 	envup_yaml_node *root = NULL;
 	envup_service_src *srcs = NULL;
@@ -236,7 +290,12 @@ static int load(envup_spec *spec, const char *data, size_t len,
 		goto done;
 	}
 	/* the checks of a whole spec run on a spec whose services decoded */
-	if ((error = decode_top(spec, &srcs, &d, root)) < 0 ||
+	if ((sel && sel->compose) || envup_compose__detect(root))
+		error = envup_compose__decode(spec, &srcs, &d, root, sel);
+	else
+		error = decode_top(spec, &srcs, &d, root);
+	if (error < 0 ||
+	    (error = select_services(spec, srcs, &d, sel)) < 0 ||
 	    (error = envup_spec__validate(spec, srcs, &d)) < 0 ||
 	    (error = envup_spec__order(spec, srcs, &d)) < 0)
 		goto done;
@@ -254,6 +313,14 @@ int envup_spec_load_buffer(envup_spec **out, const char *display_path,
 	const char *dir, const char *data, size_t len,
 	envup_getenv_fn getenv_fn, void *payload)
 {
+	return envup_spec_load_buffer_sel(out, display_path, dir, data, len, getenv_fn, payload,
+		NULL);
+}
+
+int envup_spec_load_buffer_sel(envup_spec **out, const char *display_path,
+	const char *dir, const char *data, size_t len,
+	envup_getenv_fn getenv_fn, void *payload, const envup_spec_select *sel)
+{
 	envup_spec *spec = NULL;
 	int error = ENVUP_ERROR;
 
@@ -264,7 +331,7 @@ int envup_spec_load_buffer(envup_spec **out, const char *display_path,
 	    (spec->path = envup__strdup(display_path)) == NULL ||
 	    (spec->dir = absolute_dir(dir)) == NULL)
 		goto done;
-	if ((error = load(spec, data, len, getenv_fn, payload)) < 0)
+	if ((error = load(spec, data, len, getenv_fn, payload, sel)) < 0)
 		goto done;
 	*out = spec;
 	spec = NULL;
@@ -309,6 +376,12 @@ done:
 int envup_spec_load(envup_spec **out, const char *path,
 	envup_getenv_fn getenv_fn, void *payload)
 {
+	return envup_spec_load_sel(out, path, getenv_fn, payload, NULL);
+}
+
+int envup_spec_load_sel(envup_spec **out, const char *path,
+	envup_getenv_fn getenv_fn, void *payload, const envup_spec_select *sel)
+{
 	envup_buf data = ENVUP_BUF_INIT;
 	char *dir = NULL, *slash;
 	int error;
@@ -326,8 +399,8 @@ int envup_spec_load(envup_spec **out, const char *path,
 		dir[1] = '\0';
 	else
 		*slash = '\0';
-	error = envup_spec_load_buffer(out, path, dir, envup_buf_cstr(&data),
-		data.size, getenv_fn, payload);
+	error = envup_spec_load_buffer_sel(out, path, dir, envup_buf_cstr(&data),
+		data.size, getenv_fn, payload, sel);
 done:
 	envup__free(dir);
 	envup_buf_dispose(&data);

@@ -50,7 +50,11 @@ typedef enum {
 	ENVUP_WAIT_HEALTHCHECK, /* the image's HEALTHCHECK reports healthy */
 	ENVUP_WAIT_POSTGRES,    /* libpq connects and SELECT 1 answers */
 	ENVUP_WAIT_REDIS,       /* hiredis AUTH + PING answers PONG */
-	ENVUP_WAIT_MOCKSERVER   /* PUT /mockserver/status answers 200 */
+	ENVUP_WAIT_MOCKSERVER,  /* PUT /mockserver/status answers 200 */
+	ENVUP_WAIT_EXEC,        /* `exec` run in the container exits 0 (a compose
+	                         * healthcheck, run by envup at short intervals) */
+	ENVUP_WAIT_EXIT         /* the container exited 0 (a one-shot service that
+	                         * a dependant waits on: service_completed_successfully) */
 } envup_wait_kind;
 
 typedef struct {
@@ -62,7 +66,50 @@ typedef struct {
 	int status;    /* http: default 200 */
 	char *pattern; /* log: POSIX extended regex */
 	int times;     /* log: default 1 */
+	envup_strlist exec;   /* exec: the command (argv) */
+	double exec_timeout;  /* exec: seconds one run may take (0: 30) */
 } envup_wait;
+
+/* How a dependant waits for a service it depends on. */
+typedef enum {
+	ENVUP_DEP_READY = 0,    /* ready (envup specs; compose service_healthy) */
+	ENVUP_DEP_STARTED,      /* its container started (compose service_started) */
+	ENVUP_DEP_COMPLETED     /* exited 0 (compose service_completed_successfully) */
+} envup_dep_condition;
+
+/* A published port's host side; a port without one gets an engine-chosen
+ * port on envup's bind address (127.0.0.1). */
+typedef struct {
+	int host;      /* 0: the engine chooses */
+	char *ip;      /* NULL: envup's bind address */
+} envup_port_bind;
+
+typedef enum { ENVUP_MOUNT_BIND = 0, ENVUP_MOUNT_VOLUME, ENVUP_MOUNT_TMPFS } envup_mount_kind;
+
+typedef struct {
+	envup_mount_kind kind;
+	char *source;  /* bind: absolute host path; volume: the spec's volume name */
+	char *target;  /* absolute container path */
+	bool read_only;
+} envup_mount;
+
+/* Container settings a compose file may give (all optional). */
+typedef struct {
+	char *working_dir;
+	char *user;
+	char *hostname;
+	envup_strlist extra_hosts;  /* "host:ip" */
+	long long shm_size;         /* bytes; 0 unset */
+	bool has_init, init;        /* init: when has_init */
+	envup_strlist cap_add;
+	envup_strlist cap_drop;
+	bool privileged;
+	envup_kvlist ulimits;       /* name -> "soft:hard" */
+	char *stop_signal;
+	bool has_stop_timeout;
+	int stop_timeout;           /* seconds, when has_stop_timeout */
+	envup_kvlist labels;        /* the file's own labels (never dev.envup.*) */
+} envup_runtime;
 
 enum { ENVUP_CRED_USER = 0, ENVUP_CRED_PASSWORD, ENVUP_CRED_DATABASE, ENVUP_CRED_COUNT };
 
@@ -95,6 +142,13 @@ typedef struct {
 	bool has_entrypoint;
 	int *ports;               /* container ports to publish; template port first */
 	size_t nports;
+	envup_port_bind *binds;   /* nports entries, or NULL: all engine-chosen */
+	envup_mount *mounts;      /* bind mounts and volumes (compose files) */
+	size_t nmounts;
+	envup_runtime rt;         /* compose settings */
+	bool compose;             /* from a Compose file: values are literal, no
+	                           * {{placeholders}} outside x-envup exports */
+	int *dep_cond;            /* depends_on.n entries (envup_dep_condition), or NULL */
 	envup_strlist tmpfs;      /* container paths mounted as tmpfs */
 	envup_wait wait;
 	envup_strlist depends_on; /* names of services in the same spec */
@@ -112,7 +166,23 @@ typedef struct envup_spec {
 	envup_service *services;  /* in the order written */
 	size_t nservices;
 	size_t *order;            /* indexes into services, dependencies first */
+	bool compose;             /* read from a Compose file */
+	envup_strlist volumes;    /* named volumes the services use (compose) */
+	envup_strlist notices;    /* one-line notices for the user (ignored keys) */
 } envup_spec;
+
+/*
+ * What selects a spec's services, and how a Compose file is read (all
+ * optional; a zeroed struct selects everything).
+ */
+typedef struct {
+	const char *const *services;  /* names; NULL/0: all (a Compose file: the active ones) */
+	size_t nservices;
+	const char *const *profiles;  /* Compose profiles; also $COMPOSE_PROFILES */
+	size_t nprofiles;
+	const char *env_file;         /* instead of .env next to a Compose file */
+	bool compose;                 /* read as a Compose file whatever its content */
+} envup_spec_select;
 
 /** Looks up ${VAR}; return NULL when unset. */
 typedef const char *(*envup_getenv_fn)(const char *name, void *payload);
@@ -133,6 +203,21 @@ int envup_spec_load(envup_spec **out, const char *path,
 int envup_spec_load_buffer(envup_spec **out, const char *display_path,
 	const char *dir, const char *data, size_t len,
 	envup_getenv_fn getenv_fn, void *payload);
+
+/**
+ * The same two with a selection (`sel` may be NULL): a Compose file (by
+ * its content, or sel->compose) is read as compose.h says; named services
+ * are kept with what they depend on.
+ */
+int envup_spec_load_sel(envup_spec **out, const char *path,
+	envup_getenv_fn getenv_fn, void *payload, const envup_spec_select *sel);
+int envup_spec_load_buffer_sel(envup_spec **out, const char *display_path,
+	const char *dir, const char *data, size_t len,
+	envup_getenv_fn getenv_fn, void *payload, const envup_spec_select *sel);
+
+
+/** envup_spec_read() with a selection; `path` NULL: the default one. */
+int envup_spec__read_sel(envup_spec **out, const char *path, const envup_spec_select *sel);
 
 /* envup_spec_free() is public: include/envup/spec.h */
 
@@ -158,6 +243,10 @@ int envup_spec_find(const envup_spec *spec, const char *service);
  * @return 0, ENVUP_ESPEC (the reason is also the thread's error) or ENVUP_ERROR
  */
 int envup_interp(char **out, char **why, const char *in,
+	envup_getenv_fn getenv_fn, void *payload);
+
+/** The same with Compose's rules: $VAR (no braces) is expanded too. */
+int envup_interp__compose(char **out, char **why, const char *in,
 	envup_getenv_fn getenv_fn, void *payload);
 
 /** True when s is a valid environment name: [a-z0-9][a-z0-9_.-]{0,62}. */

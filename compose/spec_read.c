@@ -5,23 +5,41 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
-#include "compose/spec.h"
+#include "compose/compose.h"
 
-int envup_spec_read(envup_spec **out, const char *path)
+const char *envup_spec_default_path(void)
+{
+	size_t i;
+
+	if (access(ENVUP_DEFAULT_SPEC, F_OK) == 0)
+		return ENVUP_DEFAULT_SPEC;
+	for (i = 0; envup_compose__default_files[i]; i++)
+		if (access(envup_compose__default_files[i], F_OK) == 0)
+			return envup_compose__default_files[i];
+	return NULL;
+}
+
+int envup_spec__read_sel(envup_spec **out, const char *path, const envup_spec_select *sel)
 {
 	char cwd[1024];
 
 	ENVUP_ASSERT_ARG(out);
 	*out = NULL;
-	if (path)
-		return envup_spec_load(out, path, NULL, NULL);
-	/* the default spec: say where it was looked for */
-	if (access(ENVUP_DEFAULT_SPEC, F_OK) < 0 && errno == ENOENT)
+	if (!path)
+		path = envup_spec_default_path();
+	/* no default spec: say where it was looked for */
+	if (!path)
 		return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC,
-			"no %s in %s (the spec envup looks for when -f is not given): write one, or "
-			"name the spec with -f FILE", ENVUP_DEFAULT_SPEC,
+			"no %s, compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml "
+			"in %s (the files envup looks for when -f is not given): write one, or name "
+			"the spec with -f FILE", ENVUP_DEFAULT_SPEC,
 			getcwd(cwd, sizeof(cwd)) ? cwd : "the current directory");
-	return envup_spec_load(out, ENVUP_DEFAULT_SPEC, NULL, NULL);
+	return envup_spec_load_sel(out, path, NULL, NULL, sel);
+}
+
+int envup_spec_read(envup_spec **out, const char *path)
+{
+	return envup_spec__read_sel(out, path, NULL);
 }
 
 int envup_spec_read_text(envup_spec **out, const char *text, const char *display_path,

@@ -68,14 +68,18 @@ static bool has_port(const int *ports, size_t n, int port)
 	return false;
 }
 
-/* the template's port, the template's ports, then the spec's; no repeats */
+/* the template's port, the template's ports, then the spec's; no repeats.
+ * The spec's host bindings (compose files) follow their ports. */
 static int merge_ports(envup_service *svc, const envup_service *t, int main_port)
 {
-	size_t cap = svc->nports + t->nports + 1, n = 0, i;
+	size_t cap = svc->nports + t->nports + 1, n = 0, i, j;
 	int *ports = envup__calloc(cap, sizeof(int));
+	envup_port_bind *binds = NULL;
 
-	if (!ports)
+	if (!ports || (svc->binds && (binds = envup__calloc(cap, sizeof(*binds))) == NULL)) {
+		envup__free(ports);
 		return ENVUP_ERROR;
+	}
 	if (main_port)
 		ports[n++] = main_port;
 	for (i = 0; i < t->nports; i++)
@@ -84,6 +88,15 @@ static int merge_ports(envup_service *svc, const envup_service *t, int main_port
 	for (i = 0; i < svc->nports; i++)
 		if (!has_port(ports, n, svc->ports[i]))
 			ports[n++] = svc->ports[i];
+	if (binds) {
+		for (i = 0; i < svc->nports; i++) {
+			for (j = 0; j < n && ports[j] != svc->ports[i]; j++)
+				;
+			binds[j] = svc->binds[i];
+		}
+		envup__free(svc->binds);
+		svc->binds = binds;
+	}
 	envup__free(svc->ports);
 	svc->ports = ports;
 	svc->nports = n;
@@ -128,11 +141,12 @@ int envup_spec__apply_template(envup_service *svc, envup_service_src *src,
 		TAKE(svc->image, t.image);
 	if ((error = merge_env(svc, &t)) < 0)
 		goto done;
-	if (!svc->has_command && t.has_command) {
+	/* a Compose file's service runs what the file says, or the image's own */
+	if (!svc->compose && !svc->has_command && t.has_command) {
 		TAKE(svc->command, t.command);
 		svc->has_command = true;
 	}
-	if (!svc->has_entrypoint && t.has_entrypoint) {
+	if (!svc->compose && !svc->has_entrypoint && t.has_entrypoint) {
 		TAKE(svc->entrypoint, t.entrypoint);
 		svc->has_entrypoint = true;
 	}

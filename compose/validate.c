@@ -377,7 +377,9 @@ static int check_placeholders(envup_service *svc, envup_service_src *src,
 
 	if ((error = allowed_init(&a, svc, false)) < 0)
 		goto done;
-	for (i = 0; i < svc->env.n && error == 0; i++) {
+	/* a Compose file's values are literal: only x-envup exports have
+	 * placeholders */
+	for (i = 0; !svc->compose && i < svc->env.n && error == 0; i++) {
 		envup_yaml_node *at = envup_yaml__get(src->value[ENVUP_SVC_ENV],
 			svc->env.v[i].key, &key);
 		mark = envup_decode__push(d, "env");
@@ -386,10 +388,10 @@ static int check_placeholders(envup_service *svc, envup_service_src *src,
 			svc->env.v[i].value, false);
 		envup_decode__pop(d, mark);
 	}
-	if (error == 0)
+	if (error == 0 && !svc->compose)
 		error = check_list(d, svc, src, &a, &svc->command,
 			ENVUP_SVC_COMMAND, "command");
-	if (error == 0)
+	if (error == 0 && !svc->compose)
 		error = check_list(d, svc, src, &a, &svc->entrypoint,
 			ENVUP_SVC_ENTRYPOINT, "entrypoint");
 

@@ -7,8 +7,11 @@
 #include "compose/wait.h"
 
 static const char *const kind_names[] = {
-	"none", "tcp", "http", "log", "healthcheck", "postgres", "redis", "mockserver"
+	"none", "tcp", "http", "log", "healthcheck", "postgres", "redis", "mockserver",
+	"exec", "exit"
 };
+/* the names a spec may write (exec and exit come from Compose files) */
+#define WRITABLE_KINDS (ENVUP_WAIT_MOCKSERVER + 1)
 
 /* the forms of a wait: mapping */
 static const char *const wait_keys[] = {"tcp", "http", "log", "healthcheck", NULL};
@@ -29,6 +32,7 @@ void envup_wait__dispose(envup_wait *w)
 	envup__free(w->path);
 	envup__free(w->method);
 	envup__free(w->pattern);
+	envup_strlist_dispose(&w->exec);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -51,7 +55,7 @@ static int decode_scalar(envup_wait *w, envup_decode *d, envup_yaml_node *n)
 
 	if ((error = envup_decode__string(&s, d, n, "a wait condition")) < 0)
 		return error;
-	for (i = 0; i < ENVUP_ARRAY_SIZE(kind_names); i++) {
+	for (i = 0; i < WRITABLE_KINDS; i++) {
 		if (strcmp(s, kind_names[i]) != 0)
 			continue;
 		if (i == ENVUP_WAIT_LOG)

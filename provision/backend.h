@@ -60,6 +60,8 @@ typedef struct {
 	/** Create the environment's network and win the claim on its name (claim.h). */
 	int (*claim_network)(char **id_out, envup_backend *b, const char *name,
 		const envup_identity *self, const envup_kvlist *labels);
+	/** Create a named volume of the environment (network.h envup_volume_create). */
+	int (*create_volume)(envup_backend *b, const char *name, const envup_kvlist *labels);
 	int (*create)(char **id_out, envup_backend *b, const envup_container_config *cfg);
 	int (*start)(envup_backend *b, const char *id);
 	int (*inspect)(envup_container_info *out, envup_backend *b, const char *id);

@@ -53,6 +53,11 @@ static int docker_claim_network(char **id_out, envup_backend *b, const char *nam
 	return envup_claim_network(id_out, engine_of(b), name, self, labels);
 }
 
+static int docker_create_volume(envup_backend *b, const char *name, const envup_kvlist *labels)
+{
+	return envup_volume_create(engine_of(b), name, labels);
+}
+
 static int docker_create(char **id_out, envup_backend *b, const envup_container_config *cfg)
 {
 	return envup_container_create(id_out, engine_of(b), cfg);
@@ -255,6 +260,7 @@ static const envup_backend_ops docker_ops = {
 	docker_bind_ip,
 	docker_ensure_image,
 	docker_claim_network,
+	docker_create_volume,
 	docker_create,
 	docker_start,
 	docker_inspect,

@@ -43,6 +43,83 @@ static cJSON *container_strarray(const envup_strlist *l)
 	return arr;
 }
 
+static bool add_strings(cJSON *obj, const char *key, const envup_strlist *l)
+{
+	cJSON *arr;
+	if (!l->n)
+		return true;
+	if ((arr = container_strarray(l)) == NULL)
+		return false;
+	if (!cJSON_AddItemToObject(obj, key, arr)) {
+		cJSON_Delete(arr);
+		return false;
+	}
+	return true;
+}
+
+/* A Compose file's settings: Config and HostConfig fields, when written. */
+static bool add_runtime(cJSON *root, cJSON *host, const envup_runtime *rt)
+{
+	size_t i;
+
+	if ((rt->working_dir && !cJSON_AddStringToObject(root, "WorkingDir", rt->working_dir)) ||
+	    (rt->user && !cJSON_AddStringToObject(root, "User", rt->user)) ||
+	    (rt->hostname && !cJSON_AddStringToObject(root, "Hostname", rt->hostname)) ||
+	    (rt->stop_signal && !cJSON_AddStringToObject(root, "StopSignal", rt->stop_signal)) ||
+	    (rt->has_stop_timeout && !cJSON_AddNumberToObject(root, "StopTimeout", rt->stop_timeout)) ||
+	    !add_strings(host, "ExtraHosts", &rt->extra_hosts) ||
+	    !add_strings(host, "CapAdd", &rt->cap_add) ||
+	    !add_strings(host, "CapDrop", &rt->cap_drop) ||
+	    (rt->shm_size && !cJSON_AddNumberToObject(host, "ShmSize", (double)rt->shm_size)) ||
+	    (rt->has_init && !cJSON_AddBoolToObject(host, "Init", rt->init)) ||
+	    (rt->privileged && !cJSON_AddTrueToObject(host, "Privileged")))
+		return false;
+	if (rt->ulimits.n) {
+		cJSON *arr = cJSON_AddArrayToObject(host, "Ulimits");
+		if (!arr)
+			return false;
+		for (i = 0; i < rt->ulimits.n; i++) {
+			cJSON *u = cJSON_CreateObject();
+			long soft = 0, hard = 0;
+			sscanf(rt->ulimits.v[i].value, "%ld:%ld", &soft, &hard);
+			if (!u || !cJSON_AddItemToArray(arr, u)) {
+				cJSON_Delete(u);
+				return false;
+			}
+			if (!cJSON_AddStringToObject(u, "Name", rt->ulimits.v[i].key) ||
+			    !cJSON_AddNumberToObject(u, "Soft", (double)soft) ||
+			    !cJSON_AddNumberToObject(u, "Hard", (double)hard))
+				return false;
+		}
+	}
+	return true;
+}
+
+static bool add_mounts(cJSON *host, const envup_mount *m, size_t n)
+{
+	static const char *const types[] = {"bind", "volume", "tmpfs"};
+	cJSON *arr;
+	size_t i;
+
+	if (!n)
+		return true;
+	if ((arr = cJSON_AddArrayToObject(host, "Mounts")) == NULL)
+		return false;
+	for (i = 0; i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+		if (!o || !cJSON_AddItemToArray(arr, o)) {
+			cJSON_Delete(o);
+			return false;
+		}
+		if (!cJSON_AddStringToObject(o, "Type", types[m[i].kind]) ||
+		    (m[i].source && !cJSON_AddStringToObject(o, "Source", m[i].source)) ||
+		    !cJSON_AddStringToObject(o, "Target", m[i].target) ||
+		    (m[i].read_only && !cJSON_AddTrueToObject(o, "ReadOnly")))
+			return false;
+	}
+	return true;
+}
+
 /* The create body (see the engine reference, 4.1 and 12.2). */
 static cJSON *container_body(envup_engine *e, const envup_container_config *cfg)
 {
@@ -86,6 +163,10 @@ static cJSON *container_body(envup_engine *e, const envup_container_config *cfg)
 	}
 	if ((obj = cJSON_AddObjectToObject(root, "Labels")) == NULL)
 		goto oom;
+	/* the file's own labels first: envup's (dev.envup.*) are never theirs */
+	for (i = 0; cfg->rt && i < cfg->rt->labels.n; i++)
+		if (!cJSON_AddStringToObject(obj, cfg->rt->labels.v[i].key, cfg->rt->labels.v[i].value))
+			goto oom;
 	for (i = 0; cfg->labels && i < cfg->labels->n; i++)
 		if (!cJSON_AddStringToObject(obj, cfg->labels->v[i].key, cfg->labels->v[i].value))
 			goto oom;
@@ -109,10 +190,18 @@ static cJSON *container_body(envup_engine *e, const envup_container_config *cfg)
 				cJSON_Delete(binding);
 				goto oom;
 			}
-			/* HostPort "": the engine picks a free port at start */
-			if (!cJSON_AddStringToObject(binding, "HostIp", envup_engine_bind_ip(e)) ||
-			    !cJSON_AddStringToObject(binding, "HostPort", ""))
-				goto oom;
+			/* HostPort "": the engine picks a free port at start; a file
+			 * may name the port, and the address */
+			{
+				const envup_port_bind *pb = cfg->binds ? &cfg->binds[i] : NULL;
+				char hp[16] = "";
+				if (pb && pb->host > 0)
+					snprintf(hp, sizeof(hp), "%d", pb->host);
+				if (!cJSON_AddStringToObject(binding, "HostIp",
+				    pb && pb->ip ? pb->ip : envup_engine_bind_ip(e)) ||
+				    !cJSON_AddStringToObject(binding, "HostPort", hp))
+					goto oom;
+			}
 		}
 	}
 	if (cfg->tmpfs && cfg->tmpfs->n) {
@@ -123,6 +212,8 @@ static cJSON *container_body(envup_engine *e, const envup_container_config *cfg)
 			    !cJSON_AddStringToObject(tmpfs, cfg->tmpfs->v[i], "rw,exec"))
 				goto oom;
 	}
+	if (!add_mounts(host, cfg->mounts, cfg->nmounts) || (cfg->rt && !add_runtime(root, host, cfg->rt)))
+		goto oom;
 	if ((restart = cJSON_AddObjectToObject(host, "RestartPolicy")) == NULL ||
 	    !cJSON_AddStringToObject(restart, "Name", "no") ||
 	    !cJSON_AddFalseToObject(host, "AutoRemove"))

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include "provision/engine.h"
+#include "compose/spec.h"
 
 typedef struct {
 	const char *name;                /* container name */
@@ -24,6 +25,11 @@ typedef struct {
 	const envup_strlist *tmpfs;      /* paths mounted as tmpfs (also stops VOLUMEs) */
 	const char *network;             /* NULL: default bridge */
 	const char *alias;               /* DNS alias on `network` */
+	const envup_port_bind *binds;    /* nports host sides, or NULL (all chosen) */
+	const envup_mount *mounts;       /* sources are host paths and engine
+	                                  * volume names, as the engine takes them */
+	size_t nmounts;
+	const envup_runtime *rt;         /* compose settings, or NULL */
 } envup_container_config;
 
 /** Create. 409 (name in use) returns ENVUP_EEXISTS; 404 no such image ENVUP_ENOTFOUND. */

@@ -97,6 +97,59 @@ int envup_network_remove(envup_engine *e, const char *name_or_id)
 		"active endpoints", NETWORK_BUSY_WAIT_S);
 }
 
+int envup_volume_create(envup_engine *e, const char *name, const envup_kvlist *labels)
+{
+	envup_buf resp = ENVUP_BUF_INIT;
+	envup_kvlist have = ENVUP_KVLIST_INIT;
+	cJSON *body = NULL, *obj, *json = NULL;
+	char *text = NULL, *what = NULL;
+	long status = 0;
+	size_t i;
+	int error = ENVUP_ERROR;
+
+	ENVUP_ASSERT_ARG(e && name && *name && labels);
+	if ((what = envup__sprintf("create volume %s", name)) == NULL ||
+	    (body = cJSON_CreateObject()) == NULL || !cJSON_AddStringToObject(body, "Name", name) ||
+	    (obj = cJSON_AddObjectToObject(body, "Labels")) == NULL)
+		goto oom;
+	for (i = 0; i < labels->n; i++)
+		if (!cJSON_AddStringToObject(obj, labels->v[i].key, labels->v[i].value))
+			goto oom;
+	if ((text = cJSON_PrintUnformatted(body)) == NULL)
+		goto oom;
+	if ((error = envup_engine_request(e, "POST", "/volumes/create", "application/json",
+	    text, strlen(text), &status, &resp)) < 0)
+		goto done;
+	if (status != 201 && status != 200) {
+		error = envup_engine_api_error(status, &resp, what);
+		goto done;
+	}
+	if ((error = envup_engine_parse_json(&json, &resp, what)) < 0 ||
+	    (error = jsonx_labels(&have, cJSON_GetObjectItemCaseSensitive(json, "Labels"))) < 0)
+		goto done;
+	for (i = 0; i < labels->n; i++) {
+		const char *v = envup_kvlist_get(&have, labels->v[i].key);
+		if (!v || strcmp(v, labels->v[i].value) != 0) {
+			error = envup_error_set(ENVUP_EEXISTS, ENVUP_ERROR_DOCKER,
+				"a volume named %s exists and is not this environment's; envup leaves it "
+				"alone: remove it, or choose another name with -n", name);
+			goto done;
+		}
+	}
+	error = 0;
+	goto done;
+oom:
+	error = envup_error_set_oom();
+done:
+	cJSON_Delete(body);
+	cJSON_Delete(json);
+	envup_kvlist_dispose(&have);
+	envup__free(text);
+	envup__free(what);
+	envup_buf_dispose(&resp);
+	return error;
+}
+
 int envup_volume_remove(envup_engine *e, const char *name)
 {
 	ENVUP_ASSERT_ARG(e && name && *name);

@@ -49,6 +49,14 @@ int envup_volume_find(envup_volume_info **out, size_t *count, envup_engine *e,
 	const envup_strlist *labels);
 void envup_volume_infos_free(envup_volume_info *v, size_t n);
 
+/**
+ * Create volume `name` with `labels`. The engine answers an existing
+ * volume of the name as if it had made it: unless that volume carries
+ * every one of `labels` (it is this environment's), it is an error and
+ * the volume is left alone.
+ */
+int envup_volume_create(envup_engine *e, const char *name, const envup_kvlist *labels);
+
 /** Remove a volume; 404 is success. */
 int envup_volume_remove(envup_engine *e, const char *name);
 

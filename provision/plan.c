@@ -116,8 +116,9 @@ int envup_up__plan_service(envup_up_service *s, envup_up_ctx *ctx, const envup_s
 			return error;
 	}
 
-	/* placeholders in the env values and the command */
-	for (i = 0; i < s->env.n; i++) {
+	/* placeholders in the env values and the command (a Compose file's
+	 * values are literal) */
+	for (i = 0; !spec->compose && i < s->env.n; i++) {
 		char *v = NULL;
 		if (!strstr(s->env.v[i].value, "{{"))
 			continue;
@@ -126,11 +127,17 @@ int envup_up__plan_service(envup_up_service *s, envup_up_ctx *ctx, const envup_s
 		envup__free(s->env.v[i].value);
 		s->env.v[i].value = v;
 	}
-	if (spec->has_command && expand_list(&s->cmd, &spec->command, &s->vars) < 0)
-		return ENVUP_ERROR;
-	if (spec->has_entrypoint &&
-	    expand_list(&s->entrypoint, &spec->entrypoint, &s->vars) < 0)
-		return ENVUP_ERROR;
+	if (spec->compose) {
+		if ((spec->has_command && envup_strlist_copy(&s->cmd, &spec->command) < 0) ||
+		    (spec->has_entrypoint && envup_strlist_copy(&s->entrypoint, &spec->entrypoint) < 0))
+			return ENVUP_ERROR;
+	} else {
+		if (spec->has_command && expand_list(&s->cmd, &spec->command, &s->vars) < 0)
+			return ENVUP_ERROR;
+		if (spec->has_entrypoint &&
+		    expand_list(&s->entrypoint, &spec->entrypoint, &s->vars) < 0)
+			return ENVUP_ERROR;
+	}
 
 	if (spec->wait.kind == ENVUP_WAIT_LOG) {
 		if (regcomp(&s->log_re, spec->wait.pattern, REG_EXTENDED | REG_NOSUB | REG_NEWLINE) != 0)

@@ -37,6 +37,7 @@ typedef struct {
 	long interval_ms;
 	long max_interval_ms;
 	long alive_every_ms;       /* 0: the waiter's default */
+	bool exits;                /* the container is meant to exit: no liveness check */
 } readiness_row;
 
 int envup_up__host_port(const envup_up_service *s, int container_port)
@@ -167,15 +168,77 @@ done:
 	return r;
 }
 
+/*
+ * A Compose healthcheck's test, run by envup itself in the container at
+ * short intervals: the file's `interval: 5s` is the engine's pace, and
+ * would cost up to 5 s per service on the way to ready.
+ */
+static int probe_exec(char **why, envup_up_service *s, const char *host, int port, long t)
+{
+	envup_exec_result r = ENVUP_EXEC_RESULT_INIT;
+	envup_backend *b = s->ctx->backend;
+	int error;
+
+	(void)host;
+	(void)port;
+	(void)t;
+	if ((error = b->ops->exec(&r, b, s->id, &s->spec->wait.exec)) < 0) {
+		/* the container going away is the liveness check's to report */
+		envup_exec_result_dispose(&r);
+		return error;
+	}
+	if (r.exit_code == 0) {
+		envup_exec_result_dispose(&r);
+		return 0;
+	}
+	{
+		const char *out = envup_buf_cstr(&r.output);
+		size_t len = strcspn(out, "\n");
+		*why = envup__sprintf("healthcheck test exited %d%s%.*s", r.exit_code,
+			len ? ": " : "", (int)(len > 200 ? 200 : len), out);
+	}
+	envup_exec_result_dispose(&r);
+	return 1;
+}
+
+/* A one-shot service (service_completed_successfully): done at exit 0. */
+static int probe_exit(char **why, envup_up_service *s, const char *host, int port, long t)
+{
+	envup_container_info info = ENVUP_CONTAINER_INFO_INIT;
+	envup_backend *b = s->ctx->backend;
+	int r;
+
+	(void)host;
+	(void)port;
+	(void)t;
+	if ((r = b->ops->inspect(&info, b, s->id)) < 0)
+		goto done;
+	if (info.running || (info.status && strcmp(info.status, "created") == 0)) {
+		*why = envup__strdup("running; waiting for it to complete");
+		r = 1;
+	} else if (info.exit_code == 0 && !info.oom_killed) {
+		r = 0;
+	} else {
+		r = envup_error_set(ENVUP_EUNHEALTHY, ENVUP_ERROR_HEALTH,
+			"did not complete successfully: exited with code %d%s", info.exit_code,
+			info.oom_killed ? " (out of memory)" : "");
+	}
+done:
+	envup_container_info_dispose(&info);
+	return r;
+}
+
 static const readiness_row table[] = {
-	{ENVUP_WAIT_NONE,        probe_none,        5,  10, 50},
-	{ENVUP_WAIT_TCP,         probe_tcp,         5,  10, 0},
-	{ENVUP_WAIT_HTTP,        probe_http,        5,  10, 0},
-	{ENVUP_WAIT_POSTGRES,    probe_postgres,    5,  10, 0},
-	{ENVUP_WAIT_REDIS,       probe_redis,       5,  10, 0},
-	{ENVUP_WAIT_MOCKSERVER,  probe_mockserver,  5,  10, 0},
-	{ENVUP_WAIT_HEALTHCHECK, probe_healthcheck, 25, 100, 0},
-	{ENVUP_WAIT_LOG,         NULL,              0,  0,  0},
+	{ENVUP_WAIT_NONE,        probe_none,        5,  10, 50, false},
+	{ENVUP_WAIT_TCP,         probe_tcp,         5,  10, 0, false},
+	{ENVUP_WAIT_HTTP,        probe_http,        5,  10, 0, false},
+	{ENVUP_WAIT_POSTGRES,    probe_postgres,    5,  10, 0, false},
+	{ENVUP_WAIT_REDIS,       probe_redis,       5,  10, 0, false},
+	{ENVUP_WAIT_MOCKSERVER,  probe_mockserver,  5,  10, 0, false},
+	{ENVUP_WAIT_HEALTHCHECK, probe_healthcheck, 25, 100, 0, false},
+	{ENVUP_WAIT_EXEC,        probe_exec,        20, 100, 0, false},
+	{ENVUP_WAIT_EXIT,        probe_exit,        10, 50, 0, true},
+	{ENVUP_WAIT_LOG,         NULL,              0,  0,  0, false},
 };
 
 int envup_up__alive_why(envup_up_service *s, char *why, size_t len)
@@ -227,7 +290,8 @@ static int poll_probe(char **why, void *payload)
 
 static int poll_alive(void *payload)
 {
-	return envup_up__alive(((poll_ctx *)payload)->s);
+	poll_ctx *p = payload;
+	return p->row->exits ? 0 : envup_up__alive(p->s);
 }
 
 static int wait_polling(envup_up_service *s, const readiness_row *row)

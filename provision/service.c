@@ -125,6 +125,8 @@ static int bring_up(envup_up_service *s)
 	const envup_service *spec = s->spec;
 	envup_kvlist labels = ENVUP_KVLIST_INIT;
 	envup_container_config cfg = {0};
+	envup_mount *mounts = NULL;
+	size_t i;
 	int error;
 
 	if ((error = b->ops->ensure_image(b, s->image, image_progress, s)) < 0)
@@ -147,6 +149,30 @@ static int bring_up(envup_up_service *s)
 	cfg.tmpfs = &spec->tmpfs;
 	cfg.network = ctx->network_id;
 	cfg.alias = spec->name;
+	cfg.binds = spec->binds;
+	cfg.rt = spec->compose ? &spec->rt : NULL;
+	/* named volumes are the environment's own: envup-NAME-VOLUME */
+	if (spec->nmounts) {
+		if ((mounts = envup__calloc(spec->nmounts, sizeof(*mounts))) == NULL) {
+			error = ENVUP_ERROR;
+			goto done;
+		}
+		for (i = 0; i < spec->nmounts; i++) {
+			mounts[i] = spec->mounts[i];
+			mounts[i].source = NULL;
+			if (spec->mounts[i].kind == ENVUP_MOUNT_VOLUME && spec->mounts[i].source)
+				mounts[i].source = envup__sprintf("envup-%s-%s", ctx->name,
+					spec->mounts[i].source);
+			else if (spec->mounts[i].source)
+				mounts[i].source = envup__strdup(spec->mounts[i].source);
+			if (spec->mounts[i].source && !mounts[i].source) {
+				error = ENVUP_ERROR;
+				goto done;
+			}
+		}
+		cfg.mounts = mounts;
+		cfg.nmounts = spec->nmounts;
+	}
 	if ((error = b->ops->create(&s->id, b, &cfg)) < 0) {
 		if (error == ENVUP_EEXISTS)
 			error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER,
@@ -157,17 +183,26 @@ static int bring_up(envup_up_service *s)
 	if ((error = b->ops->start(b, s->id)) < 0)
 		goto done;
 	s->started_at = envup_now();
+	pthread_mutex_lock(&ctx->lock);
+	s->container_started = true;
+	pthread_cond_broadcast(&ctx->cond);
+	pthread_mutex_unlock(&ctx->lock);
 	if ((error = read_ports(s)) < 0)
 		goto done;
 	envup_up__emit(ctx, spec->name, ENVUP_STATE_WAITING, NULL);
 	if ((error = envup_up__wait_ready(s)) < 0)
 		goto done;
+	if (spec->wait.kind == ENVUP_WAIT_EXIT)
+		goto done;  /* it ran to completion: nothing answers now */
 	if ((error = load_data(s)) < 0)
 		goto done;
 	/* a container that answered and then died is not ready */
 	if ((error = envup_up__alive(s)) < 0)
 		goto done;
 done:
+	for (i = 0; mounts && i < spec->nmounts; i++)
+		envup__free(mounts[i].source);
+	envup__free(mounts);
 	envup_kvlist_dispose(&labels);
 	return error;
 }
@@ -180,11 +215,15 @@ static bool deps_ready(const envup_up_service *s, bool *failed)
 
 	for (i = 0; i < s->spec->depends_on.n; i++) {
 		int j = envup_spec_find(ctx->spec, s->spec->depends_on.v[i]);
+		int cond = s->spec->dep_cond ? s->spec->dep_cond[i] : ENVUP_DEP_READY;
 		if (j < 0)
 			continue;
 		if (ctx->svcs[j].phase == SVC_FAILED || ctx->svcs[j].phase == SVC_SKIPPED)
 			*failed = true;
-		if (ctx->svcs[j].phase != SVC_READY)
+		/* compose's service_started: its container runs; else ready (for
+		 * service_completed_successfully, ready is "exited 0") */
+		if (cond == ENVUP_DEP_STARTED ? !ctx->svcs[j].container_started :
+		    ctx->svcs[j].phase != SVC_READY)
 			ready = false;
 	}
 	return ready;

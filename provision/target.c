@@ -32,7 +32,7 @@ int envup_target__check(const envup_target *target)
 int envup_target_name(char **out, const envup_target *target)
 {
 	char *spec_name = NULL, *dir = NULL;
-	const char *path = target && target->spec_path ? target->spec_path : ENVUP_DEFAULT_SPEC;
+	const char *path = target && target->spec_path ? target->spec_path : NULL;
 	int error;
 
 	ENVUP_ASSERT_ARG(out);
@@ -43,6 +43,8 @@ int envup_target_name(char **out, const envup_target *target)
 		error = envup_name_resolve(out, target->name, NULL, ".");
 		goto done;
 	}
+	if (!path && (path = envup_spec_default_path()) == NULL)
+		path = ENVUP_DEFAULT_SPEC;
 	if ((error = envup_spec_peek_name(&spec_name, &dir, path)) < 0)
 		goto done;
 	error = envup_name_resolve(out, NULL, spec_name, dir);

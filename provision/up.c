@@ -30,7 +30,7 @@
 const char *envup_state_name(envup_state state)
 {
 	static const char *names[] = {"pulling", "creating", "starting", "waiting",
-		"initializing", "ready", "failed", "removing", "removed"};
+		"initializing", "ready", "failed", "removing", "removed", "notice"};
 	if ((size_t)state < ENVUP_ARRAY_SIZE(names))
 		return names[state];
 	return "unknown";
@@ -214,6 +214,25 @@ static int create_network(envup_up_ctx *ctx)
 	return error;
 }
 
+/* A Compose file's named volumes: envup-NAME-VOLUME, labelled like the
+ * rest, so that envdown, gc and the watchdog remove them. */
+static int create_volumes(envup_up_ctx *ctx)
+{
+	envup_kvlist labels = ENVUP_KVLIST_INIT;
+	size_t i;
+	int error = 0;
+
+	if (ctx->spec->volumes.n && (error = envup_up__labels(&labels, ctx, NULL)) < 0)
+		return error;
+	for (i = 0; i < ctx->spec->volumes.n && error == 0; i++) {
+		char *name = envup__sprintf("envup-%s-%s", ctx->name, ctx->spec->volumes.v[i]);
+		error = name ? ctx->backend->ops->create_volume(ctx->backend, name, &labels) : ENVUP_ERROR;
+		envup__free(name);
+	}
+	envup_kvlist_dispose(&labels);
+	return error;
+}
+
 int envup_up_options_init(envup_up_options *opts, int version)
 {
 	ENVUP_ASSERT_ARG(opts);
@@ -309,12 +328,25 @@ int envup_up(envup_env **out, const envup_up_options *opts)
 	/* 1. the plan: nothing touches the engine until the spec is valid */
 	if ((error = check_options(opts)) < 0)
 		goto done;
-	if (opts->spec_text)
-		error = envup_spec_read_text(&ctx.spec, opts->spec_text, opts->spec_path, opts->spec_dir);
-	else
-		error = envup_spec_read(&ctx.spec, opts->spec_path);
+	{
+		envup_spec_select sel;
+		memset(&sel, 0, sizeof(sel));
+		sel.services = opts->services;
+		sel.nservices = opts->nservices;
+		sel.profiles = opts->profiles;
+		sel.nprofiles = opts->nprofiles;
+		sel.env_file = opts->env_file;
+		if (opts->spec_text)
+			error = envup_spec_load_buffer_sel(&ctx.spec, opts->spec_path ? opts->spec_path :
+				"spec", opts->spec_dir ? opts->spec_dir : ".", opts->spec_text,
+				strlen(opts->spec_text), NULL, NULL, &sel);
+		else
+			error = envup_spec__read_sel(&ctx.spec, opts->spec_path, &sel);
+	}
 	if (error < 0)
 		goto done;
+	for (i = 0; i < ctx.spec->notices.n; i++)
+		envup_up__emit(&ctx, NULL, ENVUP_STATE_NOTICE, ctx.spec->notices.v[i]);
 	if ((error = envup_name_resolve(&ctx.name, opts->name, ctx.spec->name, ctx.spec->dir)) < 0)
 		goto done;
 	ctx.nsvcs = ctx.spec->nservices;
@@ -347,7 +379,7 @@ int envup_up(envup_env **out, const envup_up_options *opts)
 		goto done;
 	if ((error = envup_up__plan_ownership(&ctx)) < 0)
 		goto done;
-	if ((error = create_network(&ctx)) < 0) {
+	if ((error = create_network(&ctx)) < 0 || (error = create_volumes(&ctx)) < 0) {
 		teardown_keep_error(&ctx);
 		goto done;
 	}
@@ -374,7 +406,9 @@ int envup_up(envup_env **out, const envup_up_options *opts)
 	for (i = 0; !ctx.failed && i < ctx.nsvcs; i++) {
 		envup_up_service *s = &ctx.svcs[i];
 		char why[512];
-		if (s->phase != SVC_READY || (error = envup_up__alive_why(s, why, sizeof(why))) == 0)
+		/* a one-shot service is done when it exited 0 */
+		if (s->phase != SVC_READY || s->spec->wait.kind == ENVUP_WAIT_EXIT ||
+		    (error = envup_up__alive_why(s, why, sizeof(why))) == 0)
 			continue;
 		if (error == ENVUP_EUNHEALTHY)
 			envup_error_set(ENVUP_EUNHEALTHY, ENVUP_ERROR_HEALTH, "%s after it was ready", why);

@@ -52,6 +52,7 @@ typedef struct {
 	regex_t log_re;         /* ENVUP_WAIT_LOG */
 	bool log_re_compiled;
 	double started_at;      /* envup_now() when start returned */
+	bool container_started; /* under ctx->lock: for service_started dependants */
 	char *ip;               /* the container's address on its network */
 	enum { IP_UNTRIED = 0, IP_REACHABLE, IP_UNREACHABLE } ip_state;
 } envup_up_service;

@@ -99,6 +99,21 @@ int envup_kvlist_copy(envup_kvlist *dst, const envup_kvlist *src)
 	return 0;
 }
 
+void envup_kvlist_unset(envup_kvlist *l, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		if (strcmp(l->v[i].key, key) != 0)
+			continue;
+		envup__free(l->v[i].key);
+		envup__free(l->v[i].value);
+		memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof(envup_kv));
+		l->n--;
+		return;
+	}
+}
+
 void envup_kvlist_dispose(envup_kvlist *l)
 {
 	size_t i;

@@ -159,6 +159,8 @@ typedef struct {
 int envup_kvlist_set(envup_kvlist *l, const char *key, const char *value) ENVUP_WARN_UNUSED;
 /** borrowed value, or NULL */
 const char *envup_kvlist_get(const envup_kvlist *l, const char *key);
+/** Remove `key` (and its value) when present; keeps the order of the rest. */
+void envup_kvlist_unset(envup_kvlist *l, const char *key);
 int envup_kvlist_copy(envup_kvlist *dst, const envup_kvlist *src) ENVUP_WARN_UNUSED;
 void envup_kvlist_dispose(envup_kvlist *l);
 

@@ -20,7 +20,9 @@ typedef enum {
 	ENVUP_STATE_READY,
 	ENVUP_STATE_FAILED,
 	ENVUP_STATE_REMOVING,
-	ENVUP_STATE_REMOVED
+	ENVUP_STATE_REMOVED,
+	ENVUP_STATE_NOTICE       /**< something the user should know (service NULL):
+	                          *   a key of a Compose file envup ignores, the file used */
 } envup_state;
 
 /**

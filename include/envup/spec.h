@@ -23,8 +23,10 @@ extern "C" {
 typedef struct envup_spec envup_spec;
 
 /**
- * Read and validate the spec in file `path` (NULL: envup.yaml in the
- * current directory) with ${VAR} taken from the environment.
+ * Read and validate the spec in file `path` with ${VAR} taken from the
+ * environment. An envup spec or a Compose file, told apart by content.
+ * NULL: envup.yaml in the current directory, else the first of
+ * compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml.
  * @param[out] out the spec, freed with envup_spec_free()
  * @return 0, or ENVUP_ESPEC with "FILE:LINE:COL: KEY: message"
  */
@@ -37,6 +39,14 @@ ENVUP_EXTERN(int) envup_spec_read(envup_spec **out, const char *path);
  */
 ENVUP_EXTERN(int) envup_spec_read_text(envup_spec **out, const char *text,
 	const char *display_path, const char *dir);
+
+/**
+ * The file envup_spec_read(NULL) reads in the current directory:
+ * "envup.yaml" when it exists, else the first of compose.yaml,
+ * compose.yml, docker-compose.yaml, docker-compose.yml that does (a static
+ * string); NULL when there is none.
+ */
+ENVUP_EXTERN(const char *) envup_spec_default_path(void);
 
 /** The spec's name:, or NULL when it has none (borrowed). */
 ENVUP_EXTERN(const char *) envup_spec_name(const envup_spec *spec);

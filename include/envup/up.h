@@ -61,6 +61,16 @@ typedef struct {
 	/** the watchdog helper (envup-watchdog); NULL: $ENVUP_WATCHDOG, next to
 	 *  the library or program, or where it was installed */
 	const char *watchdog_exe;
+	/** bring up only these services and what they depend on (as
+	 *  `docker compose up SERVICE...`); NULL/0: all (a Compose file: every
+	 *  service its profiles leave active) */
+	const char *const *services;
+	size_t nservices;
+	/** Compose profiles to enable (also $COMPOSE_PROFILES) */
+	const char *const *profiles;
+	size_t nprofiles;
+	/** a Compose file's variables from this file instead of .env next to it */
+	const char *env_file;
 } envup_up_options;
 
 /** Default lifetime of an environment: it is removed after this, owner or not. */
@@ -69,7 +79,7 @@ typedef struct {
 #define ENVUP_TTL_MAX (30.0 * 86400)
 #define ENVUP_TIMEOUT_MAX 86400.0
 
-#define ENVUP_UP_OPTIONS_VERSION 2
+#define ENVUP_UP_OPTIONS_VERSION 3
 #define ENVUP_UP_OPTIONS_INIT {.version = ENVUP_UP_OPTIONS_VERSION}
 
 /**

@@ -120,10 +120,26 @@ static void test_spec_default_path(void **state)
 	snprintf(sub, sizeof(sub), "%s/empty", dir);
 	assert_int_equal(mkdir(sub, 0700), 0);
 	assert_int_equal(chdir(sub), 0);
+	assert_null(envup_spec_default_path());
 	assert_int_equal(envup_spec_read(&spec, NULL), ENVUP_ESPEC);
-	assert_non_null(strstr(envup_error_last()->message, "no envup.yaml in"));
+	assert_non_null(strstr(envup_error_last()->message,
+		"no envup.yaml, compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml in"));
 	assert_non_null(strstr(envup_error_last()->message, sub));
+	/* without envup.yaml, a Compose file, in compose's order */
+	write_file("empty/docker-compose.yml", "services:\n  web:\n    image: nginx\n"
+		"    restart: always\n");
+	assert_string_equal(envup_spec_default_path(), "docker-compose.yml");
+	api_ok(envup_spec_read(&spec, NULL));
+	assert_string_equal(envup_spec_service_name(spec, 0), "web");
+	envup_spec_free(spec);
+	write_file("empty/compose.yaml", "services:\n  db:\n    image: postgres:16\n"
+		"    environment: [POSTGRES_PASSWORD=x]\n");
+	assert_string_equal(envup_spec_default_path(), "compose.yaml");
+	api_ok(envup_spec_read(&spec, NULL));
+	assert_string_equal(envup_spec_service_name(spec, 0), "db");
+	envup_spec_free(spec);
 	assert_int_equal(chdir(dir), 0);
+	assert_string_equal(envup_spec_default_path(), "envup.yaml");
 	api_ok(envup_spec_read(&spec, NULL));
 	assert_int_equal(envup_spec_service_count(spec), 3);
 	envup_spec_free(spec);

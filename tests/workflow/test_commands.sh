@@ -16,7 +16,7 @@ out=$(cd "$empty" && envup up 2>&1) && wf_fail "up without envup.yaml succeeded"
 rc=$?
 [ "$rc" = 2 ] || wf_fail "up without envup.yaml: exit $rc, want 2"
 case "$out" in
-	*"no envup.yaml in $empty"*"-f FILE"*) ;;
+	*"no envup.yaml, compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml in $empty"*"-f FILE"*) ;;
 	*) wf_fail "up without envup.yaml says: $out" ;;
 esac
 wf_ok "up without envup.yaml: exit 2, names the directory and suggests -f"
