@@ -32,6 +32,7 @@ int cmd_logs(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_services(int argc, char **argv);
+int cmd_config(int argc, char **argv);
 
 
 /* ---- error.c: library errors to messages and exit codes ------------------ */

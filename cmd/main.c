@@ -18,6 +18,7 @@ static const cli_command commands[] = {
 	{"ls",     cmd_ls,     "list the environments on the engine"},
 	{"gc",     cmd_gc,     "remove environments that expired or whose owner is gone"},
 	{"services", cmd_services, "check the spec and list its services"},
+	{"config", cmd_config, "the resolved model of a spec or Compose file (masked)"},
 	{NULL, NULL, NULL}
 };
 

@@ -60,6 +60,9 @@ int envup_compose__known(envup_service *svc, envup_service_src *src, envup_decod
 /** True for a key of a Compose service (supported or not). */
 bool envup_compose__is_compose_key(const char *key);
 
+/** True when `key` looks like a misspelt Compose key, not an envup one. */
+bool envup_compose__near_compose_key(const char *key);
+
 /* ---- compose_forms.c ---------------------------------------------------- */
 
 /** A Compose duration ("1m30s", "500ms", "2h", "10": seconds) in seconds. */

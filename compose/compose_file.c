@@ -16,8 +16,8 @@ const char *const envup_compose__default_files[] = {
 	"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml", NULL
 };
 
-/* keys only envup specs have */
-static const char *const envup_only[] = {"template", "env", "wait", "init", "expectations",
+/* keys only envup specs have (init is both's, in other senses) */
+static const char *const envup_only[] = {"template", "env", "wait", "expectations",
 	"export", NULL};
 /* keys both have */
 static const char *const shared[] = {"image", "command", "entrypoint", "ports", "tmpfs",
@@ -54,10 +54,27 @@ bool envup_compose__detect(const envup_yaml_node *root)
 			continue;
 		for (j = 0; j + 1 < svc->n; j += 2) {
 			const char *k = svc->items[j]->text;
+			const envup_yaml_node *v = svc->items[j + 1];
+			size_t p;
 			if (in(envup_only, k))
 				envup = true;
-			else if (!in(shared, k) && envup_compose__is_compose_key(k))
+			else if (!in(shared, k) && strcmp(k, "init") != 0 &&
+			    envup_compose__is_compose_key(k))
 				compose = true;
+			/* depends_on: {db: {condition: ...}} is Compose's form */
+			if (strcmp(k, "depends_on") == 0 && v->kind == ENVUP_YAML_MAP)
+				compose = true;
+			/* a misspelt Compose key (enviroment) */
+			if (!in(envup_only, k) && !in(shared, k) && strcmp(k, "init") != 0 &&
+			    !envup_compose__is_compose_key(k) && envup_compose__near_compose_key(k))
+				compose = true;
+			/* "8080:80": a port only Compose writes */
+			if (strcmp(k, "ports") == 0 && v->kind == ENVUP_YAML_SEQ)
+				for (p = 0; p < v->n; p++)
+					if (v->items[p]->kind == ENVUP_YAML_MAP ||
+					    (v->items[p]->kind == ENVUP_YAML_SCALAR && strchr(v->items[p]->text, ':') &&
+					     !strstr(v->items[p]->text, "${")))
+						compose = true;
 		}
 	}
 	return compose && !envup;

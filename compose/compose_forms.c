@@ -557,6 +557,20 @@ int envup_compose__kv(envup_kvlist *out, envup_decode *d, envup_yaml_node *v, ch
 
 static char *unquote(const char *v, size_t len)
 {
+	/* a quoted value ends at its closing quote (a comment may follow) */
+	if (len >= 2 && (v[0] == '"' || v[0] == '\'')) {
+		size_t i;
+		for (i = 1; i < len; i++) {
+			if (v[0] == '"' && v[i] == '\\') {
+				i++;
+				continue;
+			}
+			if (v[i] == v[0])
+				break;
+		}
+		if (i < len)
+			len = i + 1;
+	}
 	if (len >= 2 && (v[0] == '"' || v[0] == '\'') && v[len - 1] == v[0]) {
 		envup_buf b = ENVUP_BUF_INIT;
 		size_t i;

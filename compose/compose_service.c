@@ -159,14 +159,18 @@ static int decode_healthcheck(envup_service *svc, envup_service_src *src, envup_
 	size_t i, mark;
 	int error = 0;
 
+	bool failed = false;
+
 	memset(&w, 0, sizeof(w));
 	if ((error = envup_decode__mapping(d, v)) < 0)
 		return error;
 	w.kind = ENVUP_WAIT_NONE;
-	for (i = 0; i + 1 < v->n && error == 0; i += 2) {
+	for (i = 0; i + 1 < v->n && error != ENVUP_ERROR; i += 2) {
 		envup_yaml_node *k = v->items[i], *val = v->items[i + 1];
 		double secs;
 		int n;
+		if (error == ENVUP_ESPEC)
+			failed = true;
 		if (envup_decode__is_extension(k->text))
 			continue;
 		mark = envup_decode__push(d, k->text);
@@ -223,6 +227,10 @@ static int decode_healthcheck(envup_service *svc, envup_service_src *src, envup_
 		}
 		envup_decode__pop(d, mark);
 	}
+	if (error == ENVUP_ESPEC)
+		failed = true;
+	if (error != ENVUP_ERROR && failed)
+		error = ENVUP_ESPEC;
 	if (error == 0 && !disabled && w.kind == ENVUP_WAIT_EXEC) {
 		envup_wait__dispose(&svc->wait);
 		svc->wait = w;
@@ -662,7 +670,7 @@ int envup_compose__service(envup_spec *spec, envup_service *svc, envup_service_s
 	/* a known image: its template's probe, URL and credentials */
 	if (svc->image && known_template(svc->image)) {
 		const char *t = known_template(svc->image);
-		bool had_wait = src->has_wait && src->key[ENVUP_SVC_WAIT] != keys[K_HEALTHCHECK];
+		bool had_wait = src->has_wait && src->value[ENVUP_SVC_WAIT] != vals[K_HEALTHCHECK];
 		if ((svc->template_name = envup__strdup(t)) == NULL)
 			return ENVUP_ERROR;
 		if (!had_wait) {
@@ -693,4 +701,12 @@ bool envup_compose__is_compose_key(const char *key)
 		if (strcmp(unsupported[i].key, key) == 0)
 			return true;
 	return false;
+}
+
+bool envup_compose__near_compose_key(const char *key)
+{
+	static const char *const envup_keys[] = {"template", "image", "env", "command",
+		"entrypoint", "ports", "tmpfs", "wait", "depends_on", "init", "expectations", "export",
+		NULL};
+	return envup_decode__suggest(key, ckey_names) && !envup_decode__suggest(key, envup_keys);
 }

@@ -214,6 +214,44 @@ static int decode_top(envup_spec *spec, envup_service_src **srcs, envup_decode *
 	return error == 0 && failed ? ENVUP_ESPEC : error;
 }
 
+/* "FILE:LINE:COL: ..." -> LINE * 100000 + COL; errors without one first */
+static long position_of(const char *line, const char *file)
+{
+	size_t fl = strlen(file);
+	char *end;
+	long l, c;
+
+	if (strncmp(line, file, fl) != 0 || line[fl] != ':')
+		return -1;
+	l = strtol(line + fl + 1, &end, 10);
+	if (*end != ':')
+		return -1;
+	c = strtol(end + 1, &end, 10);
+	return *end == ':' ? l * 100000 + c : -1;
+}
+
+/* stable: insertion sort (a file has few errors) */
+static void sort_by_position(envup_strlist *l, const char *file)
+{
+	size_t i, j;
+
+	for (i = 1; i < l->n; i++) {
+		char *x = l->v[i];
+		long px = position_of(x, file);
+		for (j = i; j > 0 && position_of(l->v[j - 1], file) > px; j--)
+			l->v[j] = l->v[j - 1];
+		l->v[j] = x;
+	}
+}
+
+/* docker-compose*.yml, compose*.yaml...: named as Compose names its files */
+static bool compose_name(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	return strncmp(base, "docker-compose", 14) == 0 || strncmp(base, "compose.", 8) == 0;
+}
+
 /* Keep the services named in sel, and what they depend on (envup specs;
  * a Compose file selects while it is read). */
 static int select_services(envup_spec *spec, envup_service_src *srcs, envup_decode *d,
@@ -290,7 +328,7 @@ static int load(envup_spec *spec, const char *data, size_t len,
 		goto done;
 	}
 	/* the checks of a whole spec run on a spec whose services decoded */
-	if ((sel && sel->compose) || envup_compose__detect(root))
+	if ((sel && sel->compose) || compose_name(spec->path) || envup_compose__detect(root))
 		error = envup_compose__decode(spec, &srcs, &d, root, sel);
 	else
 		error = decode_top(spec, &srcs, &d, root);
@@ -300,9 +338,12 @@ static int load(envup_spec *spec, const char *data, size_t len,
 	    (error = envup_spec__order(spec, srcs, &d)) < 0)
 		goto done;
 done:
-	/* every error of the file, the first as the message */
-	if (error == ENVUP_ESPEC && errors.n > 1)
+	/* every error of the file, in the order of the file, the first as the
+	 * message */
+	if (error == ENVUP_ESPEC && errors.n > 1) {
+		sort_by_position(&errors, spec->path);
 		envup_error_set_list(ENVUP_ESPEC, ENVUP_ERROR_SPEC, &errors);
+	}
 	envup_strlist_dispose(&errors);
 	envup__free(srcs);
 	envup_yaml__release(root);

@@ -216,6 +216,10 @@ int envup_spec_load_buffer_sel(envup_spec **out, const char *display_path,
 	envup_getenv_fn getenv_fn, void *payload, const envup_spec_select *sel);
 
 
+/** The resolved model as JSON or YAML (config.c); ports bound to bind_ip
+ *  (NULL: 127.0.0.1) unless the file names an address. */
+int envup_spec__config(char **out, const envup_spec *spec, bool yaml, const char *bind_ip);
+
 /** envup_spec_read() with a selection; `path` NULL: the default one. */
 int envup_spec__read_sel(envup_spec **out, const char *path, const envup_spec_select *sel);
 

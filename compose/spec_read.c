@@ -65,3 +65,31 @@ const char *envup_spec_service_name(const envup_spec *spec, size_t i)
 {
 	return spec && i < spec->nservices ? spec->services[i].name : NULL;
 }
+
+int envup_spec_read_with(envup_spec **out, const char *path, const envup_spec_options *opts)
+{
+	envup_spec_select sel;
+
+	ENVUP_ASSERT_ARG(out);
+	*out = NULL;
+	memset(&sel, 0, sizeof(sel));
+	if (opts) {
+		if (opts->version != ENVUP_SPEC_OPTIONS_VERSION)
+			return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC,
+				"envup_spec_options version %d: this libenvup (%s) takes version %d; "
+				"rebuild against its headers", opts->version, ENVUP_VERSION_STRING,
+				ENVUP_SPEC_OPTIONS_VERSION);
+		sel.services = opts->services;
+		sel.nservices = opts->nservices;
+		sel.profiles = opts->profiles;
+		sel.nprofiles = opts->nprofiles;
+		sel.env_file = opts->env_file;
+	}
+	return envup_spec__read_sel(out, path, &sel);
+}
+
+int envup_spec_config(char **out, const envup_spec *spec, envup_config_format format)
+{
+	ENVUP_ASSERT_ARG(out && spec);
+	return envup_spec__config(out, spec, format == ENVUP_CONFIG_YAML, NULL);
+}

@@ -60,6 +60,18 @@ static int service_exports(envup_env *env, const envup_up_service *s, const char
 		envup__free(name);
 		name = NULL;
 	}
+	/* a Compose file's services: every published port by its number */
+	for (i = 0; spec->compose && i < spec->nports; i++) {
+		char key[16];
+		const char *hp;
+		snprintf(key, sizeof(key), "%d", spec->ports[i]);
+		hp = envup_kvlist_get(&s->host_ports, key);
+		if ((name = envup__sprintf("%s_PORT_%d", stem, spec->ports[i])) == NULL ||
+		    envup_kvlist_set(&env->exports, name, hp ? hp : "") < 0)
+			goto done;
+		envup__free(name);
+		name = NULL;
+	}
 	for (i = 0; i < spec->exports.n; i++) {
 		if (envup_placeholder_expand(&value, spec->exports.v[i].value, &vars, false) < 0 ||
 		    envup_kvlist_set(&env->exports, spec->exports.v[i].key, value) < 0)

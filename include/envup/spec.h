@@ -48,6 +48,46 @@ ENVUP_EXTERN(int) envup_spec_read_text(envup_spec **out, const char *text,
  */
 ENVUP_EXTERN(const char *) envup_spec_default_path(void);
 
+/** What envup_spec_read_with() selects; fields not named are 0 / NULL. */
+typedef struct {
+	int version;                  /**< ENVUP_SPEC_OPTIONS_VERSION */
+	/** only these services and what they depend on; NULL/0: all (a
+	 *  Compose file: the ones its profiles leave active) */
+	const char *const *services;
+	size_t nservices;
+	const char *const *profiles;  /**< Compose profiles to enable */
+	size_t nprofiles;
+	const char *env_file;         /**< instead of .env next to a Compose file */
+} envup_spec_options;
+
+#define ENVUP_SPEC_OPTIONS_VERSION 1
+#define ENVUP_SPEC_OPTIONS_INIT {.version = ENVUP_SPEC_OPTIONS_VERSION}
+
+/**
+ * envup_spec_read() with a selection of services, Compose profiles and
+ * an env file. `opts` may be NULL.
+ * @return 0, or ENVUP_ESPEC (every error of the file, envup_error_detail())
+ */
+ENVUP_EXTERN(int) envup_spec_read_with(envup_spec **out, const char *path,
+	const envup_spec_options *opts);
+
+/** How envup_spec_config() writes the model. */
+typedef enum {
+	ENVUP_CONFIG_JSON = 0,
+	ENVUP_CONFIG_YAML
+} envup_config_format;
+
+/**
+ * The resolved model, as `envup config` prints it: for each service its
+ * image, template, command, environment, ports (container, host address,
+ * host port), mounts, tmpfs, readiness, depends_on and the exports it will
+ * have (host and ports as {{placeholders}}); passwords masked as "***",
+ * generated ones "(random)". Nothing touches the engine.
+ * @param[out] out malloc'd text ending in a newline, freed with envup_free()
+ */
+ENVUP_EXTERN(int) envup_spec_config(char **out, const envup_spec *spec,
+	envup_config_format format);
+
 /** The spec's name:, or NULL when it has none (borrowed). */
 ENVUP_EXTERN(const char *) envup_spec_name(const envup_spec *spec);
 

@@ -194,6 +194,61 @@ static void test_spec_from_text(void **state)
 	assert_null(spec);
 }
 
+/* A Compose file through the public API: services selected with what they
+ * depend on, a profile, the model with the password masked. */
+static void test_spec_compose(void **state)
+{
+	static const char *const only[] = {"app"};
+	static const char *const debug[] = {"debug"};
+	envup_spec_options opts = ENVUP_SPEC_OPTIONS_INIT;
+	envup_spec *spec = NULL;
+	char *text = NULL;
+
+	(void)state;
+	write_file("docker-compose.yml",
+		"services:\n"
+		"  db:\n    image: postgres:16-alpine\n"
+		"    environment: {POSTGRES_PASSWORD: very-secret}\n"
+		"  app:\n    image: example/app:1\n    ports: [\"8080\"]\n"
+		"    depends_on: {db: {condition: service_healthy}}\n"
+		"  tools:\n    build: ./tools\n    profiles: [debug]\n"
+		"  other:\n    image: example/other:1\n");
+	opts.services = only;
+	opts.nservices = 1;
+	{
+		char path[600];
+		snprintf(path, sizeof(path), "%s/docker-compose.yml", dir);
+		api_ok(envup_spec_read_with(&spec, path, &opts));
+		assert_int_equal(envup_spec_service_count(spec), 2);
+		assert_string_equal(envup_spec_service_name(spec, 0), "db");
+		assert_string_equal(envup_spec_service_name(spec, 1), "app");
+		api_ok(envup_spec_config(&text, spec, ENVUP_CONFIG_JSON));
+		assert_non_null(strstr(text, "\"POSTGRES_PASSWORD\":\t\"***\""));
+		assert_null(strstr(text, "very-secret"));
+		assert_non_null(strstr(text, "\"db\":\t\"ready\""));
+		envup_free(text);
+		api_ok(envup_spec_config(&text, spec, ENVUP_CONFIG_YAML));
+		assert_non_null(strstr(text, "  app:\n    image: \"example/app:1\"\n"));
+		envup_free(text);
+		envup_spec_free(spec);
+
+		/* no selection: the active services; the profile adds tools,
+		 * whose build: is then an error naming it */
+		api_ok(envup_spec_read_with(&spec, path, NULL));
+		assert_int_equal(envup_spec_service_count(spec), 3);
+		envup_spec_free(spec);
+		opts.services = NULL;
+		opts.nservices = 0;
+		opts.profiles = debug;
+		opts.nprofiles = 1;
+		assert_int_equal(envup_spec_read_with(&spec, path, &opts), ENVUP_ESPEC);
+		assert_non_null(strstr(envup_error_last()->message, "services.tools.build: not supported"));
+		opts.version = 99;
+		assert_int_equal(envup_spec_read_with(&spec, path, &opts), ENVUP_ESPEC);
+		assert_non_null(strstr(envup_error_last()->message, "envup_spec_options version 99"));
+	}
+}
+
 /* up refuses an invalid spec or option before touching the engine: these
  * fail the same with DOCKER_HOST pointing nowhere. */
 static void test_up_refuses_before_the_engine(void **state)
@@ -275,6 +330,7 @@ int main(void)
 		cmocka_unit_test(test_spec_from_file),
 		cmocka_unit_test(test_spec_default_path),
 		cmocka_unit_test(test_spec_from_text),
+		cmocka_unit_test(test_spec_compose),
 		cmocka_unit_test(test_up_refuses_before_the_engine),
 		cmocka_unit_test(test_target_name),
 	};
