@@ -176,9 +176,11 @@ int envup_watchdog_spawn(envup_watchdog *w, const envup_watchdog_options *o)
 		envup__free(helper);
 		return ENVUP_ERROR;
 	}
+	w->envp = envp;
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		envup__free(helper);
 		envup__free(envp);
+		w->envp = NULL;
 		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot create the watchdog's pipe");
 	}
 	/* with stdin or stdout closed the pipe gets fds 0..2, which the child
@@ -191,6 +193,7 @@ int envup_watchdog_spawn(envup_watchdog *w, const envup_watchdog_options *o)
 				close(p[1]);
 				envup__free(helper);
 				envup__free(envp);
+				w->envp = NULL;
 				return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot create the watchdog's pipe");
 			}
 			close(p[k]);
@@ -202,6 +205,7 @@ int envup_watchdog_spawn(envup_watchdog *w, const envup_watchdog_options *o)
 		close(p[1]);
 		envup__free(helper);
 		envup__free(envp);
+		w->envp = NULL;
 		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot start the watchdog");
 	}
 	if (pid == 0) {
@@ -231,6 +235,7 @@ int envup_watchdog_spawn(envup_watchdog *w, const envup_watchdog_options *o)
 	}
 	envup__free(helper);
 	envup__free(envp);
+	w->envp = NULL;
 	close(p[0]);
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;

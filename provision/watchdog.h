@@ -60,9 +60,12 @@ typedef struct {
 typedef struct {
 	int fd;       /* write end of the status pipe, -1 once released */
 	pid_t pid;    /* the first child (reaped at spawn) */
+	char **envp;  /* while spawning: the child's environment, held here so
+	               * the forked child (which leaves by _exit, freeing
+	               * nothing) still reaches it; NULL otherwise */
 } envup_watchdog;
 
-#define ENVUP_WATCHDOG_INIT {-1, 0}
+#define ENVUP_WATCHDOG_INIT {-1, 0, NULL}
 
 /** Spawn the watchdog (safe with other threads: fork, then exec at once). */
 int envup_watchdog_spawn(envup_watchdog *w, const envup_watchdog_options *opts);
