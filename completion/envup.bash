@@ -57,7 +57,7 @@ _envup_files() {
 _envup() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local cmd="" i first=1 opts formats
-	local commands="up down run env status logs ls gc services"
+	local commands="up down run env status logs ls gc services config"
 
 	if [[ ${COMP_WORDS[0]##*/} == envdown ]]; then
 		cmd=down
@@ -96,6 +96,7 @@ _envup() {
 	formats="shell dotenv json github gitlab"
 	case $cmd in
 	status|ls) formats="text json" ;;
+	config) formats="yaml json" ;;
 	esac
 	case $prev in
 	-f|--file)
@@ -107,13 +108,16 @@ _envup() {
 	--format)
 		_envup_reply "$cur" < <(printf '%s\n' $formats)
 		return 0 ;;
-	--timeout|--ttl|--owner-pid|--tail)
+	--env-file)
+		_envup_files "$cur"
+		return 0 ;;
+	--timeout|--ttl|--owner-pid|--tail|--profile)
 		COMPREPLY=()
 		return 0 ;;
 	esac
 
 	case $cmd in
-	up) opts="-f --file -n --name --format --timeout --owner-pid --keep --ttl -q --quiet -h --help" ;;
+	up) opts="-f --file -n --name --format --timeout --owner-pid --keep --ttl --profile --env-file -q --quiet -h --help" ;;
 	down) opts="-f --file -n --name --force --all -q --quiet -h --help" ;;
 	run) opts="-f --file -n --name --timeout --ttl --owner-pid --keep -q --quiet -h --help --" ;;
 	env|status) opts="-f --file -n --name --format -h --help" ;;
@@ -121,11 +125,12 @@ _envup() {
 	ls) opts="--format -h --help" ;;
 	gc) opts="-q --quiet -h --help" ;;
 	services) opts="-f --file -h --help" ;;
+	config) opts="-f --file --format --profile --env-file -h --help" ;;
 	*) COMPREPLY=(); return 0 ;;
 	esac
 	if [[ $cur == -* ]]; then
 		_envup_reply "$cur" < <(printf '%s\n' $opts)
-	elif [[ $cmd == logs ]]; then
+	elif [[ $cmd == logs || $cmd == up || $cmd == config ]]; then
 		_envup_reply "$cur" < <(_envup_services)
 	else
 		COMPREPLY=()

@@ -52,8 +52,13 @@ while IFS='|' read -r line want; do
 done <<'T'
 
 envup s|services status
+envup c|config
 envup up --t|--timeout --ttl
 envup up --format |dotenv github gitlab json shell
+envup up --p|--profile
+envup up |cache mock-api postgres
+envup config --format |json yaml
+envup config -f ../other/stack.yaml |db
 envup status --format |json text
 envup ls --format |json text
 envup down --|--all --file --force --help --name --quiet
@@ -68,7 +73,7 @@ envup --v|--version
 envup run -- ech|echo
 T
 # the order of "envup " is not sorted by the table: compare as sets
-check "bash: envup (set)" "$(bash_complete envup '')" "down env gc logs ls run services status up"
+check "bash: envup (set)" "$(bash_complete envup '')" "config down env gc logs ls run services status up"
 check "bash: -f offers files" "$(bash_complete envup up -f ../other/st)" "../other/stack.yaml"
 
 # ---- zsh -----------------------------------------------------------------------------
@@ -86,8 +91,10 @@ else
 		[ -n "$line" ] || continue
 		check "zsh: $line" "$(zsh_complete "$line")" "$want"
 	done <<'T'
-envup |down env gc logs ls run services status up
+envup |config down env gc logs ls run services status up
 envup s|services status
+envup c|config
+envup config --format |json yaml
 envup up --t|--timeout --ttl
 envup up --format |dotenv github gitlab json shell
 envup status --format |json text
