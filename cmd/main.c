@@ -3,6 +3,7 @@
  * `envup down`.
  */
 #include <fcntl.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <string.h>
@@ -25,12 +26,13 @@ static const cli_command commands[] = {
 static void usage(FILE *out)
 {
 	const cli_command *c;
-	fprintf(out, "usage: envup COMMAND [OPTIONS]\n\n"
+	fprintf(out, "usage: envup [--context NAME] COMMAND [OPTIONS]\n\n"
 		"Ephemeral test environments on a Docker Engine.\n\n"
 		"Commands:\n");
 	for (c = commands; c->name; c++)
 		fprintf(out, "  %-9s %s\n", c->name, c->summary);
-	fprintf(out, "\nRun 'envup COMMAND --help' for a command's options.\n"
+	fprintf(out, "\n--context NAME: the docker context to use (as DOCKER_CONTEXT).\n"
+		"Run 'envup COMMAND --help' for a command's options.\n"
 		"Exit codes: 0 ok, 1 failure, 2 usage or spec error, 128+N signal N.\n");
 }
 
@@ -54,6 +56,25 @@ int main(int argc, char **argv)
 	self = self ? self + 1 : argv[0];
 	if (strcmp(self, "envdown") == 0)
 		return cmd_down(argc, argv);
+	/* --context NAME (or --context=NAME) before the command: the docker
+	 * CLI's global option, passed on as DOCKER_CONTEXT so that the
+	 * watchdog, started later, finds the same engine */
+	while (argc >= 2 && strncmp(argv[1], "--context", 9) == 0 &&
+	    (argv[1][9] == '\0' || argv[1][9] == '=')) {
+		const char *name = argv[1][9] == '=' ? argv[1] + 10 : argc >= 3 ? argv[2] : NULL;
+		int used = argv[1][9] == '=' ? 1 : 2;
+		if (!name || !*name) {
+			fprintf(stderr, "envup: --context needs a context name\n");
+			return CLI_EXIT_USAGE;
+		}
+		if (setenv("DOCKER_CONTEXT", name, 1) < 0 || unsetenv("DOCKER_HOST") < 0) {
+			fprintf(stderr, "envup: cannot set DOCKER_CONTEXT\n");
+			return CLI_EXIT_FAILURE;
+		}
+		argv[used] = argv[0];
+		argv += used;
+		argc -= used;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return CLI_EXIT_USAGE;

@@ -18,11 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <curl/curl.h>
 #include <cjson/cJSON.h>
 #include "provision/engine.h"
+#include "provision/discover.h"
 
-#define ENGINE_DEFAULT_HOST    "unix:///var/run/docker.sock"
 #define ENGINE_RESPONSE_MAX    ((size_t)16 * 1024 * 1024)
 #define ENGINE_ERRBODY_MAX     ((size_t)64 * 1024)
 #define ENGINE_CONNECT_MS      5000L
@@ -40,6 +41,7 @@ struct envup_engine {
 	char *bind_ip;
 	char *tls_ca, *tls_cert, *tls_key;  /* tcp + TLS only */
 	bool tls_verify;
+	const envup_engine_place *place;    /* while opening: a context's TLS */
 	char api_version[16];
 	char *engine_version;              /* Api-Version header from _ping, or NULL */
 	const atomic_int *cancel;
@@ -243,7 +245,14 @@ static int engine_parse_tcp(envup_engine *e, const char *host)
 {
 	const char *cert_path = getenv("DOCKER_CERT_PATH");
 	const char *verify = getenv("DOCKER_TLS_VERIFY");
-	bool tls = (cert_path && *cert_path) || (verify && *verify);
+	bool tls;
+
+	/* a docker context carries its own TLS material, not the variables' */
+	if (e->place && e->place->source && strncmp(e->place->source, "docker context", 14) == 0) {
+		cert_path = e->place->tls_dir;
+		verify = e->place->tls_dir && !e->place->tls_skip_verify ? "1" : NULL;
+	}
+	tls = (cert_path && *cert_path) || (verify && *verify);
 	char *h = NULL, *port = NULL, *hostonly = NULL;
 	CURLU *u = NULL;
 	CURLUcode rc;
@@ -785,20 +794,82 @@ done:
 	return error;
 }
 
+static int engine_open_at(envup_engine **out, const char *host, const envup_engine_place *place,
+	const envup_engine_options *opts);
+
+/*
+ * No address, no DOCKER_HOST, no context: the first well-known socket that
+ * answers. When none does, say where envup looked and what each said.
+ */
+static int engine_open_any(envup_engine **out, const envup_engine_options *opts)
+{
+	envup_strlist cand = ENVUP_STRLIST_INIT;
+	envup_buf why = ENVUP_BUF_INIT;
+	struct stat st;
+	size_t i;
+	int error;
+
+	if ((error = envup_engine_candidates(&cand)) < 0)
+		goto done;
+	for (i = 0; i < cand.n; i++) {
+		const char *path = cand.v[i] + strlen("unix://");
+		if (stat(path, &st) < 0) {
+			if (envup_buf_printf(&why, "%s%s (%s)", why.size ? "; " : "", path,
+			    errno == ENOENT ? "no such file" : strerror(errno)) < 0)
+				goto oom;
+			continue;
+		}
+		if ((error = engine_open_at(out, cand.v[i], NULL, opts)) == 0)
+			goto done;
+		if (error == ENVUP_ERROR || error == ENVUP_ECANCELLED)
+			goto done;
+		{
+			/* "cannot connect to the Docker engine at X: why" -> why */
+			const char *m = envup_error_last()->message, *c = strstr(m, ": ");
+			if (envup_buf_printf(&why, "%s%s (%s)", why.size ? "; " : "", path,
+			    c ? c + 2 : m) < 0)
+				goto oom;
+		}
+	}
+	error = envup_error_set(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
+		"no Docker engine found: DOCKER_HOST is not set, no docker context is chosen, "
+		"and no socket answers: %s. Start dockerd, or set DOCKER_HOST or DOCKER_CONTEXT",
+		envup_buf_cstr(&why));
+	goto done;
+oom:
+	error = envup_error_set_oom();
+done:
+	envup_strlist_dispose(&cand);
+	envup_buf_dispose(&why);
+	return error;
+}
+
 int envup_engine_open(envup_engine **out, const envup_engine_options *opts)
 {
-	envup_engine *e = NULL;
-	const char *host = opts ? opts->docker_host : NULL;
-	int error = ENVUP_ERROR;
+	envup_engine_place place;
+	int error;
 
 	ENVUP_ASSERT_ARG(out);
 	*out = NULL;
 	if (envup_curl_init() < 0)
 		return ENVUP_EDOCKER;
-	if (!host || !*host)
-		host = getenv("DOCKER_HOST");
-	if (!host || !*host)
-		host = ENGINE_DEFAULT_HOST;
+	if ((error = envup_engine_place_find(&place, opts ? opts->docker_host : NULL)) < 0)
+		return error;
+	if (place.host)
+		error = engine_open_at(out, place.host, &place, opts);
+	else
+		error = engine_open_any(out, opts);
+	envup_engine_place_dispose(&place);
+	return error;
+}
+
+static int engine_open_at(envup_engine **out, const char *host, const envup_engine_place *place,
+	const envup_engine_options *opts)
+{
+	envup_engine *e = NULL;
+	int error = ENVUP_ERROR;
+
+	*out = NULL;
 	if ((e = envup__calloc(1, sizeof(*e))) == NULL)
 		return ENVUP_ERROR;
 	if (pthread_mutex_init(&e->pool_lock, NULL) != 0) {
@@ -809,7 +880,10 @@ int envup_engine_open(envup_engine **out, const envup_engine_options *opts)
 		e->cancel = opts->cancel;
 		e->deadline = opts->deadline;
 	}
-	if ((error = engine_parse_host(e, host)) < 0)
+	e->place = place;
+	error = engine_parse_host(e, host);
+	e->place = NULL;
+	if (error < 0)
 		goto done;
 	if ((error = engine_negotiate(e)) < 0)
 		goto done;

@@ -193,6 +193,9 @@ char *envup_random_password(void);
  * ENVUP_ERROR with *err 0 when out of memory (error set).
  */
 int envup_fd_read_all(envup_buf *out, int fd, size_t max, int *err);
+/** The SHA-256 of data as 64 lower-case hex digits (util/sha256.c). */
+void envup_sha256_hex(char out[65], const void *data, size_t len);
+
 /** read a whole file (max bytes, 0 = 16 MiB); error names the path */
 int envup_read_file(envup_buf *out, const char *path, size_t max);
 
