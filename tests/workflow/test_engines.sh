@@ -10,7 +10,10 @@
 #   - with the system socket hidden (a private mount namespace with an
 #     empty /run), the rootless socket, then Docker Desktop's, then
 #     podman's are tried in order; when none answers the error lists every
-#     place and why.
+#     place and why;
+#   - podman's API service (podman system service) found at its socket and
+#     negotiated with (API 1.41); its containers cannot start on this
+#     machine, so only discovery, negotiation and listing are tested.
 . "$(dirname "$0")/lib.sh"
 wf_init
 command -v socat >/dev/null || wf_fail "socat is missing (.ci/packages.txt)"
@@ -111,3 +114,17 @@ done
 case "$out" in *"$R/xdg/docker.sock (connection refused"*) ;; *) wf_fail "the error does not say why $R/xdg/docker.sock failed: $out" ;; esac
 case "$out" in *"/var/run/docker.sock (no such file)"*) ;; *) wf_fail "the error does not say /var/run/docker.sock is missing: $out" ;; esac
 wf_ok "no engine anywhere: every place tried, and why each failed"
+
+# ---- podman -------------------------------------------------------------------------
+if ! command -v podman >/dev/null; then
+	[ "${CI:-}" = true ] && wf_fail "podman is missing (.ci/packages.txt)"
+	echo "podman: skipped (not installed)"
+	exit 0
+fi
+rm -f "$R/xdg/docker.sock"
+wf_bg podman system service --log-level=debug --time=0 "unix://$R/xdg/podman/podman.sock" 2> "$R/podman.log"
+for _ in $(seq 1 100); do [ -S "$R/xdg/podman/podman.sock" ] && break; sleep 0.05; done
+out=$(hidden "${E[@]}" DOCKER_CONTEXT=default envup ls --format json 2>&1) || wf_fail "ls against podman: $out"
+[ "$out" = "[]" ] || wf_fail "ls against podman gave: $out"
+grep -q '/v1.41/containers/json' "$R/podman.log" || wf_fail "envup did not speak API 1.41 to podman: $(grep -c . "$R/podman.log") log lines"
+wf_ok "podman's API service: found at its socket, API 1.41 negotiated, ls answers"
