@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <curl/curl.h>
 #include <cjson/cJSON.h>
 #include "provision/engine.h"
@@ -298,6 +299,19 @@ static int engine_parse_tcp(envup_engine *e, const char *host)
 		    (e->tls_key = envup__sprintf("%s/key.pem", dir)) == NULL))
 			goto done;
 		e->tls_verify = verify && *verify;
+		/* all three, before any connection: a missing one is named */
+		if (dir) {
+			const char *files[3] = {e->tls_ca, e->tls_cert, e->tls_key};
+			size_t i;
+			for (i = 0; i < 3; i++)
+				if (access(files[i], R_OK) < 0) {
+					error = engine_fail(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
+						"%s: TLS needs ca.pem, cert.pem and key.pem in %s (%s): cannot read %s: %s",
+						host, dir, e->place && e->place->tls_dir == dir ? e->place->source :
+						"DOCKER_CERT_PATH", files[i], strerror(errno));
+					goto done;
+				}
+		}
 	}
 	error = 0;
 done:
@@ -529,10 +543,32 @@ static int engine_curl_error(const envup_engine *e, const engine_xfer *x, CURLco
 	case CURLE_PARTIAL_FILE:
 	case CURLE_RECV_ERROR:
 	case CURLE_SEND_ERROR:
+		/* TLS 1.3: a refused client certificate shows as a closed
+		 * connection on the first request */
+		if (e->tls_cert && strcmp(path, "/_ping") == 0)
+			return envup_error_set(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
+				"cannot connect to the Docker engine at %s: it closed the TLS connection: "
+				"does it trust the client certificate %s?", addr, e->tls_cert);
 		return envup_error_set(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
 			"the Docker engine closed the connection (%s %s)", method, path);
 	case CURLE_OUT_OF_MEMORY:
 		return envup_error_set_oom();
+	case CURLE_PEER_FAILED_VERIFICATION:
+		return envup_error_set(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
+			"cannot connect to the Docker engine at %s: TLS: its certificate is not signed "
+			"by %s, or does not name the host (%s)", addr, e->tls_ca ? e->tls_ca : "the system's CAs",
+			errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	case CURLE_SSL_CONNECT_ERROR:
+		return envup_error_set(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
+			"cannot connect to the Docker engine at %s: TLS handshake failed: the engine "
+			"refused this client's certificate %s, or speaks no TLS (%s)", addr,
+			e->tls_cert ? e->tls_cert : "(none)", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CACERT_BADFILE:
+		return envup_error_set(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
+			"cannot connect to the Docker engine at %s: TLS: cannot use the certificates "
+			"%s, %s, %s (%s)", addr, e->tls_ca ? e->tls_ca : "-", e->tls_cert ? e->tls_cert : "-",
+			e->tls_key ? e->tls_key : "-", errbuf[0] ? errbuf : curl_easy_strerror(rc));
 	default:
 		return envup_error_set(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER, "Docker engine request %s %s: %s", method, path,
 			errbuf[0] ? errbuf : curl_easy_strerror(rc));
