@@ -889,6 +889,12 @@ int envup_engine_open(envup_engine **out, const envup_engine_options *opts)
 	*out = NULL;
 	if (envup_curl_init() < 0)
 		return ENVUP_EDOCKER;
+	{
+		const char *over = getenv("ENVUP_HOST");
+		if (over && *over && (!envup_is_printable(over) || strpbrk(over, " /@?#")))
+			return envup_error_set(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
+				"ENVUP_HOST '%s': expected a host name or address", over);
+	}
 	if ((error = envup_engine_place_find(&place, opts ? opts->docker_host : NULL)) < 0)
 		return error;
 	if (place.host)
@@ -921,6 +927,20 @@ static int engine_open_at(envup_engine **out, const char *host, const envup_engi
 	e->place = NULL;
 	if (error < 0)
 		goto done;
+	/* where this machine reaches published ports, when not the engine's
+	 * host: a dind service reached as "docker", a VM */
+	{
+		const char *over = getenv("ENVUP_HOST");
+		if (over && *over) {
+			char *copy;
+			if ((copy = envup__strdup(over)) == NULL) {
+				error = ENVUP_ERROR;
+				goto done;
+			}
+			envup__free(e->port_host);
+			e->port_host = copy;
+		}
+	}
 	if ((error = engine_negotiate(e)) < 0)
 		goto done;
 	*out = e;

@@ -94,6 +94,17 @@ case "$out" in *"docker context 'nope' (DOCKER_CONTEXT) not found"*) ;; *) wf_fa
 [ "$(wf_leftovers "$bad")" = 0 ] || wf_fail "an unknown context created something"
 wf_ok "an unknown context: exit 1, named, nothing created"
 
+# ENVUP_HOST: where published ports are reached (a dind service, a VM)
+wf_name eh
+out=$(cd "$sdir" && ENVUP_HOST=localhost envup up -q -n "$eh" --keep) || wf_fail "up with ENVUP_HOST"
+url=$(eval "$out"; echo "$CACHE_URL")
+case "$url" in *@localhost:*) ;; *) wf_fail "ENVUP_HOST=localhost, but the URL is $url" ;; esac
+[ "$(redis-cli -u "$url" --no-auth-warning ping)" = PONG ] || wf_fail "the URL with ENVUP_HOST does not answer"
+envdown -q -n "$eh" || wf_fail "envdown (ENVUP_HOST)"
+out=$(ENVUP_HOST='a b' envup ls 2>&1) && wf_fail "a bad ENVUP_HOST was taken"
+case "$out" in *"ENVUP_HOST 'a b': expected a host name or address"*) ;; *) wf_fail "bad ENVUP_HOST says: $out" ;; esac
+wf_ok "ENVUP_HOST names the host in the URLs; a bad one is refused"
+
 # ---- the sockets, with the system one hidden ----------------------------------
 # (a private mount namespace with an empty /run: /var/run/docker.sock and
 # /run/podman are gone there, the relays under $R stay)
