@@ -580,10 +580,24 @@ static int engine_curl_error(const envup_engine *e, const engine_xfer *x, CURLco
  * Plain requests (cb == NULL) collect the body into resp; streams hand it
  * to cb. api_version_out (may be NULL) receives the Api-Version header.
  */
+static int engine_perform_h(envup_engine *e, const char *method, const char *path,
+	bool versioned, const char *content_type, const void *body, size_t body_len,
+	long *status, envup_buf *resp, envup_engine_data_cb cb, void *payload,
+	envup_buf *errbody, char *api_version_out, size_t api_version_size, const char *header);
+
 static int engine_perform(envup_engine *e, const char *method, const char *path,
 	bool versioned, const char *content_type, const void *body, size_t body_len,
 	long *status, envup_buf *resp, envup_engine_data_cb cb, void *payload,
 	envup_buf *errbody, char *api_version_out, size_t api_version_size)
+{
+	return engine_perform_h(e, method, path, versioned, content_type, body, body_len, status,
+		resp, cb, payload, errbody, api_version_out, api_version_size, NULL);
+}
+
+static int engine_perform_h(envup_engine *e, const char *method, const char *path,
+	bool versioned, const char *content_type, const void *body, size_t body_len,
+	long *status, envup_buf *resp, envup_engine_data_cb cb, void *payload,
+	envup_buf *errbody, char *api_version_out, size_t api_version_size, const char *header)
 {
 	engine_xfer x;
 	struct curl_slist *headers = NULL, *tmp;
@@ -650,6 +664,10 @@ static int engine_perform(envup_engine *e, const char *method, const char *path,
 	if ((tmp = curl_slist_append(headers, "Expect:")) == NULL)
 		goto oom;
 	headers = tmp;
+	if (header && (tmp = curl_slist_append(headers, header)) == NULL)
+		goto oom;
+	if (header)
+		headers = tmp;
 
 	curl_easy_setopt(x.h, CURLOPT_URL, url);
 	if (e->socket_path)
@@ -734,6 +752,14 @@ int envup_engine_request(envup_engine *e, const char *method, const char *path,
 	ENVUP_ASSERT_ARG(e && method && path);
 	return engine_perform(e, method, path, true, content_type, body, body_len,
 		status, resp, NULL, NULL, NULL, NULL, 0);
+}
+
+int envup_engine_stream_header(envup_engine *e, const char *method, const char *path,
+	const char *header, envup_engine_data_cb cb, void *payload, long *status, envup_buf *errbody)
+{
+	ENVUP_ASSERT_ARG(e && method && path && cb);
+	return engine_perform_h(e, method, path, true, NULL, NULL, 0,
+		status, NULL, cb, payload, errbody, NULL, 0, header);
 }
 
 int envup_engine_stream(envup_engine *e, const char *method, const char *path,

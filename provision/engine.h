@@ -76,6 +76,10 @@ typedef int (*envup_engine_data_cb)(const char *data, size_t len, void *payload)
 int envup_engine_stream(envup_engine *e, const char *method, const char *path,
 	envup_engine_data_cb cb, void *payload, long *status, envup_buf *errbody);
 
+/** The same with one more request header ("X-Registry-Auth: ..."; NULL: none). */
+int envup_engine_stream_header(envup_engine *e, const char *method, const char *path,
+	const char *header, envup_engine_data_cb cb, void *payload, long *status, envup_buf *errbody);
+
 /** A streaming POST with a JSON body (exec start). */
 int envup_engine_stream_post(envup_engine *e, const char *path, const char *json,
 	envup_engine_data_cb cb, void *payload, long *status, envup_buf *errbody);

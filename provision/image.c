@@ -12,6 +12,7 @@
 #include <time.h>
 #include <cjson/cJSON.h>
 #include "provision/image.h"
+#include "provision/registry_auth.h"
 #include "provision/stream.h"
 
 #define IMAGE_PROGRESS_EVERY 0.25   /* seconds between progress lines */
@@ -211,9 +212,38 @@ size_t envup_image__pull_count(void)
 	return n;
 }
 
+/* A refusal by the registry says whose credentials it refused, or that
+ * there were none. */
+static void auth_error(const char *image, const envup_registry_login *login)
+{
+	const char *m = envup_error_last()->message;
+	char saved[768];
+	int klass = envup_error_last()->klass;
+
+	if (!strstr(m, "unauthorized") && !strstr(m, "authentication required") &&
+	    !strstr(m, "no basic auth credentials"))
+		return;
+	{
+		/* the engine's words, without our own "pull IMAGE: " before them */
+		char prefix[300];
+		snprintf(prefix, sizeof(prefix), "pull %s: ", image);
+		if (strncmp(m, prefix, strlen(prefix)) == 0)
+			m += strlen(prefix);
+	}
+	snprintf(saved, sizeof(saved), "%s", m);
+	if (login->header)
+		envup_error_set(ENVUP_EDOCKER, klass, "pull %s: registry %s refused the login from %s "
+			"(wrong user or password?): %s", image, login->registry, login->source, saved);
+	else
+		envup_error_set(ENVUP_EDOCKER, klass, "pull %s: registry %s needs a login, and the "
+			"docker config has none for it (docker login %s): %s", image, login->registry,
+			login->registry, saved);
+}
+
 static int image_pull_once(envup_engine *e, const char *image,
 	envup_image_progress_cb cb, void *payload)
 {
+	envup_registry_login login = {NULL, NULL, NULL};
 	image_pull p;
 	envup_buf path = ENVUP_BUF_INIT, errbody = ENVUP_BUF_INIT;
 	char *repo = NULL, *tag = NULL, *digest = NULL, *from = NULL, *etag = NULL, *what = NULL;
@@ -245,12 +275,19 @@ static int image_pull_once(envup_engine *e, const char *image,
 	image_pulls++;
 	pthread_mutex_unlock(&image_count_lock);
 
-	error = envup_engine_stream(e, "POST", envup_buf_cstr(&path), image_on_data, &p,
-		&status, &errbody);
+	/* the login the docker CLI would use for this registry */
+	if ((error = envup_registry_login_find(&login, image)) < 0) {
+		envup_error_set(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER, "pull %s: %s", image,
+			envup_error_last()->message);
+		goto done;
+	}
+	error = envup_engine_stream_header(e, "POST", envup_buf_cstr(&path), login.header,
+		image_on_data, &p, &status, &errbody);
 	if (error < 0) {
 		/* an in-stream error names the image; transport errors say enough */
 		if (p.ps.error)
 			envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER, "pull %s: %s", image, p.ps.error);
+		auth_error(image, &login);
 		goto done;
 	}
 	if (status < 200 || status >= 300) {
@@ -259,6 +296,7 @@ static int image_pull_once(envup_engine *e, const char *image,
 			goto done;
 		}
 		error = envup_engine_api_error(status, &errbody, what);
+		auth_error(image, &login);
 		goto done;
 	}
 	if ((error = envup_pullstream_finish(&p.ps, image_on_status, &p)) < 0) {
@@ -279,6 +317,7 @@ static int image_pull_once(envup_engine *e, const char *image,
 		image_report(&p, text);
 	}
 done:
+	envup_registry_login_dispose(&login);
 	envup_pullstream_dispose(&p.ps);
 	envup_buf_dispose(&path);
 	envup_buf_dispose(&errbody);

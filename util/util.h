@@ -193,6 +193,12 @@ char *envup_random_password(void);
  * ENVUP_ERROR with *err 0 when out of memory (error set).
  */
 int envup_fd_read_all(envup_buf *out, int fd, size_t max, int *err);
+/** URL-safe base64 with padding (malloc'd; NULL when out of memory). */
+char *envup_base64url_encode(const void *data, size_t len);
+/** Decode base64 (either alphabet) into out (NUL-terminated); ENVUP_ESPEC
+ *  for a character outside it (util/base64.c). */
+int envup_base64_decode(envup_buf *out, const char *s);
+
 /** The SHA-256 of data as 64 lower-case hex digits (util/sha256.c). */
 void envup_sha256_hex(char out[65], const void *data, size_t len);
 
