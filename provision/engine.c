@@ -24,6 +24,7 @@
 #include <cjson/cJSON.h>
 #include "provision/engine.h"
 #include "provision/discover.h"
+#include "provision/ssh_relay.h"
 
 #define ENGINE_RESPONSE_MAX    ((size_t)16 * 1024 * 1024)
 #define ENGINE_ERRBODY_MAX     ((size_t)64 * 1024)
@@ -43,6 +44,7 @@ struct envup_engine {
 	char *tls_ca, *tls_cert, *tls_key;  /* tcp + TLS only */
 	bool tls_verify;
 	const envup_engine_place *place;    /* while opening: a context's TLS */
+	envup_ssh_relay *relay;             /* ssh:// engines */
 	char api_version[16];
 	char *engine_version;              /* Api-Version header from _ping, or NULL */
 	const atomic_int *cancel;
@@ -342,11 +344,23 @@ static int engine_parse_host(envup_engine *e, const char *host)
 	}
 	if (engine_has_prefix(host, "tcp://"))
 		return engine_parse_tcp(e, host);
-	if (engine_has_prefix(host, "ssh://"))
-		return engine_fail(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
-			"DOCKER_HOST %s: ssh:// engines are not supported (forward the socket: "
-			"ssh -nNT -L /tmp/docker.sock:/var/run/docker.sock HOST, then "
-			"DOCKER_HOST=unix:///tmp/docker.sock)", host);
+	if (engine_has_prefix(host, "ssh://")) {
+		/* each connection is ssh HOST docker system dial-stdio */
+		const char *sock = NULL;
+		char *remote = NULL;
+		int error = envup_ssh_relay_start(&e->relay, host, &sock, &remote);
+		if (error < 0)
+			return error;
+		error = ENVUP_ERROR;
+		if ((e->address = envup__strdup(host)) != NULL &&
+		    (e->socket_path = envup__strdup(sock)) != NULL &&
+		    (e->base_url = envup__strdup("http://localhost")) != NULL &&
+		    (e->port_host = envup__strdup(remote)) != NULL &&
+		    (e->bind_ip = envup__strdup(is_loopback(remote) ? "127.0.0.1" : "0.0.0.0")) != NULL)
+			error = 0;
+		envup__free(remote);
+		return error;
+	}
 	return engine_fail(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
 		"DOCKER_HOST %s: unsupported address (use unix:///path or tcp://host:port)",
 		host);
@@ -543,6 +557,11 @@ static int engine_curl_error(const envup_engine *e, const engine_xfer *x, CURLco
 	case CURLE_PARTIAL_FILE:
 	case CURLE_RECV_ERROR:
 	case CURLE_SEND_ERROR:
+		/* ssh: what ssh said (a refused login, an unknown host) */
+		if (e->relay && *envup_ssh_relay_last_error(e->relay))
+			return envup_error_set(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
+				"cannot connect to the Docker engine at %s: ssh: %s", addr,
+				envup_ssh_relay_last_error(e->relay));
 		/* TLS 1.3: a refused client certificate shows as a closed
 		 * connection on the first request */
 		if (e->tls_cert && strcmp(path, "/_ping") == 0)
@@ -984,6 +1003,7 @@ void envup_engine_free(envup_engine *e)
 		return;
 	for (i = 0; i < e->npool; i++)
 		curl_easy_cleanup(e->pool[i]);
+	envup_ssh_relay_stop(e->relay);
 	pthread_mutex_destroy(&e->pool_lock);
 	envup__free(e->address);
 	envup__free(e->socket_path);

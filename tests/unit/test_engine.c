@@ -472,9 +472,20 @@ static void test_engine__docker_host_forms(void **state)
 	envup_engine_options opts = {NULL, NULL, 0};
 	envup_engine *e = NULL;
 
-	opts.docker_host = "ssh://me@box";
+	/* ssh: nothing that ssh could read as an option (tests/workflow/test_ssh.sh
+	 * runs a real one) */
+	opts.docker_host = "ssh://-oProxyCommand=x";
 	assert_int_equal(envup_engine_open(&e, &opts), ENVUP_EDOCKER);
-	assert_non_null(strstr(envup_error_last()->message, "ssh:// engines are not supported"));
+	assert_non_null(strstr(envup_error_last()->message, "expected ssh://[USER@]HOST[:PORT]"));
+	opts.docker_host = "ssh://-evil";
+	assert_int_equal(envup_engine_open(&e, &opts), ENVUP_EDOCKER);
+	assert_non_null(strstr(envup_error_last()->message, "bad user or host"));
+	opts.docker_host = "ssh://-l@box";
+	assert_int_equal(envup_engine_open(&e, &opts), ENVUP_EDOCKER);
+	assert_non_null(strstr(envup_error_last()->message, "bad user or host"));
+	opts.docker_host = "ssh://";
+	assert_int_equal(envup_engine_open(&e, &opts), ENVUP_EDOCKER);
+	assert_non_null(strstr(envup_error_last()->message, "expected ssh://[USER@]HOST[:PORT]"));
 	opts.docker_host = "npipe:////./pipe/docker_engine";
 	assert_int_equal(envup_engine_open(&e, &opts), ENVUP_EDOCKER);
 	assert_non_null(strstr(envup_error_last()->message, "unsupported address"));
