@@ -63,6 +63,11 @@ typedef struct {
 	/** Create a named volume of the environment (network.h envup_volume_create). */
 	int (*create_volume)(envup_backend *b, const char *name, const envup_kvlist *labels);
 	int (*create)(char **id_out, envup_backend *b, const envup_container_config *cfg);
+	/** Whether containers can bind-mount this machine's paths (a local engine). */
+	bool (*sees_host_files)(const envup_backend *b);
+	/** Extract a tar into a created container at `path`. */
+	int (*put_archive)(envup_backend *b, const char *id, const char *path, const void *tar,
+		size_t len);
 	int (*start)(envup_backend *b, const char *id);
 	int (*inspect)(envup_container_info *out, envup_backend *b, const char *id);
 	/** Run argv in the container; its exit code and output. */

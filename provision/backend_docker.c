@@ -58,6 +58,17 @@ static int docker_create_volume(envup_backend *b, const char *name, const envup_
 	return envup_volume_create(engine_of(b), name, labels);
 }
 
+static bool docker_sees_host_files(const envup_backend *b)
+{
+	return envup_engine_is_local(engine_of(b));
+}
+
+static int docker_put_archive(envup_backend *b, const char *id, const char *path, const void *tar,
+	size_t len)
+{
+	return envup_container_put_archive(engine_of(b), id, path, tar, len);
+}
+
 static int docker_create(char **id_out, envup_backend *b, const envup_container_config *cfg)
 {
 	return envup_container_create(id_out, engine_of(b), cfg);
@@ -262,6 +273,8 @@ static const envup_backend_ops docker_ops = {
 	docker_claim_network,
 	docker_create_volume,
 	docker_create,
+	docker_sees_host_files,
+	docker_put_archive,
 	docker_start,
 	docker_inspect,
 	docker_exec,

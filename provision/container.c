@@ -272,6 +272,32 @@ done:
 	return error;
 }
 
+int envup_container_put_archive(envup_engine *e, const char *id, const char *path,
+	const void *tar, size_t len)
+{
+	envup_buf p = ENVUP_BUF_INIT, resp = ENVUP_BUF_INIT;
+	char *esc = NULL, *what = NULL;
+	long status = 0;
+	int error = ENVUP_ERROR;
+
+	ENVUP_ASSERT_ARG(e && id && path && tar);
+	if ((esc = envup_url_escape(path)) == NULL || container_path(&p, id, "/archive?path=") < 0 ||
+	    envup_buf_puts(&p, esc) < 0 ||
+	    (what = envup__sprintf("copy files into container %s", id)) == NULL)
+		goto done;
+	if ((error = envup_engine_request(e, "PUT", envup_buf_cstr(&p), "application/x-tar", tar, len,
+	    &status, &resp)) < 0)
+		goto done;
+	if (status != 200)
+		error = envup_engine_api_error(status, &resp, what);
+done:
+	envup_buf_dispose(&p);
+	envup_buf_dispose(&resp);
+	envup__free(esc);
+	envup__free(what);
+	return error;
+}
+
 int envup_container_start(envup_engine *e, const char *id)
 {
 	envup_buf path = ENVUP_BUF_INIT, resp = ENVUP_BUF_INIT;

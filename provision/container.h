@@ -35,6 +35,10 @@ typedef struct {
 /** Create. 409 (name in use) returns ENVUP_EEXISTS; 404 no such image ENVUP_ENOTFOUND. */
 int envup_container_create(char **id_out, envup_engine *e, const envup_container_config *cfg);
 
+/** Extract a tar archive into the container at `path` (before it starts). */
+int envup_container_put_archive(envup_engine *e, const char *id, const char *path,
+	const void *tar, size_t len);
+
 /** Start. 304 (already running) is success. "port is already allocated" is reported as such. */
 int envup_container_start(envup_engine *e, const char *id);
 

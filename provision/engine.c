@@ -1032,6 +1032,11 @@ const char *envup_engine_address(const envup_engine *e)
 	return e->address;
 }
 
+bool envup_engine_is_local(const envup_engine *e)
+{
+	return e->socket_path && !e->relay;
+}
+
 const char *envup_engine_port_host(const envup_engine *e)
 {
 	return e->port_host;

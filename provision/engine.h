@@ -80,6 +80,10 @@ int envup_engine_stream(envup_engine *e, const char *method, const char *path,
 int envup_engine_stream_header(envup_engine *e, const char *method, const char *path,
 	const char *header, envup_engine_data_cb cb, void *payload, long *status, envup_buf *errbody);
 
+/** True when the engine is reached over a unix socket (it sees this
+ *  machine's files), false over tcp:// or ssh://. */
+bool envup_engine_is_local(const envup_engine *e);
+
 /** A streaming POST with a JSON body (exec start). */
 int envup_engine_stream_post(envup_engine *e, const char *path, const char *json,
 	envup_engine_data_cb cb, void *payload, long *status, envup_buf *errbody);

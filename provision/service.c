@@ -118,6 +118,37 @@ done:
 
 
 
+/* A remote engine (tcp://, ssh://) does not see this machine's files: a
+ * Compose file's bind mounts are copied into the container before it
+ * starts (read-only or not, they are copies: edits here do not reach it). */
+#define COPY_MAX ((size_t)256 * 1024 * 1024)
+static int copy_binds(envup_up_service *s)
+{
+	envup_backend *b = s->ctx->backend;
+	const envup_service *spec = s->spec;
+	envup_buf tar = ENVUP_BUF_INIT;
+	size_t i, n = 0;
+	int error = 0;
+
+	tar.max = COPY_MAX;
+	for (i = 0; i < spec->nmounts && error == 0; i++) {
+		if (spec->mounts[i].kind != ENVUP_MOUNT_BIND)
+			continue;
+		error = envup_tar_add(&tar, spec->mounts[i].source, spec->mounts[i].target);
+		n++;
+	}
+	if (error == 0 && n) {
+		envup_up__emit(s->ctx, spec->name, ENVUP_STATE_CREATING, "copying bind mounts to the engine");
+		if ((error = envup_tar_finish(&tar)) == 0)
+			error = b->ops->put_archive(b, s->id, "/", tar.ptr, tar.size);
+	}
+	if (error == ENVUP_ESPEC)
+		error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_SPEC, "copying the bind mounts: %s",
+			envup_error_last()->message);
+	envup_buf_dispose(&tar);
+	return error;
+}
+
 static int bring_up(envup_up_service *s)
 {
 	envup_up_ctx *ctx = s->ctx;
@@ -158,20 +189,24 @@ static int bring_up(envup_up_service *s)
 			goto done;
 		}
 		for (i = 0; i < spec->nmounts; i++) {
-			mounts[i] = spec->mounts[i];
-			mounts[i].source = NULL;
+			/* an engine that cannot see this machine's files gets copies
+			 * (below), not bind mounts */
+			if (spec->mounts[i].kind == ENVUP_MOUNT_BIND && !b->ops->sees_host_files(b))
+				continue;
+			mounts[cfg.nmounts] = spec->mounts[i];
+			mounts[cfg.nmounts].source = NULL;
 			if (spec->mounts[i].kind == ENVUP_MOUNT_VOLUME && spec->mounts[i].source)
-				mounts[i].source = envup__sprintf("envup-%s-%s", ctx->name,
+				mounts[cfg.nmounts].source = envup__sprintf("envup-%s-%s", ctx->name,
 					spec->mounts[i].source);
 			else if (spec->mounts[i].source)
-				mounts[i].source = envup__strdup(spec->mounts[i].source);
-			if (spec->mounts[i].source && !mounts[i].source) {
+				mounts[cfg.nmounts].source = envup__strdup(spec->mounts[i].source);
+			if (spec->mounts[i].source && !mounts[cfg.nmounts].source) {
 				error = ENVUP_ERROR;
 				goto done;
 			}
+			cfg.nmounts++;
 		}
 		cfg.mounts = mounts;
-		cfg.nmounts = spec->nmounts;
 	}
 	if ((error = b->ops->create(&s->id, b, &cfg)) < 0) {
 		if (error == ENVUP_EEXISTS)
@@ -179,6 +214,8 @@ static int bring_up(envup_up_service *s)
 				"container name %s is already in use", s->container_name);
 		goto done;
 	}
+	if (!b->ops->sees_host_files(b) && (error = copy_binds(s)) < 0)
+		goto done;
 	envup_up__emit(ctx, spec->name, ENVUP_STATE_STARTING, NULL);
 	if ((error = b->ops->start(b, s->id)) < 0)
 		goto done;
@@ -200,7 +237,7 @@ static int bring_up(envup_up_service *s)
 	if ((error = envup_up__alive(s)) < 0)
 		goto done;
 done:
-	for (i = 0; mounts && i < spec->nmounts; i++)
+	for (i = 0; mounts && i < cfg.nmounts; i++)
 		envup__free(mounts[i].source);
 	envup__free(mounts);
 	envup_kvlist_dispose(&labels);

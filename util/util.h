@@ -199,6 +199,15 @@ char *envup_base64url_encode(const void *data, size_t len);
  *  for a character outside it (util/base64.c). */
 int envup_base64_decode(envup_buf *out, const char *s);
 
+/**
+ * A tar archive (ustar; util/tar.c): add the file, directory (recursively)
+ * or symbolic link at `path` under the archive name `name` (a leading '/'
+ * dropped), then finish. out->max caps the archive. ENVUP_ESPEC names the
+ * path that cannot be copied.
+ */
+int envup_tar_add(envup_buf *out, const char *path, const char *name);
+int envup_tar_finish(envup_buf *out);
+
 /** The SHA-256 of data as 64 lower-case hex digits (util/sha256.c). */
 void envup_sha256_hex(char out[65], const void *data, size_t len);
 

@@ -3,7 +3,10 @@
  * directories) against the FIPS 180-4 / NIST vectors, lengths around the
  * block and padding edges, and a context name; base64 (util/base64.c:
  * config.json's auth, X-Registry-Auth) against RFC 4648's vectors; and
- * which registry an image reference names (provision/registry_auth.c).
+ * which registry an image reference names (provision/registry_auth.c);
+ * and tar archives (util/tar.c: bind mounts copied to a remote engine),
+ * read back by GNU tar: a file, a subdirectory, a link, a name past 100
+ * bytes, modes kept.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "util/util.h"
 #include "provision/registry_auth.h"
@@ -101,12 +106,80 @@ static void test_registry__of(void **state)
 	}
 }
 
+static void put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_tar__read_back_by_gnu_tar(void **state)
+{
+	char dir[] = "/tmp/envup-tar-XXXXXX", path[512], cmd[1200], longdir[300];
+	envup_buf tar = ENVUP_BUF_INIT;
+	struct stat st;
+	FILE *f;
+	int rc;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/src", dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/src/a.txt", dir);
+	put(path, "alpha\n");
+	assert_int_equal(chmod(path, 0640), 0);
+	snprintf(path, sizeof(path), "%s/src/sub", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/src/sub/b.txt", dir);
+	put(path, "beta\n");
+	snprintf(path, sizeof(path), "%s/src/link", dir);
+	assert_int_equal(symlink("a.txt", path), 0);
+	snprintf(longdir, sizeof(longdir), "%s/src/%s", dir,
+		"a-directory-name-long-enough-that-the-whole-path-in-the-archive-passes-one-hundred-bytes");
+	assert_int_equal(mkdir(longdir, 0755), 0);
+	snprintf(path, sizeof(path), "%s/and-a-file-name-too.txt", longdir);
+	put(path, "gamma\n");
+
+	tar.max = 1024 * 1024;
+	snprintf(path, sizeof(path), "%s/src", dir);
+	assert_int_equal(envup_tar_add(&tar, path, "/usr/share/site"), 0);
+	snprintf(path, sizeof(path), "%s/src/a.txt", dir);
+	assert_int_equal(envup_tar_add(&tar, path, "/etc/single.txt"), 0);
+	assert_int_equal(envup_tar_finish(&tar), 0);
+	assert_int_equal(tar.size % 512, 0);
+	snprintf(path, sizeof(path), "%s/out.tar", dir);
+	assert_non_null(f = fopen(path, "wb"));
+	assert_int_equal(fwrite(tar.ptr, 1, tar.size, f), tar.size);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "mkdir %s/x && tar -xpf %s/out.tar -C %s/x 2>&1 && "
+		"cmp -s %s/x/usr/share/site/a.txt %s/src/a.txt && cmp -s %s/x/usr/share/site/sub/b.txt %s/src/sub/b.txt && "
+		"[ \"$(readlink %s/x/usr/share/site/link)\" = a.txt ] && cmp -s %s/x/etc/single.txt %s/src/a.txt && "
+		"[ -f %s/x/usr/share/site/a-directory-name-long-enough-that-the-whole-path-in-the-archive-passes-one-hundred-bytes/and-a-file-name-too.txt ]",
+		dir, dir, dir, dir, dir, dir, dir, dir, dir, dir, dir);
+	rc = system(cmd);
+	if (rc != 0)
+		fail_msg("GNU tar did not read back what envup wrote (%d): %s", rc, cmd);
+	snprintf(path, sizeof(path), "%s/x/usr/share/site/a.txt", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	/* the cap */
+	envup_buf_dispose(&tar);
+	tar.max = 600;
+	snprintf(path, sizeof(path), "%s/src", dir);
+	assert_true(envup_tar_add(&tar, path, "site") < 0);
+	envup_buf_dispose(&tar);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sha256__vectors),
 		cmocka_unit_test(test_base64__vectors),
 		cmocka_unit_test(test_registry__of),
+		cmocka_unit_test(test_tar__read_back_by_gnu_tar),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

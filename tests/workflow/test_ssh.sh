@@ -4,6 +4,9 @@
 # made here; ssh is the one on PATH (a wrapper adds this test's ssh
 # config, as a user's ~/.ssh/config would):
 #   - up, the exports answer, envdown, all over ssh://root@127.0.0.1:PORT;
+#   - a Compose file's bind mounts are copied into the container through
+#     the archive API (the remote engine cannot see this machine's files):
+#     nginx serves the copied directory, and no bind mount is made;
 #   - a refused login and an unknown host key: one line saying what ssh
 #     said, exit 1, nothing created.
 . "$(dirname "$0")/lib.sh"
@@ -59,6 +62,30 @@ case "$url" in *@127.0.0.1:*) ;; *) wf_fail "over ssh to loopback, the URL is $u
 [ "$(wf_leftovers "$name")" = 0 ] || wf_fail "envdown over ssh left resources"
 grep -q "Accepted publickey for root" "$S/sshd.log" || wf_fail "sshd logged no login"
 wf_ok "up, redis-cli through the export, envup env, envdown: all over ssh://root@127.0.0.1:$port"
+
+# ---- bind mounts, copied -------------------------------------------------------------
+wf_dir cdir
+mkdir -p "$cdir/site/sub"
+echo "copied over ssh" > "$cdir/site/index.html"
+echo "nested" > "$cdir/site/sub/deep.txt"
+ln -s index.html "$cdir/site/link.html"
+cat > "$cdir/docker-compose.yml" <<YAML
+services:
+  web:
+    image: nginx:1.27-alpine
+    ports: ["80"]
+    volumes: ["./site:/usr/share/nginx/html:ro"]
+YAML
+wf_name cname
+out=$(cd "$cdir" && "${E[@]}" envup up -q -n "$cname" --keep) || wf_fail "compose up over ssh failed"
+eval "$out"
+[ "$(curl -fsS "http://$WEB_HOST:$WEB_PORT/")" = "copied over ssh" ] || wf_fail "the copied index is not served"
+[ "$(curl -fsS "http://$WEB_HOST:$WEB_PORT/sub/deep.txt")" = nested ] || wf_fail "the copied subdirectory is not served"
+[ "$(curl -fsS "http://$WEB_HOST:$WEB_PORT/link.html")" = "copied over ssh" ] || wf_fail "the copied link is not served"
+mounts=$(docker inspect "envup-$cname-web" --format '{{len .Mounts}}')
+[ "$mounts" = 0 ] || wf_fail "the remote engine got $mounts mounts, want copies"
+"${E[@]}" envdown -q -n "$cname" || wf_fail "envdown of the compose environment over ssh"
+wf_ok "bind mounts copied into the container through the archive API over ssh (a file, a subdirectory, a link)"
 
 refused() { # LABEL WANT ENV...
 	local label=$1 want=$2 n out rc
