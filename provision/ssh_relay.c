@@ -93,7 +93,10 @@ static void spawn_ssh(envup_ssh_relay *r, int fd)
 			r->children[r->nchildren++] = pid;
 		pthread_mutex_unlock(&r->lock);
 	} else {
-		snprintf(r->last_error, sizeof(r->last_error), "cannot run ssh: %s", strerror(errno));
+		int err = errno;
+		pthread_mutex_lock(&r->lock);
+		snprintf(r->last_error, sizeof(r->last_error), "cannot run ssh: %s", strerror(err));
+		pthread_mutex_unlock(&r->lock);
 	}
 	posix_spawn_file_actions_destroy(&fa);
 }
@@ -233,7 +236,9 @@ const char *envup_ssh_relay_last_error(envup_ssh_relay *r)
 			while (end > buf && (end[-1] == '\n' || end[-1] == '\r'))
 				*--end = '\0';
 			start = strrchr(buf, '\n');
+			pthread_mutex_lock(&r->lock);
 			envup_printable_into(r->last_error, sizeof(r->last_error), start ? start + 1 : buf);
+			pthread_mutex_unlock(&r->lock);
 		}
 		close(fd);
 	}

@@ -95,5 +95,12 @@ out=$(cd "$sdir" && PATH="$T/bin:$PATH" DOCKER_CONFIG=$T/helper envup up -q -n "
 	wf_fail "up with the credential helper failed"
 envdown -q -n "$hk"
 wf_ok "credHelpers: docker-credential-envuptest gave the login"
+cfg "$T/store" "{\"auths\":{\"$REG\":{}},\"credsStore\":\"envuptest\"}"
+wf_name hs
+gone
+out=$(cd "$sdir" && PATH="$T/bin:$PATH" DOCKER_CONFIG=$T/store envup up -q -n "$hs" --keep) ||
+	wf_fail "up with the credential store failed"
+envdown -q -n "$hs"
+wf_ok "credsStore: the store named by config.json gave the login auths lists"
 cfg "$T/nohelper" "{\"credHelpers\":{\"$REG\":\"missing-helper\"}}"
 refused "a missing credential helper" "$T/nohelper" "docker-credential-missing-helper (from the docker config) cannot run"
