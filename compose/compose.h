@@ -23,6 +23,10 @@
 
 #include "compose/service.h"
 
+/* While decoding: a depends_on entry with required: false (the bit is
+ * cleared, or the entry dropped when the service is not in the file). */
+#define ENVUP_DEP_OPTIONAL 0x100
+
 /* What selects the services of a Compose file (spec.h). */
 typedef envup_spec_select envup_compose_options;
 

@@ -326,7 +326,8 @@ static int decode_services(envup_spec *spec, envup_service_src **srcs_out, envup
 	error = ENVUP_ERROR;
 	if ((selected = envup__calloc(n, sizeof(bool))) == NULL)
 		goto done;
-	if ((error = select_services(selected, services, d, o, getenv("COMPOSE_PROFILES"))) < 0)
+	if ((error = select_services(selected, services, d, o, d->getenv_fn ?
+	    d->getenv_fn("COMPOSE_PROFILES", d->payload) : getenv("COMPOSE_PROFILES"))) < 0)
 		goto done;
 	for (i = 0; i < n; i++)
 		nsel += selected[i];
@@ -380,6 +381,28 @@ static int decode_services(envup_spec *spec, envup_service_src **srcs_out, envup
 				    !envup_strlist_contains(&spec->volumes, svc->mounts[j].source) &&
 				    (error = envup_strlist_push(&spec->volumes, svc->mounts[j].source)) < 0)
 					goto done;
+		}
+	}
+	/* required: false: kept when the service is in the file, else dropped */
+	for (i = 0; !failed && i < spec->nservices; i++) {
+		envup_service *svc = &spec->services[i];
+		size_t j = 0;
+		while (svc->dep_cond && j < svc->depends_on.n) {
+			if (!(svc->dep_cond[j] & ENVUP_DEP_OPTIONAL)) {
+				j++;
+				continue;
+			}
+			svc->dep_cond[j] &= ~ENVUP_DEP_OPTIONAL;
+			if (service_index(services, svc->depends_on.v[j]) >= 0) {
+				j++;
+				continue;
+			}
+			envup__free(svc->depends_on.v[j]);
+			memmove(&svc->depends_on.v[j], &svc->depends_on.v[j + 1],
+				(svc->depends_on.n - j - 1) * sizeof(char *));
+			memmove(&svc->dep_cond[j], &svc->dep_cond[j + 1],
+				(svc->depends_on.n - j - 1) * sizeof(int));
+			svc->depends_on.n--;
 		}
 	}
 	/* a service another waits on to complete successfully is ready when
@@ -487,6 +510,7 @@ done:
 	/* interpolation is over: every value was read */
 	d->getenv_fn = v->inner;
 	d->payload = v->inner_payload;
+	d->bare_vars = false;
 	envup_kvlist_dispose(&v->dotenv);
 	envup__free(v);
 	return error;

@@ -34,7 +34,7 @@ int envup_compose__duration(double *out, envup_decode *d, envup_yaml_node *n)
 	{
 		char *end;
 		double v = strtod(p, &end);
-		if (end != p && *end == '\0' && isfinite(v) && v >= 0) {
+		if (end != p && *end == '\0' && isfinite(v) && v >= 0 && v <= 86400.0 * 365) {
 			*out = v;
 			return 0;
 		}

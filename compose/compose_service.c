@@ -267,7 +267,7 @@ static int decode_depends(envup_service *svc, envup_decode *d, envup_yaml_node *
 	for (i = 0; i + 1 < v->n && error == 0; i += 2) {
 		envup_yaml_node *k = v->items[i], *m = v->items[i + 1];
 		int cond = ENVUP_DEP_STARTED;
-		bool required = true;
+		bool required = true, restart = false;
 		size_t j;
 		mark = envup_decode__push(d, k->text);
 		if (m->kind == ENVUP_YAML_MAP) {
@@ -294,7 +294,7 @@ static int decode_depends(envup_service *svc, envup_decode *d, envup_yaml_node *
 				} else if (strcmp(mk->text, "required") == 0)
 					error = envup_decode__bool(&required, d, mv);
 				else if (strcmp(mk->text, "restart") == 0)
-					error = envup_decode__bool(&required, d, mv) == 0 ? 0 : ENVUP_ESPEC;
+					error = envup_decode__bool(&restart, d, mv);
 				else if (!envup_decode__is_extension(mk->text))
 					error = envup_decode__unknown_key(d, mk, keys);
 				envup_decode__pop(d, mm);
@@ -302,8 +302,10 @@ static int decode_depends(envup_service *svc, envup_decode *d, envup_yaml_node *
 		} else if (!(m->kind == ENVUP_YAML_SCALAR && m->is_null)) {
 			error = envup_decode__error(d, m->pos, "expected a mapping with condition:");
 		}
-		if (error == 0 && required) {
-			svc->dep_cond[svc->depends_on.n] = cond;
+		/* required: false still orders and waits when the service exists
+		 * (compose_file.c drops it when it does not) */
+		if (error == 0) {
+			svc->dep_cond[svc->depends_on.n] = cond | (required ? 0 : ENVUP_DEP_OPTIONAL);
 			error = envup_strlist_push(&svc->depends_on, k->text);
 		}
 		envup_decode__pop(d, mark);

@@ -342,7 +342,9 @@ static int yaml_scalar(envup_buf *b, const cJSON *v)
 	if (cJSON_IsBool(v))
 		return envup_buf_puts(b, cJSON_IsTrue(v) ? "true" : "false");
 	if (cJSON_IsNumber(v))
-		return envup_buf_printf(b, "%g", v->valuedouble);
+		return v->valuedouble == (double)(long long)v->valuedouble ?
+			envup_buf_printf(b, "%lld", (long long)v->valuedouble) :
+			envup_buf_printf(b, "%.17g", v->valuedouble);
 	{
 		/* a JSON string is a YAML double-quoted scalar */
 		char *q = cJSON_PrintUnformatted(v);
@@ -406,29 +408,64 @@ static int yaml_node(envup_buf *b, const cJSON *v, int indent)
 	return 0;
 }
 
+/* Every password the file gives, and every value of a variable whose name
+ * says it is a secret: masked wherever it appears (in a URL, a command). */
+static int collect_secrets(const envup_spec *spec)
+{
+	size_t i, j;
+
+	for (i = 0; i < spec->nservices; i++) {
+		const envup_service *svc = &spec->services[i];
+		const char *p = password_of(svc);
+		if (p && *p && envup_secret_add(p) < 0)
+			return ENVUP_ERROR;
+		for (j = 0; j < svc->env.n; j++)
+			if (secret_name(svc->env.v[j].key) && svc->env.v[j].value[0] &&
+			    envup_secret_add(svc->env.v[j].value) < 0)
+				return ENVUP_ERROR;
+	}
+	return 0;
+}
+
 int envup_spec__config(char **out, const envup_spec *spec, bool yaml, const char *bind_ip)
 {
-	cJSON *m;
+	cJSON *m = NULL;
 	envup_buf b = ENVUP_BUF_INIT;
+	envup_secrets *set = NULL, *prev;
+	char *text = NULL;
 	int error = ENVUP_ERROR;
 
 	ENVUP_ASSERT_ARG(out && spec);
 	*out = NULL;
-	if ((m = model(spec, bind_ip ? bind_ip : "127.0.0.1")) == NULL)
-		return envup_error_set_oom();
+	if (envup_secrets_new(&set) < 0)
+		return ENVUP_ERROR;
+	prev = envup_secrets_use(set);
+	if (collect_secrets(spec) < 0)
+		goto done;
+	if ((m = model(spec, bind_ip ? bind_ip : "127.0.0.1")) == NULL) {
+		error = envup_error_set_oom();
+		goto done;
+	}
 	if (yaml) {
 		if (yaml_node(&b, m, 0) < 0 || envup_buf_puts(&b, "") < 0)
 			goto done;
-		*out = envup_buf_detach(&b);
+		text = envup_buf_detach(&b);
 	} else {
-		char *text = cJSON_Print(m);
-		if (!text)
+		char *j = cJSON_Print(m);
+		if (!j)
 			goto done;
-		*out = envup__sprintf("%s\n", text);
-		cJSON_free(text);
+		text = envup__sprintf("%s\n", j);
+		cJSON_free(j);
 	}
-	error = *out ? 0 : envup_error_set_oom();
+	if (!text || (*out = envup_secret_mask(text)) == NULL) {
+		error = envup_error_set_oom();
+		goto done;
+	}
+	error = 0;
 done:
+	envup__free(text);
+	envup_secrets_use(prev);
+	envup_secrets_free(set);
 	envup_buf_dispose(&b);
 	cJSON_Delete(m);
 	return error;

@@ -558,10 +558,13 @@ static int engine_curl_error(const envup_engine *e, const engine_xfer *x, CURLco
 	case CURLE_RECV_ERROR:
 	case CURLE_SEND_ERROR:
 		/* ssh: what ssh said (a refused login, an unknown host) */
-		if (e->relay && *envup_ssh_relay_last_error(e->relay))
-			return envup_error_set(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
-				"cannot connect to the Docker engine at %s: ssh: %s", addr,
-				envup_ssh_relay_last_error(e->relay));
+		if (e->relay) {
+			char said[512];
+			envup_ssh_relay_last_error(e->relay, said, sizeof(said));
+			if (said[0])
+				return envup_error_set(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
+					"cannot connect to the Docker engine at %s: ssh: %s", addr, said);
+		}
 		/* TLS 1.3: a refused client certificate shows as a closed
 		 * connection on the first request */
 		if (e->tls_cert && strcmp(path, "/_ping") == 0)

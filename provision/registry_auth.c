@@ -191,15 +191,23 @@ done:
 	return error;
 }
 
-static int from_helper(envup_registry_login *out, const char *helper)
+/* `server` is what the docker CLI asks the helper for: the key the login
+ * was filed under (https://index.docker.io/v1/ for Docker Hub). A helper
+ * that has none ("credentials not found") means: no login. */
+static int from_helper(envup_registry_login *out, const char *helper, const char *server)
 {
 	envup_buf b = ENVUP_BUF_INIT;
 	cJSON *j = NULL;
 	const cJSON *u, *s;
 	int error;
 
-	if ((error = run_helper(&b, helper, out->registry)) < 0)
+	if ((error = run_helper(&b, helper, server)) < 0) {
+		if (b.ptr && strstr(b.ptr, "credentials not found")) {
+			envup_error_clear();
+			error = 0;
+		}
 		goto done;
+	}
 	j = cJSON_ParseWithLength(b.ptr ? b.ptr : "", b.size);
 	u = cJSON_GetObjectItemCaseSensitive(j, "Username");
 	s = cJSON_GetObjectItemCaseSensitive(j, "Secret");
@@ -291,14 +299,15 @@ int envup_registry_login_find(envup_registry_login *out, const char *image)
 	store = cJSON_GetObjectItemCaseSensitive(cfg, "credsStore");
 	auths = cJSON_GetObjectItemCaseSensitive(cfg, "auths");
 	if (cJSON_IsString(helpers) && *helpers->valuestring)
-		error = from_helper(out, helpers->valuestring);
+		error = from_helper(out, helpers->valuestring, strcmp(out->registry, "docker.io") == 0 ?
+			"https://index.docker.io/v1/" : out->registry);
 	else if ((e = lookup(auths, out->registry)) != NULL && cJSON_IsObject(e) &&
 	    (cJSON_GetObjectItemCaseSensitive(e, "auth") || cJSON_GetObjectItemCaseSensitive(e, "password") ||
 	     cJSON_GetObjectItemCaseSensitive(e, "identitytoken")))
 		error = from_auths(out, e, path);
-	else if (cJSON_IsString(store) && *store->valuestring && lookup(auths, out->registry))
-		/* the store holds what auths lists */
-		error = from_helper(out, store->valuestring);
+	else if (cJSON_IsString(store) && *store->valuestring && (e = lookup(auths, out->registry)) != NULL)
+		/* the store holds what auths lists, under the same key */
+		error = from_helper(out, store->valuestring, e->string);
 done:
 	cJSON_Delete(cfg);
 	envup_buf_dispose(&data);

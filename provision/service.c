@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include "provision/up.h"
 #include "healthcheck/load.h"
 
@@ -118,6 +120,34 @@ done:
 
 
 
+/* A bind source that does not exist is made a directory, as Compose does
+ * for its short syntax (mkdir -p, 0755). */
+static int make_bind_sources(const envup_service *spec)
+{
+	size_t i;
+
+	for (i = 0; i < spec->nmounts; i++) {
+		char path[4096], *p;
+		struct stat st;
+		if (spec->mounts[i].kind != ENVUP_MOUNT_BIND || stat(spec->mounts[i].source, &st) == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s", spec->mounts[i].source);
+		for (p = path + 1; ; p++) {
+			if (*p == '/' || *p == '\0') {
+				char c = *p;
+				*p = '\0';
+				if (mkdir(path, 0755) < 0 && errno != EEXIST)
+					return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS,
+						"cannot make the bind mount source %s", path);
+				*p = c;
+				if (!c)
+					break;
+			}
+		}
+	}
+	return 0;
+}
+
 /* A remote engine (tcp://, ssh://) does not see this machine's files: a
  * Compose file's bind mounts are copied into the container before it
  * starts (read-only or not, they are copies: edits here do not reach it). */
@@ -167,7 +197,8 @@ static int bring_up(envup_up_service *s)
 		goto done;
 	}
 	envup_up__emit(ctx, spec->name, ENVUP_STATE_CREATING, s->image);
-	if ((error = envup_up__labels(&labels, ctx, spec->name)) < 0)
+	if ((error = envup_up__labels(&labels, ctx, spec->name)) < 0 ||
+	    (error = make_bind_sources(spec)) < 0)
 		goto done;
 	cfg.name = s->container_name;
 	cfg.image = s->image;

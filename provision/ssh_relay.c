@@ -86,16 +86,25 @@ static void spawn_ssh(envup_ssh_relay *r, int fd)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, fd, 0);
 	posix_spawn_file_actions_adddup2(&fa, fd, 1);
-	posix_spawn_file_actions_addopen(&fa, 2, r->errfile, O_WRONLY | O_APPEND | O_CREAT, 0600);
-	if (posix_spawnp(&pid, "ssh", &fa, NULL, (char *const *)argv, environ) == 0) {
-		pthread_mutex_lock(&r->lock);
-		if (r->nchildren < RELAY_MAX_CHILDREN)
-			r->children[r->nchildren++] = pid;
+	/* the newest ssh's words: what the last connection said */
+	posix_spawn_file_actions_addopen(&fa, 2, r->errfile, O_WRONLY | O_TRUNC | O_CREAT, 0600);
+	pthread_mutex_lock(&r->lock);
+	if (r->nchildren >= RELAY_MAX_CHILDREN) {
+		/* refused: every child is one we reap and end */
+		snprintf(r->last_error, sizeof(r->last_error), "more than %d connections at once",
+			RELAY_MAX_CHILDREN);
 		pthread_mutex_unlock(&r->lock);
-	} else {
-		int err = errno;
+		posix_spawn_file_actions_destroy(&fa);
+		return;
+	}
+	pthread_mutex_unlock(&r->lock);
+	{
+		int err = posix_spawnp(&pid, "ssh", &fa, NULL, (char *const *)argv, environ);
 		pthread_mutex_lock(&r->lock);
-		snprintf(r->last_error, sizeof(r->last_error), "cannot run ssh: %s", strerror(err));
+		if (err == 0)
+			r->children[r->nchildren++] = pid;
+		else
+			snprintf(r->last_error, sizeof(r->last_error), "cannot run ssh: %s", strerror(err));
 		pthread_mutex_unlock(&r->lock);
 	}
 	posix_spawn_file_actions_destroy(&fa);
@@ -139,6 +148,16 @@ static int parse(envup_ssh_relay *r, const char *address)
 	}
 	curl_url_get(u, CURLUPART_USER, &user, 0);
 	curl_url_get(u, CURLUPART_PORT, &port, 0);
+	{
+		/* a password in the URL: never kept, never shown (ssh takes keys) */
+		char *pw = NULL;
+		if (curl_url_get(u, CURLUPART_PASSWORD, &pw, 0) == CURLUE_OK && pw) {
+			curl_free(pw);
+			envup_error_set(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
+				"DOCKER_HOST: an ssh:// address with a password is refused (use an ssh key or agent)");
+			goto done;
+		}
+	}
 	/* ssh takes ::1, not [::1]; nothing that could read as an option */
 	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
 		memmove(host, host + 1, strlen(host));
@@ -218,17 +237,19 @@ fail:
 	return error;
 }
 
-const char *envup_ssh_relay_last_error(envup_ssh_relay *r)
+void envup_ssh_relay_last_error(envup_ssh_relay *r, char *out, size_t size)
 {
 	char buf[4096];
 	ssize_t n;
 	int fd;
 
-	if (!r)
-		return "";
+	if (size)
+		out[0] = '\0';
+	if (!r || !size)
+		return;
 	if ((fd = open(r->errfile, O_RDONLY | O_CLOEXEC)) >= 0) {
-		off_t size = lseek(fd, 0, SEEK_END);
-		off_t from = size > (off_t)sizeof(buf) - 1 ? size - (off_t)sizeof(buf) + 1 : 0;
+		off_t end_at = lseek(fd, 0, SEEK_END);
+		off_t from = end_at > (off_t)sizeof(buf) - 1 ? end_at - (off_t)sizeof(buf) + 1 : 0;
 		if (lseek(fd, from, SEEK_SET) >= 0 && (n = read(fd, buf, sizeof(buf) - 1)) > 0) {
 			char *end, *start;
 			buf[n] = '\0';
@@ -242,7 +263,9 @@ const char *envup_ssh_relay_last_error(envup_ssh_relay *r)
 		}
 		close(fd);
 	}
-	return r->last_error;
+	pthread_mutex_lock(&r->lock);
+	snprintf(out, size, "%s", r->last_error);
+	pthread_mutex_unlock(&r->lock);
 }
 
 void envup_ssh_relay_stop(envup_ssh_relay *r)

@@ -14,6 +14,8 @@
 #ifndef ENVUP_PROVISION_SSH_RELAY_H
 #define ENVUP_PROVISION_SSH_RELAY_H
 
+#include <stddef.h>
+
 typedef struct envup_ssh_relay envup_ssh_relay;
 
 /**
@@ -25,8 +27,8 @@ typedef struct envup_ssh_relay envup_ssh_relay;
 int envup_ssh_relay_start(envup_ssh_relay **out, const char *address, const char **socket_path,
 	char **host);
 
-/** The last line ssh wrote on stderr, or "" (borrowed; valid until stop). */
-const char *envup_ssh_relay_last_error(envup_ssh_relay *r);
+/** The last line the newest ssh wrote on stderr, or "", copied into out. */
+void envup_ssh_relay_last_error(envup_ssh_relay *r, char *out, size_t size);
 
 /** Stop the relay. Accepts NULL. */
 void envup_ssh_relay_stop(envup_ssh_relay *r);

@@ -140,6 +140,7 @@ int envup_error_set_oom(void)
 	static const char oom[] = "out of memory";
 	memcpy(error_text, oom, sizeof(oom));
 	error_last.klass = ENVUP_ERROR_NOMEMORY;
+	details_n = details_total = 0;
 	oom_count++;
 	return ENVUP_ERROR;
 }

@@ -73,7 +73,9 @@ static int add(envup_buf *out, const char *path, const char *name, int depth)
 
 	if (depth > 64)
 		return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "%s: directories nested too deep", path);
-	if (lstat(path, &st) < 0)
+	/* the bind source itself is followed, as the engine would; links
+	 * inside it are copied as links */
+	if ((depth == 0 ? stat(path, &st) : lstat(path, &st)) < 0)
 		return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_OS, "%s", path);
 	if (S_ISLNK(st.st_mode)) {
 		char link[101];
@@ -87,7 +89,7 @@ static int add(envup_buf *out, const char *path, const char *name, int depth)
 	if (S_ISREG(st.st_mode)) {
 		envup_buf data = ENVUP_BUF_INIT;
 		int fd, err = 0;
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC | (depth ? O_NOFOLLOW : 0))) < 0)
 			return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_OS, "%s", path);
 		data.max = out->max ? out->max : 0;
 		error = envup_fd_read_all(&data, fd, out->max ? out->max : 0, &err);

@@ -483,6 +483,10 @@ static void test_engine__docker_host_forms(void **state)
 	opts.docker_host = "ssh://-l@box";
 	assert_int_equal(envup_engine_open(&e, &opts), ENVUP_EDOCKER);
 	assert_non_null(strstr(envup_error_last()->message, "bad user or host"));
+	opts.docker_host = "ssh://bob:hunter2@box";
+	assert_int_equal(envup_engine_open(&e, &opts), ENVUP_EDOCKER);
+	assert_non_null(strstr(envup_error_last()->message, "with a password is refused"));
+	assert_null(strstr(envup_error_last()->message, "hunter2"));
 	opts.docker_host = "ssh://";
 	assert_int_equal(envup_engine_open(&e, &opts), ENVUP_EDOCKER);
 	assert_non_null(strstr(envup_error_last()->message, "expected ssh://[USER@]HOST[:PORT]"));
