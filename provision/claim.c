@@ -152,6 +152,7 @@ int envup_claim_network(char **id_out, envup_engine *e, const char *network,
 	char *id = NULL;
 	envup_identity blocker;
 	long long blocker_created = 0;
+	bool settled = false;
 	double until;
 	long pause = 10;
 	int error, attempt;
@@ -173,7 +174,23 @@ int envup_claim_network(char **id_out, envup_engine *e, const char *network,
 		return error;
 	until = envup_now() + ENVUP_CLAIM_WAIT_S;
 	memset(&blocker, 0, sizeof(blocker));
-	while ((error = look(e, network, id, self, &blocker, &blocker_created)) == 1) {
+	for (;;) {
+		error = look(e, network, id, self, &blocker, &blocker_created);
+		if (error == 0 && !settled) {
+			/*
+			 * Alone, once. The engine can answer a create before the
+			 * network is listed: two ups may each have listed before
+			 * the other's network showed, and each seen only itself.
+			 * Look again a moment later; by then both see both, and
+			 * the younger backs off.
+			 */
+			settled = true;
+			envup_sleep_ms(ENVUP_CLAIM_SETTLE_MS);
+			continue;
+		}
+		if (error != 1)
+			break;
+		settled = false;
 		/*
 		 * A younger claimant backs off within one look once it sees
 		 * ours. One that stays listed and saw only itself: the engine

@@ -21,8 +21,10 @@
  *          envup without instance labels): remove it by id;
  *        - a network of that name envup did not make: fail, touch nothing.
  *
- * An up that listed and saw only its own network wins; any up that lists
- * later sees it. So two ups never both win, and when both list after both
+ * An up wins when it saw only its own network twice, ENVUP_CLAIM_SETTLE_MS
+ * apart: the engine may answer a create before the network is listed, so
+ * two ups can each list before the other's shows; a moment later each
+ * sees both, and the younger backs off. So two ups never both win, and when both list after both
  * created, exactly one (the older) wins. Everything is removed by id:
  * removal by a shared name is refused by the engine as ambiguous.
  */
@@ -33,6 +35,8 @@
 #include "provision/identity.h"
 
 #define ENVUP_CLAIM_WAIT_S 5.0
+/* an up that saw only its own network looks once more this much later */
+#define ENVUP_CLAIM_SETTLE_MS 100
 
 /**
  * Create network `network` with `labels` for the instance `self` and win
