@@ -111,11 +111,8 @@ static int load_dotenv(vars *v, envup_decode *d, const envup_spec *spec,
 	error = envup_compose__read_env_file(&v->dotenv, path, &err);
 	if (error == ENVUP_ESPEC && err == ENOENT && !(o && o->env_file))
 		error = 0;       /* no .env: nothing to add */
-	else if (error == ENVUP_ESPEC) {
-		envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "%s: %s", path, strerror(err));
-		if (d->errors && envup_strlist_push(d->errors, envup_error_last()->message) < 0)
-			error = ENVUP_ERROR;
-	}
+	else if (error == ENVUP_ESPEC)
+		error = envup_decode__file_error(d, "%s: %s", path, strerror(err));
 	envup__free(path);
 	return error;
 }
@@ -171,9 +168,7 @@ static int decode_volumes_decl(envup_decode *d, envup_yaml_node *v)
 			error = envup_decode__error(d, m->pos, "expected a mapping or nothing");
 		}
 		envup_decode__pop(d, mark);
-		if (error == ENVUP_ESPEC)
-			failed = true;
-		else if (error < 0)
+		if ((error = envup_decode__go_on(error, &failed)) < 0)
 			return error;
 	}
 	return failed ? ENVUP_ESPEC : 0;
@@ -270,9 +265,8 @@ static int select_services(bool *selected, const envup_yaml_node *services, envu
 					if (!envup_decode__is_extension(services->items[2 * k]->text))
 						len += (size_t)snprintf(known + len, sizeof(known) - len, "%s%s",
 							len ? ", " : "", services->items[2 * k]->text);
-				envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "%s: no service '%s' (services: %s)",
-					d->file, o->services[i], known);
-				if (d->errors && envup_strlist_push(d->errors, envup_error_last()->message) < 0)
+				if (envup_decode__file_error(d, "%s: no service '%s' (services: %s)",
+				    d->file, o->services[i], known) == ENVUP_ERROR)
 					return ENVUP_ERROR;
 				failed = true;
 				continue;
@@ -370,18 +364,14 @@ static int decode_services(envup_spec *spec, envup_service_src **srcs_out, envup
 		    (error = envup_spec__apply_template(svc, src, d)) == 0)
 			error = envup_compose__known(svc, src, d);
 		envup_decode__pop(d, m);
-		if (error == ENVUP_ESPEC)
-			failed = true;
-		else if (error < 0)
+		if ((error = envup_decode__go_on(error, &failed)) < 0)
 			goto done;
-		else {
-			size_t j;
-			for (j = 0; j < svc->nmounts; j++)
-				if (svc->mounts[j].kind == ENVUP_MOUNT_VOLUME && svc->mounts[j].source &&
-				    !envup_strlist_contains(&spec->volumes, svc->mounts[j].source) &&
-				    (error = envup_strlist_push(&spec->volumes, svc->mounts[j].source)) < 0)
-					goto done;
-		}
+		/* the named volumes in use (a failed spec is thrown away whole) */
+		for (size_t j = 0; j < svc->nmounts; j++)
+			if (svc->mounts[j].kind == ENVUP_MOUNT_VOLUME && svc->mounts[j].source &&
+			    !envup_strlist_contains(&spec->volumes, svc->mounts[j].source) &&
+			    (error = envup_strlist_push(&spec->volumes, svc->mounts[j].source)) < 0)
+				goto done;
 	}
 	/* required: false: kept when the service is in the file, else dropped */
 	for (i = 0; !failed && i < spec->nservices; i++) {
@@ -494,9 +484,7 @@ int envup_compose__decode(envup_spec *spec, envup_service_src **srcs, envup_deco
 				error = envup_decode__unknown_key(d, k, top);
 		}
 		envup_decode__pop(d, mark);
-		if (error == ENVUP_ESPEC)
-			failed = true;
-		else if (error < 0)
+		if ((error = envup_decode__go_on(error, &failed)) < 0)
 			goto done;
 	}
 	if (!services) {

@@ -285,9 +285,7 @@ int envup_compose__ports(envup_service *svc, envup_decode *d, envup_yaml_node *v
 		else
 			error = port_short(svc, d, it);
 		envup_decode__pop(d, mark);
-		if (error == ENVUP_ESPEC)
-			failed = true;
-		else if (error < 0)
+		if ((error = envup_decode__go_on(error, &failed)) < 0)
 			return error;
 	}
 	return failed ? ENVUP_ESPEC : 0;
@@ -475,9 +473,7 @@ int envup_compose__volumes(envup_service *svc, envup_decode *d, envup_yaml_node 
 		error = it->kind == ENVUP_YAML_MAP ? volume_long(svc, d, it, spec, declared) :
 			volume_short(svc, d, it, spec, declared);
 		envup_decode__pop(d, mark);
-		if (error == ENVUP_ESPEC)
-			failed = true;
-		else if (error < 0)
+		if ((error = envup_decode__go_on(error, &failed)) < 0)
 			return error;
 	}
 	return failed ? ENVUP_ESPEC : 0;
@@ -514,9 +510,7 @@ int envup_compose__kv(envup_kvlist *out, envup_decode *d, envup_yaml_node *v, ch
 			else if ((error = envup_decode__string(&s, d, val, NULL)) == 0)
 				error = envup_kvlist_set(out, k->text, s);
 			envup_decode__pop(d, mark);
-			if (error == ENVUP_ESPEC)
-				failed = true;
-			else if (error < 0)
+			if ((error = envup_decode__go_on(error, &failed)) < 0)
 				return error;
 		}
 		return failed ? ENVUP_ESPEC : 0;
@@ -545,9 +539,7 @@ int envup_compose__kv(envup_kvlist *out, envup_decode *d, envup_yaml_node *v, ch
 			}
 		}
 		envup_decode__pop(d, mark);
-		if (error == ENVUP_ESPEC)
-			failed = true;
-		else if (error < 0)
+		if ((error = envup_decode__go_on(error, &failed)) < 0)
 			return error;
 	}
 	return failed ? ENVUP_ESPEC : 0;

@@ -99,21 +99,6 @@ static int set_str(char **field, envup_decode *d, envup_yaml_node *v, const char
 	return (*field = envup__strdup(s)) ? 0 : ENVUP_ERROR;
 }
 
-static int decode_command(envup_strlist *out, envup_decode *d, envup_yaml_node *v)
-{
-	const char *s, *why;
-	int error;
-
-	envup_strlist_dispose(out);
-	if (v->kind == ENVUP_YAML_SCALAR && !v->is_null) {
-		if ((error = envup_decode__string(&s, d, v, NULL)) < 0)
-			return error;
-		error = envup_cmdline__split(out, &why, s);
-		return error == ENVUP_ESPEC ? envup_decode__error(d, v->pos, "%s", why) : error;
-	}
-	return envup_decode__strlist(out, d, v, false);
-}
-
 static int decode_env_files(envup_kvlist *env, envup_decode *d, envup_yaml_node *v,
 	const char *dir)
 {
@@ -425,12 +410,12 @@ static int decode_one(envup_spec *spec, envup_service *svc, envup_service_src *s
 		svc->has_command = true;
 		src->key[ENVUP_SVC_COMMAND] = k;
 		src->value[ENVUP_SVC_COMMAND] = v;
-		return decode_command(&svc->command, d, v);
+		return envup_decode__command(&svc->command, d, v);
 	case K_ENTRYPOINT:
 		svc->has_entrypoint = true;
 		src->key[ENVUP_SVC_ENTRYPOINT] = k;
 		src->value[ENVUP_SVC_ENTRYPOINT] = v;
-		return decode_command(&svc->entrypoint, d, v);
+		return envup_decode__command(&svc->entrypoint, d, v);
 	case K_PORTS:
 		src->key[ENVUP_SVC_PORTS] = k;
 		src->value[ENVUP_SVC_PORTS] = v;
@@ -645,9 +630,7 @@ int envup_compose__service(envup_spec *spec, envup_service *svc, envup_service_s
 		else
 			error = envup_decode__unknown_key(d, k, ckey_names);
 		envup_decode__pop(d, mark);
-		if (error == ENVUP_ESPEC)
-			failed = true;
-		else if (error < 0)
+		if ((error = envup_decode__go_on(error, &failed)) < 0)
 			return error;
 	}
 	for (i = 0; i < K_COUNT; i++) {
@@ -656,9 +639,7 @@ int envup_compose__service(envup_spec *spec, envup_service *svc, envup_service_s
 		mark = envup_decode__push(d, ckey_names[i]);
 		error = decode_one(spec, svc, src, d, (ckey)i, keys[i], vals[i], declared);
 		envup_decode__pop(d, mark);
-		if (error == ENVUP_ESPEC)
-			failed = true;
-		else if (error < 0)
+		if ((error = envup_decode__go_on(error, &failed)) < 0)
 			return error;
 	}
 	if (!keys[K_IMAGE] && !envup_yaml__get(map, "build", NULL)) {

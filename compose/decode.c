@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "compose/cmdline.h"
 #include "compose/decode.h"
 
 /* Append ".key" (or "key" at the start) or "[index]"; truncates quietly. */
@@ -59,6 +60,46 @@ int envup_decode__error(const envup_decode *d, envup_pos pos, const char *fmt, .
 	if (d->errors && envup_strlist_push(d->errors, envup_error_last()->message) < 0)
 		return ENVUP_ERROR;
 	return ENVUP_ESPEC;
+}
+
+int envup_decode__file_error(const envup_decode *d, const char *fmt, ...)
+{
+	char msg[640];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "%s", msg);
+	if (d->errors && envup_strlist_push(d->errors, envup_error_last()->message) < 0)
+		return ENVUP_ERROR;
+	return ENVUP_ESPEC;
+}
+
+int envup_decode__go_on(int error, bool *failed)
+{
+	if (error == ENVUP_ESPEC) {
+		*failed = true;
+		return 0;
+	}
+	return error;
+}
+
+int envup_decode__command(envup_strlist *out, envup_decode *d, envup_yaml_node *v)
+{
+	const char *s, *why;
+	int error;
+
+	envup_strlist_dispose(out);
+	if (v->kind == ENVUP_YAML_SCALAR && !v->is_null) {
+		if ((error = envup_decode__string(&s, d, v, NULL)) < 0)
+			return error;
+		error = envup_cmdline__split(out, &why, s);
+		if (error == ENVUP_ESPEC)
+			return envup_decode__error(d, v->pos, "%s", why);
+		return error;
+	}
+	return envup_decode__strlist(out, d, v, false);
 }
 
 static const char *kind_name(const envup_yaml_node *n)

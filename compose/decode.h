@@ -42,6 +42,22 @@ void envup_decode__pop(envup_decode *d, size_t mark);
 int envup_decode__error(const envup_decode *d, envup_pos pos, const char *fmt, ...)
 	ENVUP_PRINTF(3, 4);
 
+/**
+ * An error about the file as a whole ("FILE: message", no position),
+ * recorded like envup_decode__error(); returns ENVUP_ESPEC (ENVUP_ERROR
+ * when it could not be recorded).
+ */
+int envup_decode__file_error(const envup_decode *d, const char *fmt, ...) ENVUP_PRINTF(2, 3);
+
+/**
+ * Go on after a spec error (one run reports them all), not after running
+ * out of memory: ENVUP_ESPEC sets *failed and gives 0; others pass.
+ */
+int envup_decode__go_on(int error, bool *failed);
+
+/** A command: one string split like a shell would (no shell), or a list. */
+int envup_decode__command(envup_strlist *out, envup_decode *d, envup_yaml_node *v);
+
 /** The text of a scalar (interpolated); errors on null and collections. */
 int envup_decode__string(const char **out, envup_decode *d, envup_yaml_node *n,
 	const char *expected);

@@ -120,19 +120,6 @@ void envup_service__dispose(envup_service *svc)
 	memset(svc, 0, sizeof(*svc));
 }
 
-/*
- * Keep going after a spec error (so that one run reports them all), not
- * after running out of memory. `*failed` remembers that one happened.
- */
-static int go_on(int error, bool *failed)
-{
-	if (error == ENVUP_ESPEC) {
-		*failed = true;
-		return 0;
-	}
-	return error;
-}
-
 static int set_string(char **field, const char *s)
 {
 	char *copy = envup__strdup(s);
@@ -176,27 +163,10 @@ static int decode_env(envup_kvlist *env, envup_decode *d, envup_yaml_node *v)
 				"expected a string, number or boolean (use \"\" for an empty value)");
 		else if ((error = envup_decode__string(&s, d, val, NULL)) == 0)
 			error = envup_kvlist_set(env, k->text, s);
-		error = go_on(error, &failed);
+		error = envup_decode__go_on(error, &failed);
 		envup_decode__pop(d, mark);
 	}
 	return error < 0 ? error : failed ? ENVUP_ESPEC : 0;
-}
-
-static int decode_command(envup_strlist *out, envup_decode *d, envup_yaml_node *v)
-{
-	const char *s, *why;
-	int error;
-
-	envup_strlist_dispose(out);
-	if (v->kind == ENVUP_YAML_SCALAR && !v->is_null) {
-		if ((error = envup_decode__string(&s, d, v, NULL)) < 0)
-			return error;
-		error = envup_cmdline__split(out, &why, s);
-		if (error == ENVUP_ESPEC)
-			return envup_decode__error(d, v->pos, "%s", why);
-		return error;
-	}
-	return envup_decode__strlist(out, d, v, false);
 }
 
 static int port_add(envup_service *svc, int port)
@@ -234,7 +204,7 @@ static int decode_ports(envup_service *svc, envup_decode *d, envup_yaml_node *v)
 			else
 				error = port_add(svc, port);
 		}
-		error = go_on(error, &failed);
+		error = envup_decode__go_on(error, &failed);
 		envup_decode__pop(d, mark);
 	}
 	return error < 0 ? error : failed ? ENVUP_ESPEC : 0;
@@ -305,7 +275,7 @@ static int decode_exports(envup_kvlist *out, envup_decode *d, envup_yaml_node *v
 		else if ((error = envup_decode__string(&s, d, val,
 		    "a string (the value to export)")) == 0)
 			error = envup_kvlist_set(out, k->text, s);
-		error = go_on(error, &failed);
+		error = envup_decode__go_on(error, &failed);
 		envup_decode__pop(d, mark);
 	}
 	return error < 0 ? error : failed ? ENVUP_ESPEC : 0;
@@ -392,10 +362,10 @@ static int decode_key(envup_service *svc, envup_service_src *src, envup_decode *
 		return decode_env(&svc->env, d, v);
 	case ENVUP_SVC_COMMAND:
 		svc->has_command = true;
-		return decode_command(&svc->command, d, v);
+		return envup_decode__command(&svc->command, d, v);
 	case ENVUP_SVC_ENTRYPOINT:
 		svc->has_entrypoint = true;
-		return decode_command(&svc->entrypoint, d, v);
+		return envup_decode__command(&svc->entrypoint, d, v);
 	case ENVUP_SVC_PORTS:
 		return decode_ports(svc, d, v);
 	case ENVUP_SVC_TMPFS:
@@ -469,15 +439,15 @@ int envup_service__decode(envup_service *svc, envup_service_src *src,
 			src->value[key] = v;
 			error = decode_key(svc, src, d, key, v);
 		}
-		error = go_on(error, &failed);
+		error = envup_decode__go_on(error, &failed);
 		envup_decode__pop(d, mark);
 	}
 	/* written but wrong, or misspelt, was reported above */
 	if (error == 0 && !misspelt && !is_template && !src->key[ENVUP_SVC_TEMPLATE] &&
 	    !src->key[ENVUP_SVC_IMAGE])
-		error = go_on(envup_decode__error(d, src->name ? src->name->pos : map->pos,
+		error = envup_decode__go_on(envup_decode__error(d, src->name ? src->name->pos : map->pos,
 			"a service needs an image or a template"), &failed);
 	if (error == 0 && !misspelt && is_template && !src->key[ENVUP_SVC_IMAGE])
-		error = go_on(envup_decode__error(d, map->pos, "a template needs an image"), &failed);
+		error = envup_decode__go_on(envup_decode__error(d, map->pos, "a template needs an image"), &failed);
 	return error < 0 ? error : failed ? ENVUP_ESPEC : 0;
 }

@@ -88,16 +88,6 @@ static char *absolute_dir(const char *dir)
 	return envup__sprintf("%s/%s", cwd, dir);
 }
 
-/* Go on after a spec error, not after running out of memory. */
-static int go_on(int error, bool *failed)
-{
-	if (error == ENVUP_ESPEC) {
-		*failed = true;
-		return 0;
-	}
-	return error;
-}
-
 static int decode_services(envup_spec *spec, envup_service_src **srcs_out,
 	envup_decode *d, envup_yaml_node *key, envup_yaml_node *v)
 {
@@ -140,7 +130,7 @@ static int decode_services(envup_spec *spec, envup_service_src **srcs_out,
 				"invalid service name '%s': use lower-case letters, digits, "
 				"'_' and '-', starting with a letter or digit (at most 63)",
 				k->text);
-			if ((error = go_on(error, &failed)) < 0)
+			if ((error = envup_decode__go_on(error, &failed)) < 0)
 				goto done;
 			envup_decode__pop(d, m);
 			continue;
@@ -154,7 +144,7 @@ static int decode_services(envup_spec *spec, envup_service_src **srcs_out,
 		/* a template is applied to a service that decoded */
 		if ((error = envup_service__decode(svc, src, d, v->items[i + 1], false)) == 0)
 			error = envup_spec__apply_template(svc, src, d);
-		if ((error = go_on(error, &failed)) < 0)
+		if ((error = envup_decode__go_on(error, &failed)) < 0)
 			goto done;
 		envup_decode__pop(d, m);
 	}
@@ -199,7 +189,7 @@ static int decode_top(envup_spec *spec, envup_service_src **srcs, envup_decode *
 		} else {
 			error = envup_decode__unknown_key(d, k, top_keys);
 		}
-		error = go_on(error, &failed);
+		error = envup_decode__go_on(error, &failed);
 		envup_decode__pop(d, mark);
 	}
 	if (error < 0)
@@ -271,9 +261,8 @@ static int select_services(envup_spec *spec, envup_service_src *srcs, envup_deco
 			keep[k] = true;
 			continue;
 		}
-		envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "%s: no service '%s' in the spec",
-			spec->path, sel->services[i]);
-		if (d->errors && envup_strlist_push(d->errors, envup_error_last()->message) < 0) {
+		if (envup_decode__file_error(d, "%s: no service '%s' in the spec", spec->path,
+		    sel->services[i]) == ENVUP_ERROR) {
 			envup__free(keep);
 			return ENVUP_ERROR;
 		}

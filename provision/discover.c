@@ -21,8 +21,7 @@ void envup_engine_place_dispose(envup_engine_place *p)
 	memset(p, 0, sizeof(*p));
 }
 
-/* $DOCKER_CONFIG, else ~/.docker (malloc'd), or NULL without a home */
-static char *config_dir(void)
+char *envup_docker_config_dir(void)
 {
 	const char *d = getenv("DOCKER_CONFIG"), *home = getenv("HOME");
 
@@ -33,7 +32,7 @@ static char *config_dir(void)
 	return NULL;
 }
 
-static cJSON *read_json(const char *path, int *err)
+cJSON *envup_docker_read_json(const char *path, int *err)
 {
 	envup_buf b = ENVUP_BUF_INIT;
 	cJSON *json = NULL;
@@ -68,7 +67,7 @@ static char *context_name(const char *dir, const char **from)
 	}
 	if (!dir || (path = envup__sprintf("%s/config.json", dir)) == NULL)
 		return NULL;
-	cfg = read_json(path, &err);
+	cfg = envup_docker_read_json(path, &err);
 	envup__free(path);
 	if (cfg) {
 		const cJSON *cur = cJSON_GetObjectItemCaseSensitive(cfg, "currentContext");
@@ -94,7 +93,7 @@ static int from_context(envup_engine_place *out, const char *dir, const char *na
 			"docker context '%s' (%s): no $DOCKER_CONFIG and no $HOME to find it in", name, from);
 	if ((meta = envup__sprintf("%s/contexts/meta/%s/meta.json", dir, sha)) == NULL)
 		goto done;
-	if ((json = read_json(meta, &err)) == NULL) {
+	if ((json = envup_docker_read_json(meta, &err)) == NULL) {
 		error = envup_error_set(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER,
 			err == ENOENT ? "docker context '%s' (%s) not found: no %s" :
 			"docker context '%s' (%s): cannot read %s", name, from, meta);
@@ -150,7 +149,7 @@ int envup_engine_place_find(envup_engine_place *out, const char *given)
 		}
 		return 0;
 	}
-	dir = config_dir();
+	dir = envup_docker_config_dir();
 	if ((name = context_name(dir, &from)) != NULL)
 		error = from_context(out, dir, name, from);
 	envup__free(dir);

@@ -40,6 +40,14 @@ int envup_engine_place_find(envup_engine_place *out, const char *given);
 
 void envup_engine_place_dispose(envup_engine_place *p);
 
+/** The docker CLI's configuration directory: $DOCKER_CONFIG, else
+ *  ~/.docker (malloc'd); NULL without either. */
+char *envup_docker_config_dir(void);
+
+/** A JSON file of it (at most 1 MiB; malloc'd tree), or NULL with *err an
+ *  errno (EINVAL: not JSON). */
+struct cJSON *envup_docker_read_json(const char *path, int *err);
+
 /** Step 4: the sockets to try, in order ("unix://..." strings, appended). */
 int envup_engine_candidates(envup_strlist *out);
 

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
+#include "provision/discover.h"
 #include "provision/registry_auth.h"
 
 #define HELPER_OUTPUT_MAX (64 * 1024)
@@ -268,33 +269,27 @@ static int from_auths(envup_registry_login *out, const cJSON *entry, const char 
 
 int envup_registry_login_find(envup_registry_login *out, const char *image)
 {
-	const char *dir = getenv("DOCKER_CONFIG"), *home = getenv("HOME");
-	char *path = NULL;
-	envup_buf data = ENVUP_BUF_INIT;
+	char *dir = NULL, *path = NULL;
 	cJSON *cfg = NULL;
 	const cJSON *helpers, *store, *auths, *e;
-	int fd, err = 0, error = 0;
+	int err = 0, error = 0;
 
 	memset(out, 0, sizeof(*out));
 	if ((out->registry = envup_registry_of(image)) == NULL)
 		return envup_error_set_oom();
-	if (dir && *dir)
-		path = envup__sprintf("%s/config.json", dir);
-	else if (home && *home)
-		path = envup__sprintf("%s/.docker/config.json", home);
-	else
-		return 0;
-	if (!path)
+	if ((dir = envup_docker_config_dir()) == NULL) {
+		const char *c = getenv("DOCKER_CONFIG"), *h = getenv("HOME");
+		/* neither set: no config anywhere, no login */
+		return (c && *c) || (h && *h) ? envup_error_set_oom() : 0;
+	}
+	if ((path = envup__sprintf("%s/config.json", dir)) == NULL) {
+		envup__free(dir);
 		return envup_error_set_oom();
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		goto done;          /* no config: no login */
-	if (envup_fd_read_all(&data, fd, 1024 * 1024, &err) == 0)
-		cfg = cJSON_ParseWithLength(data.ptr ? data.ptr : "", data.size);
-	close(fd);
-	if (data.ptr)
-		envup_secret_add(data.ptr);
-	if (!cfg)
-		goto done;          /* the docker CLI would say; a pull without login will */
+	}
+	/* no config, or one the docker CLI would refuse: pull without login
+	 * (a registry that needs one says so) */
+	if ((cfg = envup_docker_read_json(path, &err)) == NULL)
+		goto done;
 	helpers = lookup(cJSON_GetObjectItemCaseSensitive(cfg, "credHelpers"), out->registry);
 	store = cJSON_GetObjectItemCaseSensitive(cfg, "credsStore");
 	auths = cJSON_GetObjectItemCaseSensitive(cfg, "auths");
@@ -310,8 +305,8 @@ int envup_registry_login_find(envup_registry_login *out, const char *image)
 		error = from_helper(out, store->valuestring, e->string);
 done:
 	cJSON_Delete(cfg);
-	envup_buf_dispose(&data);
 	envup__free(path);
+	envup__free(dir);
 	if (error < 0) {
 		char *keep = out->registry;
 		out->registry = NULL;
