@@ -50,6 +50,16 @@ static int wait_timeout(double start, double timeout_s, const char *reason)
 	return ENVUP_ETIMEOUT;
 }
 
+/* The deadline can pass inside a probe's or alive's own engine call, which
+ * then fails with the engine's "deadline passed": that is the service not
+ * being ready in time, and is said so. */
+static int deadline_in_call(int r, double start, const envup_wait_options *opts, const char *last)
+{
+	if (r != ENVUP_ETIMEOUT || envup_now() < opts->deadline)
+		return r;
+	return wait_timeout(start, opts->timeout_s, last);
+}
+
 int envup_wait_until(envup_probe_fn probe, envup_alive_fn alive, void *payload,
 	const envup_wait_options *opts)
 {
@@ -75,6 +85,7 @@ int envup_wait_until(envup_probe_fn probe, envup_alive_fn alive, void *payload,
 		r = probe(&why, payload);
 		if (r <= 0) {
 			envup__free(why);
+			r = deadline_in_call(r, start, opts, last);
 			goto done; /* ready, or a probe's fatal error (already set) */
 		}
 		if (why) {
@@ -84,8 +95,10 @@ int envup_wait_until(envup_probe_fn probe, envup_alive_fn alive, void *payload,
 		/* the first "not yet" checks at once: a container that exited on
 		 * start is the commonest reason for never becoming ready */
 		if (alive && envup_now() >= next_alive) {
-			if ((r = alive(payload)) < 0)
+			if ((r = alive(payload)) < 0) {
+				r = deadline_in_call(r, start, opts, last);
 				goto done;
+			}
 			next_alive = envup_now() + (double)alive_every / 1000.0;
 		}
 		if (envup_now() >= opts->deadline) {

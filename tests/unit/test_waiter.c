@@ -142,6 +142,32 @@ static void test_waiter__timeout_without_reason(void **state)
 	assert_string_equal(envup_error_last()->message, "not ready after 0.1s");
 }
 
+/* the deadline passing inside alive's own engine call is still "not ready" */
+static int alive_engine_deadline(void *payload)
+{
+	const envup_wait_options *o = payload;
+	while (envup_now() < o->deadline)
+		envup_sleep_ms(5);
+	return envup_error_set(ENVUP_ETIMEOUT, ENVUP_ERROR_DOCKER,
+		"timed out waiting for the Docker engine (GET /containers/x/json): deadline passed");
+}
+
+static int silent_with_opts(char **why, void *payload)
+{
+	(void)payload;
+	*why = envup__strdup("connection refused");
+	return 1;
+}
+
+static void test_waiter__deadline_inside_an_engine_call(void **state)
+{
+	envup_wait_options o = opts_in(0.1);
+	(void)state;
+	o.timeout_s = 4;
+	assert_int_equal(envup_wait_until(silent_with_opts, alive_engine_deadline, &o, &o), ENVUP_ETIMEOUT);
+	assert_string_equal(envup_error_last()->message, "not ready after 0.1s (timeout 4s): connection refused");
+}
+
 static void test_waiter__dead_container_fails_fast(void **state)
 {
 	fake f = {0};
@@ -253,6 +279,7 @@ int main(void)
 		cmocka_unit_test(test_waiter__interval_is_capped),
 		cmocka_unit_test(test_waiter__timeout_names_last_reason),
 		cmocka_unit_test(test_waiter__timeout_without_reason),
+		cmocka_unit_test(test_waiter__deadline_inside_an_engine_call),
 		cmocka_unit_test(test_waiter__dead_container_fails_fast),
 		cmocka_unit_test(test_waiter__dies_later),
 		cmocka_unit_test(test_waiter__cancel),
