@@ -33,6 +33,8 @@ int cmd_ls(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_services(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_db(int argc, char **argv);
+int cmd_reset(int argc, char **argv);
 
 
 /* ---- error.c: library errors to messages and exit codes ------------------ */

@@ -20,6 +20,8 @@ static const cli_command commands[] = {
 	{"gc",     cmd_gc,     "remove environments that expired or whose owner is gone"},
 	{"services", cmd_services, "check the spec and list its services"},
 	{"config", cmd_config, "the resolved model of a spec or Compose file (masked)"},
+	{"db",     cmd_db,     "a database of its own per test: db new SERVICE, db drop URL"},
+	{"reset",  cmd_reset,  "put services back as up left them (databases, redis, mocks)"},
 	{NULL, NULL, NULL}
 };
 

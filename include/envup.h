@@ -13,5 +13,6 @@
 #include "envup/env.h"
 #include "envup/up.h"
 #include "envup/target.h"
+#include "envup/db.h"
 
 #endif

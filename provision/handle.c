@@ -12,6 +12,7 @@
 #include "provision/handle.h"
 #include "templates/template.h"
 #include "provision/format.h"
+#include "provision/pgpool.h"
 
 static int service_exports(envup_env *env, const envup_up_service *s, const char *host)
 {
@@ -60,6 +61,14 @@ static int service_exports(envup_env *env, const envup_up_service *s, const char
 		envup__free(name);
 		name = NULL;
 	}
+	/* the template of the main database, for suites that clone with SQL */
+	if (s->pg_template) {
+		if ((name = envup__sprintf("%s_TEMPLATE", stem)) == NULL ||
+		    envup_kvlist_set(&env->exports, name, ENVUP_PG_TEMPLATE) < 0)
+			goto done;
+		envup__free(name);
+		name = NULL;
+	}
 	/* a Compose file's services: every published port by its number */
 	for (i = 0; spec->compose && i < spec->nports; i++) {
 		char key[16];
@@ -81,6 +90,17 @@ static int service_exports(envup_env *env, const envup_up_service *s, const char
 	}
 	if (envup_env__add_service(env, spec->name, host, &s->host_ports, url) < 0)
 		goto done;
+	{
+		envup_env__service *sv = envup_env__last_service(env);
+		const char *v;
+		if ((spec->template_name && (sv->kind = envup__strdup(spec->template_name)) == NULL) ||
+		    ((v = envup_kvlist_get(&s->vars, "user")) && (sv->user = envup__strdup(v)) == NULL) ||
+		    ((v = envup_kvlist_get(&s->vars, "password")) && (sv->password = envup__strdup(v)) == NULL) ||
+		    ((v = envup_kvlist_get(&s->vars, "database")) && (sv->database = envup__strdup(v)) == NULL) ||
+		    (s->pg_template && (sv->template_db = envup__strdup(ENVUP_PG_TEMPLATE)) == NULL) ||
+		    (spec->expectations && (sv->expectations = envup__strdup(spec->expectations)) == NULL))
+			goto done;
+	}
 	error = 0;
 done:
 	envup__free(stem);
@@ -92,9 +112,22 @@ done:
 }
 
 
-int envup_up__build_env(envup_env **out, const envup_up_ctx *ctx)
+envup_env *envup_env__alloc(void)
 {
 	envup_env *env = envup__calloc(1, sizeof(*env));
+	if (env)
+		pthread_mutex_init(&env->db_lock, NULL);
+	return env;
+}
+
+envup_env__service *envup_env__last_service(envup_env *env)
+{
+	return env->nservices ? &env->services[env->nservices - 1] : NULL;
+}
+
+int envup_up__build_env(envup_env **out, const envup_up_ctx *ctx)
+{
+	envup_env *env = envup_env__alloc();
 	const char *host = ctx->backend->ops->port_host(ctx->backend);
 	size_t i;
 
@@ -120,7 +153,7 @@ fail:
 
 int envup_env__new(envup_env **out, const char *name, const envup_kvlist *exports)
 {
-	envup_env *env = envup__calloc(1, sizeof(*env));
+	envup_env *env = envup_env__alloc();
 	ENVUP_ERROR_CHECK_ALLOC(env);
 	if ((env->name = envup__strdup(name)) == NULL || envup_kvlist_copy(&env->exports, exports) < 0) {
 		envup_env_free(env);
@@ -270,8 +303,16 @@ void envup_env_free(envup_env *env)
 		envup__free(env->services[i].name);
 		envup__free(env->services[i].host);
 		envup__free(env->services[i].url);
+		envup__free(env->services[i].kind);
+		envup__free(env->services[i].user);
+		envup__free(env->services[i].password);
+		envup__free(env->services[i].database);
+		envup__free(env->services[i].template_db);
+		envup__free(env->services[i].expectations);
 		envup_kvlist_dispose(&env->services[i].ports);
 	}
 	envup__free(env->services);
+	envup_db__cache_free(env->db);
+	pthread_mutex_destroy(&env->db_lock);
 	envup__free(env);
 }

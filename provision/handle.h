@@ -6,6 +6,7 @@
 #ifndef ENVUP_PROVISION_HANDLE_H
 #define ENVUP_PROVISION_HANDLE_H
 
+#include <pthread.h>
 #include "envup.h"
 #include "util/util.h"
 
@@ -15,7 +16,17 @@ typedef struct {
 	char *host;
 	envup_kvlist ports;   /* "5432" -> "49153", in the spec's order */
 	char *url;            /* NULL when the service has no URL */
+	/* what `envup db` and `envup reset` need (NULL when not known) */
+	char *kind;           /* the template: "postgres", "redis", "mockserver" */
+	char *user;           /* postgres: the superuser */
+	char *password;       /* postgres, redis */
+	char *database;       /* postgres: the main database */
+	char *template_db;    /* postgres: the template of the main database */
+	char *expectations;   /* mockserver: the expectations file (absolute) */
 } envup_env__service;
+
+/** The per-handle cache of `envup db` connections (db.c). */
+struct envup_db_cache;
 
 struct envup_env {
 	char *name;
@@ -27,7 +38,18 @@ struct envup_env {
 	char *docker_host;    /* as given to up; NULL: the default */
 	envup_env__service *services;
 	size_t nservices;
+	pthread_mutex_t db_lock;      /* guards db */
+	struct envup_db_cache *db;    /* made by the first envup_db_new() */
 };
+
+/** A zeroed handle with its lock made (freed with envup_env_free()). */
+envup_env *envup_env__alloc(void);
+
+/** The last service added (for setting the fields above). */
+envup_env__service *envup_env__last_service(envup_env *env);
+
+/** Close the cached connections (db.c); accepts NULL. */
+void envup_db__cache_free(struct envup_db_cache *cache);
 
 /** A handle named `name` holding a copy of `exports` (nothing else yet). */
 int envup_env__new(envup_env **out, const char *name, const envup_kvlist *exports);

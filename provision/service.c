@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include "provision/up.h"
 #include "healthcheck/load.h"
+#include "provision/pgpool.h"
 
 #define FAILURE_LOG_LINES 20
 #define FAILURE_LOG_MAX (64 * 1024)
@@ -119,6 +120,43 @@ done:
 }
 
 
+/* A postgres service: the template of its main database (now, before
+ * anything else connects to it) and the pool of databases per test,
+ * filled in the background (pgpool.h). Skipped without a main database. */
+static int make_template(envup_up_service *s)
+{
+	envup_up_ctx *ctx = s->ctx;
+	const char *host = ctx->backend->ops->port_host(ctx->backend);
+	envup_pg_where w;
+	long left = (long)((ctx->deadline - envup_now()) * 1000.0);
+	char *lines = NULL;
+	int error, size = envup_pgpool_size();
+
+	if (!s->spec->template_name || strcmp(s->spec->template_name, "postgres") != 0 ||
+	    !envup_kvlist_get(&s->vars, "database") || s->spec->nports == 0)
+		return 0;
+	w.host = host;
+	w.port = envup_up__host_port(s, 0);
+	w.user = envup_kvlist_get(&s->vars, "user");
+	w.password = envup_kvlist_get(&s->vars, "password");
+	w.database = envup_kvlist_get(&s->vars, "database");
+	envup_up__emit(ctx, s->spec->name, ENVUP_STATE_INITIALIZING, "making the template");
+	if ((error = envup_pgpool_prepare(&w, size, left > 100 ? left : 100)) < 0)
+		return error;
+	s->pg_template = true;
+	if (size == 0)
+		return 0;
+	lines = envup__sprintf("%s\n%d\n%s\n%s\n%s\n", w.host, w.port, w.user ? w.user : "postgres",
+		w.password ? w.password : "", w.database);
+	ENVUP_ERROR_CHECK_ALLOC(lines);
+	/* without a filler, db new makes each database itself: slower, still right */
+	if (envup_watchdog_spawn_filler(lines) < 0)
+		envup_up__emit(ctx, s->spec->name, ENVUP_STATE_INITIALIZING,
+			"no pool filler (databases per test will be made on demand)");
+	explicit_bzero(lines, strlen(lines));
+	envup__free(lines);
+	return 0;
+}
 
 /* A bind source that does not exist is made a directory, as Compose does
  * for its short syntax (mkdir -p, 0755). */
@@ -263,6 +301,8 @@ static int bring_up(envup_up_service *s)
 	if (spec->wait.kind == ENVUP_WAIT_EXIT)
 		goto done;  /* it ran to completion: nothing answers now */
 	if ((error = load_data(s)) < 0)
+		goto done;
+	if ((error = make_template(s)) < 0)
 		goto done;
 	/* a container that answered and then died is not ready */
 	if ((error = envup_up__alive(s)) < 0)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -78,7 +79,7 @@ int envup_state_dir(char **out, bool create)
 
 /* DIR/NAME.SUFFIX, for a valid environment name only: names come from
  * labels too, and must never walk out of the directory. */
-static int state_path(char **out, const char *env_name, const char *suffix, bool create)
+int envup_state_path(char **out, const char *env_name, const char *suffix, bool create)
 {
 	char *dir = NULL;
 
@@ -174,7 +175,7 @@ int envup_state_save(const char *env_name, const char *engine_address, const env
 	size_t i;
 	int error = ENVUP_ERROR;
 
-	if (state_path(&path, env_name, ".json", true) < 0)
+	if (envup_state_path(&path, env_name, ".json", true) < 0)
 		goto done;
 	if ((root = cJSON_CreateObject()) == NULL ||
 	    !cJSON_AddStringToObject(root, "name", env_name) ||
@@ -203,6 +204,12 @@ int envup_state_save(const char *env_name, const char *engine_address, const env
 		size_t j;
 		if (!o || !cJSON_AddStringToObject(o, "host", sv->host) ||
 		    (sv->url && !cJSON_AddStringToObject(o, "url", sv->url)) ||
+		    (sv->kind && !cJSON_AddStringToObject(o, "kind", sv->kind)) ||
+		    (sv->user && !cJSON_AddStringToObject(o, "user", sv->user)) ||
+		    (sv->password && !cJSON_AddStringToObject(o, "password", sv->password)) ||
+		    (sv->database && !cJSON_AddStringToObject(o, "database", sv->database)) ||
+		    (sv->template_db && !cJSON_AddStringToObject(o, "template", sv->template_db)) ||
+		    (sv->expectations && !cJSON_AddStringToObject(o, "expectations", sv->expectations)) ||
 		    (ports = cJSON_AddObjectToObject(o, "ports")) == NULL)
 			goto oom;
 		for (j = 0; j < sv->ports.n; j++)
@@ -223,6 +230,28 @@ done:
 	return error;
 }
 
+/* What envup db and reset need of a service: strings, when present. */
+static int load_service_data(envup_env__service *sv, const cJSON *item)
+{
+	static const struct { const char *key; size_t off; } fields[] = {
+		{"kind", offsetof(envup_env__service, kind)},
+		{"user", offsetof(envup_env__service, user)},
+		{"password", offsetof(envup_env__service, password)},
+		{"database", offsetof(envup_env__service, database)},
+		{"template", offsetof(envup_env__service, template_db)},
+		{"expectations", offsetof(envup_env__service, expectations)},
+	};
+	size_t i;
+
+	for (i = 0; i < ENVUP_ARRAY_SIZE(fields); i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(item, fields[i].key);
+		char **dst = (char **)((char *)sv + fields[i].off);
+		if (cJSON_IsString(v) && (*dst = envup__strdup(v->valuestring)) == NULL)
+			return ENVUP_ERROR;
+	}
+	return 0;
+}
+
 int envup_state_load(envup_env **out, char **engine_address, const char *env_name)
 {
 	envup_env *env = NULL;
@@ -233,7 +262,7 @@ int envup_state_load(envup_env **out, char **engine_address, const char *env_nam
 	*out = NULL;
 	if (engine_address)
 		*engine_address = NULL;
-	if (state_path(&path, env_name, ".json", false) < 0)
+	if (envup_state_path(&path, env_name, ".json", false) < 0)
 		goto done;
 	if ((error = read_json(&root, path)) < 0) {
 		if (error == ENVUP_ENOTFOUND)
@@ -245,7 +274,7 @@ int envup_state_load(envup_env **out, char **engine_address, const char *env_nam
 		envup_error_set(ENVUP_ERROR, ENVUP_ERROR_JSON, "%s: invalid state file", path);
 		goto done;
 	}
-	if ((env = envup__calloc(1, sizeof(*env))) == NULL ||
+	if ((env = envup_env__alloc()) == NULL ||
 	    (env->name = envup__strdup(env_name)) == NULL)
 		goto done;
 	cJSON_ArrayForEach(item, obj) {
@@ -272,6 +301,8 @@ int envup_state_load(envup_env **out, char **engine_address, const char *env_nam
 		if (rc == 0)
 			rc = envup_env__add_service(env, item->string, host->valuestring, &ports,
 				cJSON_IsString(url) ? url->valuestring : NULL);
+		if (rc == 0)
+			rc = load_service_data(envup_env__last_service(env), item);
 		envup_kvlist_dispose(&ports);
 		if (rc < 0)
 			goto done;
@@ -303,7 +334,7 @@ int envup_state_remove(const char *env_name)
 {
 	char *path = NULL;
 	int error = 0;
-	if (state_path(&path, env_name, ".json", false) < 0)
+	if (envup_state_path(&path, env_name, ".json", false) < 0)
 		return ENVUP_ERROR;
 	if (unlink(path) < 0 && errno != ENOENT)
 		error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot remove %s", path);
@@ -319,7 +350,7 @@ void envup_state_record_removal(const char *env_name, const char *instance, cons
 	char *path = NULL, *text = NULL;
 	cJSON *root = NULL;
 
-	if (state_path(&path, env_name, ".removed", true) < 0)
+	if (envup_state_path(&path, env_name, ".removed", true) < 0)
 		goto done;
 	if ((root = cJSON_CreateObject()) == NULL ||
 	    !cJSON_AddStringToObject(root, "name", env_name) ||
@@ -346,7 +377,7 @@ int envup_state_removal(envup_removal *out, const char *env_name)
 	memset(out, 0, sizeof(*out));
 	if (!envup_name_valid(env_name))
 		return ENVUP_ENOTFOUND;
-	if ((error = state_path(&path, env_name, ".removed", false)) < 0 ||
+	if ((error = envup_state_path(&path, env_name, ".removed", false)) < 0 ||
 	    (error = read_json(&root, path)) < 0)
 		goto done;
 	error = ENVUP_ENOTFOUND;
@@ -386,7 +417,7 @@ bool envup_state_instance_removed(const char *env_name, const char *instance)
 	cJSON *root = NULL, *item;
 	bool removed = false;
 
-	if (!instance || !*instance || state_path(&path, env_name, ".removed", false) < 0 ||
+	if (!instance || !*instance || envup_state_path(&path, env_name, ".removed", false) < 0 ||
 	    read_json(&root, path) < 0)
 		goto done;
 	item = cJSON_GetObjectItemCaseSensitive(root, "instance");
@@ -408,7 +439,7 @@ done:
 void envup_state_forget_removal(const char *env_name)
 {
 	char *path = NULL;
-	if (state_path(&path, env_name, ".removed", false) == 0)
+	if (envup_state_path(&path, env_name, ".removed", false) == 0)
 		unlink(path);
 	envup__free(path);
 }
@@ -452,7 +483,7 @@ int envup_state_open_log(const char *env_name)
 	struct stat st;
 	int fd = -1;
 
-	if (state_path(&path, env_name, ".watchdog.log", true) < 0)
+	if (envup_state_path(&path, env_name, ".watchdog.log", true) < 0)
 		goto done;
 	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > ENVUP_STATE_LOG_MAX &&
 	    (old = envup__sprintf("%s.1", path)) != NULL)

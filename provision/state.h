@@ -34,6 +34,9 @@ struct envup_env;
  */
 int envup_state_dir(char **out, bool create);
 
+/** DIR/NAME.SUFFIX (malloc'd), for a valid environment name only. */
+int envup_state_path(char **out, const char *env_name, const char *suffix, bool create);
+
 /** Save an environment's exports, secrets, owner and expiry: atomically
  *  (temp file + rename), 0600. */
 int envup_state_save(const char *env_name, const char *engine_address,

@@ -55,6 +55,7 @@ typedef struct {
 	bool container_started; /* under ctx->lock: for service_started dependants */
 	char *ip;               /* the container's address on its network */
 	enum { IP_UNTRIED = 0, IP_REACHABLE, IP_UNREACHABLE } ip_state;
+	bool pg_template;       /* postgres: the template and pool are made */
 } envup_up_service;
 
 struct envup_up_ctx {

@@ -139,7 +139,7 @@ int envup_watchdog_spawn(envup_watchdog *w, const envup_watchdog_options *o)
 	char *helper = NULL;
 	size_t n = 0;
 	char **envp = NULL;
-	int p[2], k, error;
+	int p[2], error;
 	pid_t pid;
 
 	ENVUP_ASSERT_ARG(w && o && o->env_name && o->instance);
@@ -183,30 +183,44 @@ int envup_watchdog_spawn(envup_watchdog *w, const envup_watchdog_options *o)
 		w->envp = NULL;
 		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot create the watchdog's pipe");
 	}
-	/* with stdin or stdout closed the pipe gets fds 0..2, which the child
-	 * points at /dev/null: keep both ends above them */
-	for (k = 0; k < 2; k++) {
-		if (p[k] <= STATUS_FD) {
-			int moved = fcntl(p[k], F_DUPFD_CLOEXEC, STATUS_FD + 1);
-			if (moved < 0) {
-				close(p[0]);
-				close(p[1]);
-				envup__free(helper);
-				envup__free(envp);
-				w->envp = NULL;
-				return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot create the watchdog's pipe");
-			}
-			close(p[k]);
-			p[k] = moved;
-		}
-	}
-	if ((pid = fork()) < 0) {
-		close(p[0]);
+	error = envup_watchdog__detach(&pid, helper, argv, envp, p[0], -1);
+	envup__free(helper);
+	envup__free(envp);
+	w->envp = NULL;
+	close(p[0]);
+	if (error < 0) {
 		close(p[1]);
-		envup__free(helper);
-		envup__free(envp);
-		w->envp = NULL;
 		return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot start the watchdog");
+	}
+	w->fd = p[1];
+	w->pid = pid;
+	return 0;
+}
+
+/* An fd above STATUS_FD (the child points 0..2 at /dev/null and moves
+ * its own fds to 0 and STATUS_FD): the same fd, or a close-on-exec copy. */
+static int above_status_fd(int fd, int *copy)
+{
+	*copy = -1;
+	if (fd < 0 || fd > STATUS_FD)
+		return fd;
+	return *copy = fcntl(fd, F_DUPFD_CLOEXEC, STATUS_FD + 1);
+}
+
+int envup_watchdog__detach(pid_t *first, const char *helper, const char *const *argv, char **envp,
+	int status_fd, int stdin_fd)
+{
+	int copy3, copy0, fd3, fd0;
+	pid_t pid;
+
+	fd3 = above_status_fd(status_fd, &copy3);
+	fd0 = above_status_fd(stdin_fd, &copy0);
+	if ((status_fd >= 0 && fd3 < 0) || (stdin_fd >= 0 && fd0 < 0) || (pid = fork()) < 0) {
+		if (copy3 >= 0)
+			close(copy3);
+		if (copy0 >= 0)
+			close(copy0);
+		return ENVUP_ERROR;
 	}
 	if (pid == 0) {
 		/* the first child: a new session, then the grandchild is orphaned
@@ -226,22 +240,63 @@ int envup_watchdog_spawn(envup_watchdog *w, const envup_watchdog_options *o)
 			dup2(devnull, 1);
 			dup2(devnull, 2);
 		}
-		dup2(p[0], STATUS_FD);   /* p[0] > STATUS_FD: see above */
+		if (fd3 >= 0)
+			dup2(fd3, STATUS_FD);   /* fd3 > STATUS_FD: see above */
+		if (fd0 >= 0)
+			dup2(fd0, 0);
 		close_from(STATUS_FD + 1);
 		if (chdir("/") < 0)
 			_exit(1);
 		execve(helper, (char *const *)argv, envp);
 		_exit(127);
 	}
-	envup__free(helper);
-	envup__free(envp);
-	w->envp = NULL;
-	close(p[0]);
+	if (copy3 >= 0)
+		close(copy3);
+	if (copy0 >= 0)
+		close(copy0);
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
-	w->fd = p[1];
-	w->pid = pid;
+	*first = pid;
 	return 0;
+}
+
+int envup_watchdog_spawn_filler(const char *conninfo_lines)
+{
+	const char *argv[3] = {"envup-watchdog", "--pool-fill", NULL};
+	char *helper = NULL, **envp = NULL;
+	size_t len = strlen(conninfo_lines);
+	ssize_t n;
+	int p[2] = {-1, -1}, error;
+	pid_t pid;
+
+	if ((error = envup_watchdog__find(&helper, NULL)) < 0)
+		return error;
+	if ((envp = watchdog_environ()) == NULL) {
+		error = ENVUP_ERROR;
+		goto done;
+	}
+	/* what it needs comes on a pipe, never on its command line; a few
+	 * hundred bytes fit in the pipe before it even starts */
+	if (len > 4096 || pipe2(p, O_CLOEXEC) < 0) {
+		error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot create the pool filler's pipe");
+		goto done;
+	}
+	{
+		envup_sigpipe_guard guard;
+		envup_sigpipe_block(&guard);
+		n = write(p[1], conninfo_lines, len);
+		envup_sigpipe_restore(&guard);
+	}
+	close(p[1]);
+	p[1] = -1;
+	if (n != (ssize_t)len || envup_watchdog__detach(&pid, helper, argv, envp, -1, p[0]) < 0)
+		error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot start the pool filler");
+done:
+	if (p[0] >= 0)
+		close(p[0]);
+	envup__free(helper);
+	envup__free(envp);
+	return error;
 }
 
 void envup_watchdog_release(envup_watchdog *w, envup_watchdog_status status)

@@ -70,6 +70,21 @@ typedef struct {
 /** Spawn the watchdog (safe with other threads: fork, then exec at once). */
 int envup_watchdog_spawn(envup_watchdog *w, const envup_watchdog_options *opts);
 
+/**
+ * Start `helper` with `argv` and `envp` fully detached (as above):
+ * `status_fd` (or -1) becomes its fd 3, `stdin_fd` (or -1) its stdin.
+ * @param[out] first the first child's pid (already reaped)
+ */
+int envup_watchdog__detach(pid_t *first, const char *helper, const char *const *argv, char **envp,
+	int status_fd, int stdin_fd);
+
+/**
+ * Start the pool filler of a postgres service (pgpool.h): the helper with
+ * --pool-fill, reading `conninfo_lines` (host, port, user, password, main
+ * database: one per line) on its stdin.
+ */
+int envup_watchdog_spawn_filler(const char *conninfo_lines);
+
 /** Where the helper is (malloc'd), or ENVUP_ENOTFOUND saying where it looked. */
 int envup_watchdog__find(char **out, const char *exe);
 

@@ -28,6 +28,7 @@
 #include "provision/down.h"
 #include "provision/identity.h"
 #include "compose/spec.h"
+#include "provision/pgpool.h"
 
 #define STATUS_FD 3
 #define ENV_CHECK_MS 5000
@@ -272,6 +273,8 @@ int envup_watchdog__main(int argc, char **argv)
 	int i;
 
 	memset(&a, 0, sizeof(a));
+	if (argc == 2 && strcmp(argv[1], "--pool-fill") == 0)
+		return envup_pgpool__fill_main();
 	for (i = 1; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--env") == 0)
 			a.env = argv[i + 1];

@@ -164,6 +164,12 @@ void envup_kvlist_unset(envup_kvlist *l, const char *key);
 int envup_kvlist_copy(envup_kvlist *dst, const envup_kvlist *src) ENVUP_WARN_UNUSED;
 void envup_kvlist_dispose(envup_kvlist *l);
 
+/* ---- numbers (util/number.c) ------------------------------------------ */
+
+/** The whole of `s` as a decimal in [min, max]: 0 and *out, else -1
+ *  (*out untouched). */
+int envup_parse_int(int *out, const char *s, int min, int max);
+
 /* ---- clocks (util/clock.c) --------------------------------------------- */
 
 /** monotonic clock in seconds */

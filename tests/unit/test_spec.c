@@ -135,8 +135,8 @@ static void test_spec_load__full_example(void **state)
 	assert_ports(redis, 1, 6379);
 	assert_int_equal(redis->wait.kind, ENVUP_WAIT_REDIS);
 	assert_true(redis->has_command);
-	assert_list(&redis->command, 7, "redis-server", "--requirepass", "{{password}}",
-		"--save", "", "--appendonly", "no");
+	assert_list(&redis->command, 9, "redis-server", "--requirepass", "{{password}}",
+		"--save", "", "--appendonly", "no", "--databases", "128");
 	assert_list(&redis->tmpfs, 1, "/data");
 	assert_null(redis->cred[ENVUP_CRED_USER].def);
 	assert_null(redis->cred[ENVUP_CRED_PASSWORD].env);
