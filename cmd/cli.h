@@ -35,6 +35,7 @@ int cmd_services(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_db(int argc, char **argv);
 int cmd_reset(int argc, char **argv);
+int cmd_snapshot(int argc, char **argv);
 
 
 /* ---- error.c: library errors to messages and exit codes ------------------ */

@@ -12,7 +12,8 @@ static const char gc_usage[] =
 	"Remove every envup environment on the engine that expired (--ttl) or\n"
 	"whose owner process is gone on this machine, and report each one.\n"
 	"Environments owned by a live process, or from another machine and not\n"
-	"yet expired, are left alone.\n"
+	"yet expired, are left alone. Of the warm-start snapshots, the newest 3\n"
+	"per environment and service are kept, older ones removed.\n"
 	"\n"
 	"  -q, --quiet   print only errors\n"
 	"  -h, --help    this help\n";
@@ -54,8 +55,17 @@ int cmd_gc(int argc, char **argv)
 				entries[i].reason, entries[i].removed, entries[i].removed == 1 ? "" : "s");
 		}
 	}
-	if (!quiet && n == 0)
-		fprintf(stderr, "envup: gc: nothing to remove\n");
+	{
+		size_t pruned = 0;
+		if ((error = envup_snapshot_prune(&pruned, NULL)) < 0) {
+			fprintf(stderr, "envup: gc: snapshots: %s\n", envup_error_last()->message);
+			rc = CLI_EXIT_FAILURE;
+		} else if (!quiet && pruned) {
+			fprintf(stderr, "envup: gc: removed %zu older snapshot%s\n", pruned, pruned == 1 ? "" : "s");
+		}
+		if (!quiet && n == 0 && pruned == 0)
+			fprintf(stderr, "envup: gc: nothing to remove\n");
+	}
 	envup_gc_free(entries, n);
 	return rc;
 }

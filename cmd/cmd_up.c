@@ -39,6 +39,8 @@ static const char up_usage[] =
 	"                         its expiry\n"
 	"      --ttl DURATION     expiry, e.g. 90s, 30m, 2h (default 1h, at most 30d);\n"
 	"                         the environment is removed then, owner or not\n"
+	"      --no-snapshot      no warm start from a snapshot, and none taken\n"
+	"                         (also ENVUP_SNAPSHOTS=0)\n"
 	"  -q, --quiet            print only errors on stderr\n"
 	"  -h, --help             this help\n";
 
@@ -53,6 +55,7 @@ static const struct option up_options[] = {
 	{"ttl", required_argument, NULL, 'T'},
 	{"profile", required_argument, NULL, 'P'},
 	{"env-file", required_argument, NULL, 'E'},
+	{"no-snapshot", no_argument, NULL, 'S'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0}
 };
@@ -118,6 +121,9 @@ int cli_up_parse(envup_up_options *opts, int *format, bool *quiet, int argc, cha
 			break;
 		case 'K':
 			opts->keep = 1;
+			break;
+		case 'S':
+			opts->no_snapshot = 1;
 			break;
 		case 'T':
 			if ((opts->ttl = parse_duration(optarg, ENVUP_TTL_MAX)) <= 0)

@@ -22,6 +22,7 @@ static const cli_command commands[] = {
 	{"config", cmd_config, "the resolved model of a spec or Compose file (masked)"},
 	{"db",     cmd_db,     "a database of its own per test: db new SERVICE, db drop URL"},
 	{"reset",  cmd_reset,  "put services back as up left them (databases, redis, mocks)"},
+	{"snapshot", cmd_snapshot, "the warm-start snapshots: snapshot ls, snapshot rm KEY"},
 	{NULL, NULL, NULL}
 };
 

@@ -14,5 +14,6 @@
 #include "envup/up.h"
 #include "envup/target.h"
 #include "envup/db.h"
+#include "envup/snapshot.h"
 
 #endif

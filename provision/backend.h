@@ -23,6 +23,7 @@
 #include "provision/cleanup.h"
 #include "provision/identity.h"
 #include "provision/image.h"
+#include "provision/snapshot_image.h"
 
 typedef struct envup_backend envup_backend;
 
@@ -87,6 +88,13 @@ typedef struct {
 	int (*remove_resource)(envup_backend *b, const envup_resource *r);
 	/** Change the deadline (0: none) for the operations that follow. */
 	void (*set_deadline)(envup_backend *b, double deadline);
+	/* Snapshot images (snapshot.h); NULL in a backend without them (then
+	 * every start is cold). */
+	int (*image_info)(envup_image_info *out, envup_backend *b, const char *image);
+	int (*commit)(char **image_id, envup_backend *b, const char *id, const char *repo,
+		const char *tag, const char *config);
+	int (*images)(envup_image_summary **out, size_t *count, envup_backend *b, const char *label);
+	int (*remove_image)(envup_backend *b, const char *id);
 } envup_backend_ops;
 
 struct envup_backend {

@@ -264,6 +264,27 @@ done:
 	return error;
 }
 
+static int docker_image_info(envup_image_info *out, envup_backend *b, const char *image)
+{
+	return envup_image_info_get(out, engine_of(b), image);
+}
+
+static int docker_commit(char **image_id, envup_backend *b, const char *id, const char *repo,
+	const char *tag, const char *config)
+{
+	return envup_image_commit(image_id, engine_of(b), id, repo, tag, config);
+}
+
+static int docker_images(envup_image_summary **out, size_t *count, envup_backend *b, const char *label)
+{
+	return envup_image_list(out, count, engine_of(b), label);
+}
+
+static int docker_remove_image(envup_backend *b, const char *id)
+{
+	return envup_image_remove(engine_of(b), id);
+}
+
 static const envup_backend_ops docker_ops = {
 	"docker",
 	docker_free,
@@ -284,6 +305,10 @@ static const envup_backend_ops docker_ops = {
 	docker_resources,
 	docker_remove_resource,
 	docker_set_deadline,
+	docker_image_info,
+	docker_commit,
+	docker_images,
+	docker_remove_image,
 };
 
 int envup_backend_open(envup_backend **out, const envup_backend_options *o)

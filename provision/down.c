@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "provision/down.h"
+#include "provision/snapshot.h"
 #include "provision/handle.h"
 #include "provision/identity.h"
 #include "provision/owner.h"
@@ -70,6 +71,8 @@ int envup_down__remove(envup_backend *b, const char *name, const char *instance,
 
 	if ((error = envup_identity_filter(&labels, name, instance)) < 0)
 		goto done;
+	/* a snapshot being taken of it finishes first (snapshot.h) */
+	envup_snapshot_wait(name, 120.0, NULL, NULL);
 	/* A second pass catches a container whose create was still in flight
 	 * in the engine when the first listing ran (a cancelled request). */
 	for (pass = 0; pass < 2; pass++) {

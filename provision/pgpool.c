@@ -200,6 +200,34 @@ done:
 	return error;
 }
 
+int envup_pgpool_check_restored(const envup_pg_where *w, const char *key, int pool_size, long timeout_ms)
+{
+	PGconn *meta = NULL;
+	PGresult *res = NULL;
+	char size[16];
+	const char *params[1];
+	int error;
+
+	if ((error = connect_to(&meta, w, ENVUP_PG_META, timeout_ms)) < 0)
+		goto done;
+	if ((error = pg_do(&res, meta, "cannot read the snapshot's key",
+	    "SELECT value FROM settings WHERE key = 'snapshot_key'", 0, NULL)) < 0)
+		goto done;
+	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), key) != 0) {
+		error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_PG, "the server holds snapshot %.12s, not %.12s",
+			PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "(none)", key);
+		goto done;
+	}
+	snprintf(size, sizeof(size), "%d", pool_size);
+	params[0] = size;
+	error = pg_do(NULL, meta, "cannot set the pool's size",
+		"UPDATE settings SET value = $1 WHERE key = 'pool_size'", 1, params);
+done:
+	PQclear(res);
+	PQfinish(meta);
+	return error;
+}
+
 /* ---- handing out ------------------------------------------------------------- */
 
 int envup_pgpool_claim(char **name, bool *from_pool, PGconn *meta, const char *main_db,

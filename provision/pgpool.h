@@ -51,6 +51,13 @@ int envup_pgpool_size(void);
  */
 int envup_pgpool_prepare(const envup_pg_where *w, int pool_size, long timeout_ms);
 
+/**
+ * A server started from a snapshot: check the key recorded in it (a
+ * mismatch is ENVUP_ERROR "... holds snapshot X, not Y") and set the pool's
+ * size for this environment.
+ */
+int envup_pgpool_check_restored(const envup_pg_where *w, const char *key, int pool_size, long timeout_ms);
+
 /** A connection to the bookkeeping database (autocommit). */
 int envup_pgpool_connect(PGconn **out, const envup_pg_where *w, long timeout_ms);
 

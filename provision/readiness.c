@@ -301,7 +301,8 @@ static int wait_polling(envup_up_service *s, const readiness_row *row)
 	poll_ctx p = {s, row};
 	int error;
 
-	wopts.deadline = ctx->deadline;
+	wopts.deadline = s->wait_deadline > 0 && s->wait_deadline < ctx->deadline ? s->wait_deadline :
+		ctx->deadline;
 	wopts.cancel = &ctx->abort;
 	wopts.timeout_s = envup_up__timeout(ctx);
 	wopts.interval_ms = row->interval_ms;

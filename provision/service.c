@@ -17,6 +17,7 @@
 #include "provision/up.h"
 #include "healthcheck/load.h"
 #include "provision/pgpool.h"
+#include "provision/snapshot.h"
 
 #define FAILURE_LOG_LINES 20
 #define FAILURE_LOG_MAX (64 * 1024)
@@ -120,41 +121,77 @@ done:
 }
 
 
-/* A postgres service: the template of its main database (now, before
- * anything else connects to it) and the pool of databases per test,
- * filled in the background (pgpool.h). Skipped without a main database. */
-static int make_template(envup_up_service *s)
+static void pg_where_of(envup_pg_where *w, envup_up_service *s)
 {
-	envup_up_ctx *ctx = s->ctx;
-	const char *host = ctx->backend->ops->port_host(ctx->backend);
-	envup_pg_where w;
-	long left = (long)((ctx->deadline - envup_now()) * 1000.0);
-	char *lines = NULL;
-	int error, size = envup_pgpool_size();
+	w->host = s->ctx->backend->ops->port_host(s->ctx->backend);
+	w->port = envup_up__host_port(s, 0);
+	w->user = envup_kvlist_get(&s->vars, "user");
+	w->password = envup_kvlist_get(&s->vars, "password");
+	w->database = envup_kvlist_get(&s->vars, "database");
+}
 
-	if (!s->spec->template_name || strcmp(s->spec->template_name, "postgres") != 0 ||
-	    !envup_kvlist_get(&s->vars, "database") || s->spec->nports == 0)
-		return 0;
-	w.host = host;
-	w.port = envup_up__host_port(s, 0);
-	w.user = envup_kvlist_get(&s->vars, "user");
-	w.password = envup_kvlist_get(&s->vars, "password");
-	w.database = envup_kvlist_get(&s->vars, "database");
-	envup_up__emit(ctx, s->spec->name, ENVUP_STATE_INITIALIZING, "making the template");
-	if ((error = envup_pgpool_prepare(&w, size, left > 100 ? left : 100)) < 0)
-		return error;
-	s->pg_template = true;
-	if (size == 0)
-		return 0;
+int envup_up__spawn_filler(envup_up_service *s)
+{
+	envup_pg_where w;
+	char *lines;
+	int error;
+
+	pg_where_of(&w, s);
 	lines = envup__sprintf("%s\n%d\n%s\n%s\n%s\n", w.host, w.port, w.user ? w.user : "postgres",
 		w.password ? w.password : "", w.database);
 	ENVUP_ERROR_CHECK_ALLOC(lines);
 	/* without a filler, db new makes each database itself: slower, still right */
-	if (envup_watchdog_spawn_filler(lines) < 0)
-		envup_up__emit(ctx, s->spec->name, ENVUP_STATE_INITIALIZING,
+	if ((error = envup_watchdog_spawn_filler(lines)) < 0)
+		envup_up__emit(s->ctx, s->spec->name, ENVUP_STATE_INITIALIZING,
 			"no pool filler (databases per test will be made on demand)");
 	explicit_bzero(lines, strlen(lines));
 	envup__free(lines);
+	return error;
+}
+
+static bool is_pg_template_service(const envup_up_service *s)
+{
+	return s->spec->template_name && strcmp(s->spec->template_name, "postgres") == 0 &&
+		envup_kvlist_get(&s->vars, "database") && s->spec->nports > 0;
+}
+
+/* A postgres service: the template of its main database (now, before
+ * anything else connects to it) and the pool of databases per test,
+ * filled in the background (pgpool.h). Skipped without a main database.
+ * When a snapshot will be taken, its helper fills the pool afterwards. */
+static int make_template(envup_up_service *s)
+{
+	envup_up_ctx *ctx = s->ctx;
+	envup_pg_where w;
+	long left = (long)((ctx->deadline - envup_now()) * 1000.0);
+	int error, size = envup_pgpool_size();
+
+	if (!is_pg_template_service(s))
+		return 0;
+	pg_where_of(&w, s);
+	envup_up__emit(ctx, s->spec->name, ENVUP_STATE_INITIALIZING, "making the template");
+	if ((error = envup_pgpool_prepare(&w, size, left > 100 ? left : 100)) < 0)
+		return error;
+	s->pg_template = true;
+	if (size > 0 && !s->snapshot_key[0])
+		envup_up__spawn_filler(s);
+	return 0;
+}
+
+/* A server started from a snapshot: the key inside is the one wanted. */
+static int finish_restore(envup_up_service *s)
+{
+	envup_up_ctx *ctx = s->ctx;
+	envup_pg_where w;
+	long left = (long)((ctx->deadline - envup_now()) * 1000.0);
+	int error, size = envup_pgpool_size();
+
+	pg_where_of(&w, s);
+	if ((error = envup_pgpool_check_restored(&w, s->snapshot_key, size, left > 100 ? left : 100)) < 0)
+		return error;
+	s->pg_template = true;
+	if (size > 0)
+		envup_up__spawn_filler(s);
 	return 0;
 }
 
@@ -217,7 +254,24 @@ static int copy_binds(envup_up_service *s)
 	return error;
 }
 
-static int bring_up(envup_up_service *s)
+/* The snapshot key of a service that can have one (snapshot.h); "" when
+ * snapshots are off or the image cannot be inspected (then: cold). */
+static void snapshot_key(envup_up_service *s)
+{
+	envup_backend *b = s->ctx->backend;
+	envup_image_info info = ENVUP_IMAGE_INFO_INIT;
+
+	s->snapshot_key[0] = '\0';
+	if (!s->ctx->snapshots || !envup_snapshot_eligible(s->spec, &s->vars))
+		return;
+	if (b->ops->image_info(&info, b, s->image) == 0 &&
+	    envup_snapshot_key(s->snapshot_key, info.id, s->spec, &s->env, s->spec->has_command ? &s->cmd : NULL,
+	    envup_kvlist_get(&s->vars, "password")) < 0)
+		s->snapshot_key[0] = '\0';
+	envup_image_info_dispose(&info);
+}
+
+static int bring_up_once(envup_up_service *s)
 {
 	envup_up_ctx *ctx = s->ctx;
 	envup_backend *b = ctx->backend;
@@ -225,6 +279,8 @@ static int bring_up(envup_up_service *s)
 	envup_kvlist labels = ENVUP_KVLIST_INIT;
 	envup_container_config cfg = {0};
 	envup_mount *mounts = NULL;
+	envup_strlist restore_ep = ENVUP_STRLIST_INIT, base_ep = ENVUP_STRLIST_INIT, base_cmd = ENVUP_STRLIST_INIT;
+	char *snapshot_ref = NULL, detail[160];
 	size_t i;
 	int error;
 
@@ -234,15 +290,29 @@ static int bring_up(envup_up_service *s)
 		error = ENVUP_ECANCELLED;
 		goto done;
 	}
-	envup_up__emit(ctx, spec->name, ENVUP_STATE_CREATING, s->image);
+	if (!s->no_restore) {
+		snapshot_key(s);
+		if (s->snapshot_key[0] && envup_snapshot_find(&snapshot_ref, &base_ep, &base_cmd, b, s->snapshot_key) == 0 &&
+		    envup_snapshot_entrypoint(&restore_ep, &base_ep) == 0) {
+			s->restored = true;
+			s->wait_deadline = envup_now() + 30.0;
+		}
+	}
+	if (s->restored) {
+		snprintf(detail, sizeof(detail), "%s from snapshot %.12s (initdb and init scripts skipped)",
+			s->image, s->snapshot_key);
+		envup_up__emit(ctx, spec->name, ENVUP_STATE_CREATING, detail);
+	} else {
+		envup_up__emit(ctx, spec->name, ENVUP_STATE_CREATING, s->image);
+	}
 	if ((error = envup_up__labels(&labels, ctx, spec->name)) < 0 ||
 	    (error = make_bind_sources(spec)) < 0)
 		goto done;
 	cfg.name = s->container_name;
-	cfg.image = s->image;
+	cfg.image = s->restored ? snapshot_ref : s->image;
 	cfg.env = &s->env;
-	cfg.cmd = spec->has_command ? &s->cmd : NULL;
-	cfg.entrypoint = spec->has_entrypoint ? &s->entrypoint : NULL;
+	cfg.cmd = spec->has_command ? &s->cmd : s->restored ? &base_cmd : NULL;
+	cfg.entrypoint = s->restored ? &restore_ep : spec->has_entrypoint ? &s->entrypoint : NULL;
 	cfg.labels = &labels;
 	cfg.ports = spec->ports;
 	cfg.nports = spec->nports;
@@ -300,10 +370,12 @@ static int bring_up(envup_up_service *s)
 		goto done;
 	if (spec->wait.kind == ENVUP_WAIT_EXIT)
 		goto done;  /* it ran to completion: nothing answers now */
-	if ((error = load_data(s)) < 0)
+	if (s->restored) {
+		if ((error = finish_restore(s)) < 0)
+			goto done;
+	} else if ((error = load_data(s)) < 0 || (error = make_template(s)) < 0) {
 		goto done;
-	if ((error = make_template(s)) < 0)
-		goto done;
+	}
 	/* a container that answered and then died is not ready */
 	if ((error = envup_up__alive(s)) < 0)
 		goto done;
@@ -312,7 +384,92 @@ done:
 		envup__free(mounts[i].source);
 	envup__free(mounts);
 	envup_kvlist_dispose(&labels);
+	envup_strlist_dispose(&restore_ep);
+	envup_strlist_dispose(&base_ep);
+	envup_strlist_dispose(&base_cmd);
+	envup__free(snapshot_ref);
 	return error;
+}
+
+/* A snapshot that does not restore is removed, and the service starts
+ * cold: it never yields a wrong database. */
+static int bring_up(envup_up_service *s)
+{
+	envup_up_ctx *ctx = s->ctx;
+	envup_backend *b = ctx->backend;
+	char why[512], msg[700];
+	int error = bring_up_once(s);
+
+	if (error == 0 || !s->restored || atomic_load(&ctx->abort))
+		return error;
+	snprintf(why, sizeof(why), "%s", envup_error_last()->message);
+	if (s->id) {
+		envup_resource r;
+		memset(&r, 0, sizeof(r));
+		r.kind = "container";
+		r.id = s->id;
+		r.name = s->container_name;
+		if (b->ops->remove_resource(b, &r) < 0)
+			return envup_error_set(ENVUP_ERROR, ENVUP_ERROR_DOCKER,
+				"the snapshot did not restore (%s), and its container cannot be removed", why);
+		envup__free(s->id);
+		s->id = NULL;
+	}
+	envup_snapshot_remove_key(b, s->snapshot_key);
+	snprintf(msg, sizeof(msg), "snapshot %.12s did not restore (%s): removed it, starting cold",
+		s->snapshot_key, why);
+	envup_up__emit(ctx, s->spec->name, ENVUP_STATE_NOTICE, msg);
+	pthread_mutex_lock(&ctx->lock);
+	s->container_started = false;
+	pthread_mutex_unlock(&ctx->lock);
+	envup_kvlist_dispose(&s->host_ports);
+	s->restored = false;
+	s->no_restore = true;
+	s->wait_deadline = 0;
+	return bring_up_once(s);
+}
+
+void envup_up__take_snapshots(envup_up_ctx *ctx)
+{
+	size_t i, j;
+
+	for (i = 0; i < ctx->nsvcs; i++) {
+		envup_up_service *s = &ctx->svcs[i];
+		envup_kvlist labels = ENVUP_KVLIST_INIT;
+		envup_snapshot_job job;
+		envup_pg_where w;
+
+		if (!s->snapshot_key[0] || s->restored || !s->pg_template || !s->id)
+			continue;
+		pg_where_of(&w, s);
+		memset(&job, 0, sizeof(job));
+		job.docker_host = ctx->opts->docker_host;
+		job.container = s->id;
+		job.key = s->snapshot_key;
+		job.env_name = ctx->name;
+		job.service = s->spec->name;
+		job.env = &s->env;
+		job.labels = &labels;
+		job.password = w.password;
+		job.host = w.host;
+		job.port = w.port;
+		job.user = w.user;
+		job.database = w.database;
+		job.pool_size = envup_pgpool_size();
+		if (envup_up__labels(&labels, ctx, s->spec->name) == 0) {
+			for (j = 0; j < s->spec->rt.labels.n; j++)
+				if (envup_kvlist_set(&labels, s->spec->rt.labels.v[j].key, "") < 0)
+					break;
+			if (j == s->spec->rt.labels.n && envup_snapshot_spawn(&job) == 0) {
+				envup_kvlist_dispose(&labels);
+				continue;
+			}
+		}
+		/* no snapshot this time: the pool still gets its filler */
+		envup_kvlist_dispose(&labels);
+		if (job.pool_size > 0)
+			envup_up__spawn_filler(s);
+	}
 }
 
 static bool deps_ready(const envup_up_service *s, bool *failed)

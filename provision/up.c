@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "provision/up.h"
+#include "provision/snapshot.h"
 #include "provision/down.h"
 #include "provision/owner.h"
 #include "provision/state.h"
@@ -375,6 +376,7 @@ int envup_up(envup_env **out, const envup_up_options *opts)
 	bo.deadline = ctx.deadline;
 	if ((error = envup_backend_open(&ctx.backend, &bo)) < 0)
 		goto done;
+	ctx.snapshots = envup_snapshot_wanted(opts->no_snapshot != 0, ctx.backend);
 	if ((error = check_name_free(&ctx)) < 0)
 		goto done;
 	if ((error = envup_up__plan_ownership(&ctx)) < 0)
@@ -454,6 +456,9 @@ int envup_up(envup_env **out, const envup_up_options *opts)
 	}
 	envup_watchdog_release(&ctx.watchdog, ENVUP_WATCHDOG_READY);
 	envup_state_forget_removal(ctx.name);
+	/* after the exports are made, never before: a snapshot costs this up
+	 * nothing but a fork */
+	envup_up__take_snapshots(&ctx);
 	*out = env;
 	error = 0;
 done:

@@ -56,6 +56,10 @@ typedef struct {
 	char *ip;               /* the container's address on its network */
 	enum { IP_UNTRIED = 0, IP_REACHABLE, IP_UNREACHABLE } ip_state;
 	bool pg_template;       /* postgres: the template and pool are made */
+	char snapshot_key[65];  /* postgres with snapshots on: its key, else "" */
+	bool restored;          /* started from the snapshot of snapshot_key */
+	bool no_restore;        /* the snapshot failed: cold from now on */
+	double wait_deadline;   /* readiness gives up here when set (a restore) */
 } envup_up_service;
 
 struct envup_up_ctx {
@@ -82,6 +86,7 @@ struct envup_up_ctx {
 	envup_strlist secrets;  /* the environment's passwords (and encoded forms) */
 	envup_secrets *mask;    /* the same, masked on this up's threads */
 	envup_watchdog watchdog;
+	bool snapshots;         /* warm starts on (snapshot.h) */
 };
 
 /* ---- up.c ---------------------------------------------------------------- */
@@ -108,6 +113,13 @@ int envup_up__labels(envup_kvlist *labels, const envup_up_ctx *ctx, const char *
 
 /** A service's thread: wait for its dependencies, bring it up, report. */
 void *envup_up__service_main(void *arg);
+
+/** Start the pool filler of a postgres service whose template is made. */
+int envup_up__spawn_filler(envup_up_service *s);
+
+/** After a successful up: the snapshots of the services that started cold
+ *  (the helper then fills their pools). */
+void envup_up__take_snapshots(envup_up_ctx *ctx);
 
 /** Record the service's failure (the first one only) and abort the rest. */
 void envup_up__record_failure(envup_up_service *s, int error);

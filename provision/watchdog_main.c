@@ -29,6 +29,7 @@
 #include "provision/identity.h"
 #include "compose/spec.h"
 #include "provision/pgpool.h"
+#include "provision/snapshot.h"
 
 #define STATUS_FD 3
 #define ENV_CHECK_MS 5000
@@ -122,6 +123,8 @@ static int remove_env(const wd_args *a, const char *why)
 	say("removing environment %s: %s", a->env, why);
 	if (envup_identity_filter(&labels, a->env, a->instance) < 0)
 		goto done;
+	/* a snapshot being taken of it finishes first (snapshot.h) */
+	envup_snapshot_wait(a->env, 120.0, NULL, NULL);
 	for (attempt = 1;; attempt++) {
 		envup_cleanup_report report = ENVUP_CLEANUP_REPORT_INIT;
 		envup_backend *b = NULL;
@@ -275,6 +278,8 @@ int envup_watchdog__main(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	if (argc == 2 && strcmp(argv[1], "--pool-fill") == 0)
 		return envup_pgpool__fill_main();
+	if (argc == 2 && strcmp(argv[1], "--snapshot") == 0)
+		return envup_snapshot__take_main();
 	for (i = 1; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--env") == 0)
 			a.env = argv[i + 1];

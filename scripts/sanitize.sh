@@ -65,6 +65,11 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:abort_on_error=1${UBSAN
 # process with a report exits 66 (TSan's default), failing its test.
 export TSAN_OPTIONS="log_path=$LOGDIR/tsan:log_exe_name=1:second_deadlock_stack=1${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
 
+# Warm starts stay off for the suite (every cold postgres up would take a
+# snapshot, and every envdown wait for it): the tests of snapshots turn
+# them on for themselves (tests/workflow/test_snapshots.sh).
+export ENVUP_SNAPSHOTS=${ENVUP_SNAPSHOTS:-0}
+
 status=0
 ctest --test-dir "$BUILD" --output-on-failure "$@" || status=$?
 

@@ -28,6 +28,11 @@ if [ "${CI:-}" = "true" ]; then
 	export ENVUP_TEST_REQUIRE_ENGINE=1 ENVUP_TEST_REQUIRE_SERVERS=1 ENVUP_TEST_DESTRUCTIVE=1
 fi
 
+# Warm starts stay off for the suite (every cold postgres up would take a
+# snapshot, and every envdown wait for it): the tests of snapshots turn
+# them on for themselves (tests/workflow/test_snapshots.sh).
+export ENVUP_SNAPSHOTS=${ENVUP_SNAPSHOTS:-0}
+
 status=0
 ctest --test-dir "$BUILD" --output-on-failure "$@" || status=$?
 

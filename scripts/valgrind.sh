@@ -50,6 +50,7 @@ mkdir -p "$LOGS" "$WORK/failing"
 mkdir -m 700 "$WORK/state"
 # the state file (with the passwords) stays in our own directory
 export ENVUP_STATE_DIR=$WORK/state
+export ENVUP_SNAPSHOTS=0  # taken by a detached helper: tests/workflow/test_snapshots.sh
 
 cleanup() {
 	local rc=$?

@@ -71,6 +71,9 @@ typedef struct {
 	size_t nprofiles;
 	/** a Compose file's variables from this file instead of .env next to it */
 	const char *env_file;
+	/** non-zero: no warm start from a snapshot, and none taken (also
+	 *  $ENVUP_SNAPSHOTS=0); snapshots are on by default for local engines */
+	int no_snapshot;
 } envup_up_options;
 
 /** Default lifetime of an environment: it is removed after this, owner or not. */
@@ -79,7 +82,7 @@ typedef struct {
 #define ENVUP_TTL_MAX (30.0 * 86400)
 #define ENVUP_TIMEOUT_MAX 86400.0
 
-#define ENVUP_UP_OPTIONS_VERSION 3
+#define ENVUP_UP_OPTIONS_VERSION 4
 #define ENVUP_UP_OPTIONS_INIT {.version = ENVUP_UP_OPTIONS_VERSION}
 
 /**
