@@ -57,7 +57,7 @@ _envup_files() {
 _envup() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local cmd="" i first=1 opts formats
-	local commands="up down run env status logs ls gc services config"
+	local commands="up down run env status logs ls gc services config db reset snapshot"
 
 	if [[ ${COMP_WORDS[0]##*/} == envdown ]]; then
 		cmd=down
@@ -117,20 +117,31 @@ _envup() {
 	esac
 
 	case $cmd in
-	up) opts="-f --file -n --name --format --timeout --owner-pid --keep --ttl --profile --env-file -q --quiet -h --help" ;;
+	up) opts="-f --file -n --name --format --timeout --owner-pid --keep --ttl --profile --env-file --no-snapshot -q --quiet -h --help" ;;
 	down) opts="-f --file -n --name --force --all -q --quiet -h --help" ;;
-	run) opts="-f --file -n --name --timeout --ttl --owner-pid --keep -q --quiet -h --help --" ;;
+	run) opts="-f --file -n --name --timeout --ttl --owner-pid --keep --no-snapshot -q --quiet -h --help --" ;;
 	env|status) opts="-f --file -n --name --format -h --help" ;;
 	logs) opts="-f --file -n --name --tail --follow -h --help" ;;
 	ls) opts="--format -h --help" ;;
 	gc) opts="-q --quiet -h --help" ;;
 	services) opts="-f --file -h --help" ;;
 	config) opts="-f --file --format --profile --env-file -h --help" ;;
+	db|reset) opts="-f --file -n --name -h --help" ;;
+	snapshot) opts="--format --all -h --help" ;;
 	*) COMPREPLY=(); return 0 ;;
 	esac
+	# db and snapshot: the subcommand first
+	if [[ ($cmd == db || $cmd == snapshot) && $cur != -* ]] && ((COMP_CWORD == first)); then
+		if [[ $cmd == db ]]; then
+			_envup_reply "$cur" <<< $'new\ndrop\nreset'
+		else
+			_envup_reply "$cur" <<< $'ls\nrm'
+		fi
+		return 0
+	fi
 	if [[ $cur == -* ]]; then
 		_envup_reply "$cur" < <(printf '%s\n' $opts)
-	elif [[ $cmd == logs || $cmd == up || $cmd == config ]]; then
+	elif [[ $cmd == logs || $cmd == up || $cmd == config || $cmd == reset || $cmd == db ]]; then
 		_envup_reply "$cur" < <(_envup_services)
 	else
 		COMPREPLY=()

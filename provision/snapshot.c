@@ -422,6 +422,20 @@ static int take(const cJSON *job)
 	if ((error = envup_backend_open_for(&b, cJSON_IsString(cJSON_GetObjectItemCaseSensitive(job,
 	    "docker_host")) ? jstr(job, "docker_host") : NULL, TAKE_SECONDS)) < 0)
 		goto done;
+	/* another up of the same key may have made it meanwhile */
+	{
+		envup_strlist ep = ENVUP_STRLIST_INIT, cmd = ENVUP_STRLIST_INIT;
+		char *ref = NULL;
+		int found = envup_snapshot_find(&ref, &ep, &cmd, b, key);
+		envup__free(ref);
+		envup_strlist_dispose(&ep);
+		envup_strlist_dispose(&cmd);
+		if (found == 0) {
+			take_say("%s/%s: %s:%.12s is there already", jstr(job, "env_name"), jstr(job, "service"),
+				ENVUP_SNAPSHOT_REPO, key);
+			goto done;
+		}
+	}
 	if ((error = take_script(&script, jstr(job, "database"), key)) < 0 ||
 	    (error = envup_strlist_push(&argv, "/bin/sh")) < 0 || (error = envup_strlist_push(&argv, "-c")) < 0 ||
 	    (error = envup_strlist_push(&argv, envup_buf_cstr(&script))) < 0)

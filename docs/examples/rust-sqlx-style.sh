@@ -22,9 +22,10 @@ eval "$exports"
 trap 'envdown -q' EXIT
 
 # ---- tests/common/mod.rs: the guards --------------------------------------------
-# TestDb::new(): `envup db new db`, its stdout is the URL. Drop: `envup db
-# drop URL` (the database is dropped WITH (FORCE): a pool still open in the
-# test does not block it). TestRedis is the same for the redis service.
+# TestDb::new(SERVICE): `envup db new SERVICE`, its stdout is the URL (in
+# the crate root, -f is not needed; the helper in docs/isolation.md passes
+# it, for workspaces). Drop: `envup db drop URL` (dropped WITH (FORCE): a
+# pool still open in the test does not block it).
 with_db() {    # with_db SERVICE TEST_BODY: the body gets the URL as $1
 	local url rc
 	url=$(envup db new "$1") || return 1

@@ -51,7 +51,7 @@ while IFS='|' read -r line want; do
 	check "bash: $line" "$(bash_complete "${words[@]}")" "$want"
 done <<'T'
 
-envup s|services status
+envup s|services snapshot status
 envup c|config
 envup up --t|--timeout --ttl
 envup up --format |dotenv github gitlab json shell
@@ -71,9 +71,15 @@ envup logs -f ../other/bad.yaml |
 envup gc --|--help --quiet
 envup --v|--version
 envup run -- ech|echo
+envup db |drop new reset
+envup db new |cache mock-api postgres
+envup reset |cache mock-api postgres
+envup snapshot |ls rm
+envup snapshot rm --|--all --format --help
+envup up --no|--no-snapshot
 T
 # the order of "envup " is not sorted by the table: compare as sets
-check "bash: envup (set)" "$(bash_complete envup '')" "config down env gc logs ls run services status up"
+check "bash: envup (set)" "$(bash_complete envup '')" "config db down env gc logs ls reset run services snapshot status up"
 check "bash: -f offers files" "$(bash_complete envup up -f ../other/st)" "../other/stack.yaml"
 
 # ---- zsh -----------------------------------------------------------------------------
@@ -91,8 +97,11 @@ else
 		[ -n "$line" ] || continue
 		check "zsh: $line" "$(zsh_complete "$line")" "$want"
 	done <<'T'
-envup |config down env gc logs ls run services status up
-envup s|services status
+envup |config db down env gc logs ls reset run services snapshot status up
+envup s|services snapshot status
+envup db |drop new reset
+envup snapshot |ls rm
+envup up --no|--no-snapshot
 envup c|config
 envup config --format |json yaml
 envup up --t|--timeout --ttl

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # package session (session_test.go): sessions kept in redis. Each test
 # calls t.Parallel() and has a database number of its own.
 . ../standin/testing.sh

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Stand-in for Go's testing package, as much as the example needs (sourced
 # by each package's *_test.sh). Nothing here is about envup.
 #
@@ -23,9 +24,18 @@ t_fatal() {
 	exit 1
 }
 
-# one test, in a subshell: its cleanups run however it ends
+# one test, in a subshell: its cleanups run however it ends, and a
+# failing one fails the test
+t_finish() {
+	local rc=$? c
+	for c in "${t_cleanups[@]}"; do
+		eval "$c" || rc=1
+	done
+	exit "$rc"
+}
+
 t_run() {
-	trap 'rc=$?; for c in "${t_cleanups[@]}"; do eval "$c" || rc=1; done; exit "$rc"' EXIT
+	trap t_finish EXIT
 	"$1"
 }
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # package store (store_test.go): the user store's tests. Each one calls
 # t.Parallel(), so they all run at once, and each has a database of its own.
 . ../standin/testing.sh

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Package envuptest (internal/envuptest/envuptest.go in a Go module): what
 # a test calls for databases of its own. A stand-in, sourced by the
 # packages' *_test.sh; the Go it stands for is in docs/isolation.md ("Go").

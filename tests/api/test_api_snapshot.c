@@ -1,0 +1,164 @@
+/*
+ * Warm starts through the library (<envup/snapshot.h>): a C suite's
+ * envup_up() takes a snapshot after a cold start (envup_env_down() right
+ * after waits for it), the next envup_up() starts from it (the progress
+ * callback says so, libpq finds the init script's rows), no_snapshot
+ * starts cold; envup_snapshot_list(), _prune(), _remove() by key prefix,
+ * and their refusals.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <libpq-fe.h>
+#include "api.h"
+
+static char spec_dir[] = "/tmp/envup-api-snap-XXXXXX";
+
+static const char snap_spec[] =
+	"services:\n"
+	"  postgres:\n"
+	"    template: postgres\n"
+	"    init: [schema.sql]\n";
+
+typedef struct {
+	pthread_mutex_t lock;
+	int from_snapshot;
+	int init_scripts;
+} events;
+
+static void on_progress(const char *service, envup_state state, const char *detail, double elapsed,
+	void *payload)
+{
+	events *e = payload;
+	(void)service;
+	(void)elapsed;
+	pthread_mutex_lock(&e->lock);
+	if (detail && state == ENVUP_STATE_CREATING && strstr(detail, "from snapshot"))
+		e->from_snapshot++;
+	if (detail && strstr(detail, "running init scripts"))
+		e->init_scripts++;
+	pthread_mutex_unlock(&e->lock);
+}
+
+static envup_env *up(const char *name, events *e, int no_snapshot)
+{
+	envup_up_options o = ENVUP_UP_OPTIONS_INIT;
+	envup_env *env = NULL;
+
+	o.spec_text = snap_spec;
+	o.spec_dir = spec_dir;
+	o.name = name;
+	o.timeout = 120;
+	o.no_snapshot = no_snapshot;
+	o.progress = on_progress;
+	o.progress_payload = e;
+	api_ok(envup_up(&env, &o));
+	return env;
+}
+
+static void assert_rows(const envup_env *env)
+{
+	PGconn *c = PQconnectdb(envup_env_service_url(env, "postgres"));
+	PGresult *r;
+
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	r = PQexec(c, "SELECT count(*) FROM users");
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	assert_string_equal(PQgetvalue(r, 0, 0), "2");
+	PQclear(r);
+	PQfinish(c);
+}
+
+/* The snapshots of environment `name`: how many, and the newest's key. */
+static size_t mine(const char *name, char *key, size_t len)
+{
+	envup_snapshot_info *v = NULL;
+	size_t n = 0, i, k = 0;
+
+	api_ok(envup_snapshot_list(&v, &n, NULL));
+	for (i = 0; i < n; i++) {
+		if (strcmp(v[i].env_name, name) != 0)
+			continue;
+		if (k++ == 0 && key) {
+			snprintf(key, len, "%s", v[i].key);
+			assert_int_equal(strlen(v[i].key), 64);
+			assert_true(strncmp(v[i].image, "envup-snapshot:", 15) == 0);
+			assert_string_equal(v[i].service, "postgres");
+			assert_true(v[i].created > 0 && v[i].size > 0);
+		}
+	}
+	envup_snapshot_list_free(v, n);
+	return k;
+}
+
+static void test_warm_start(void **state)
+{
+	events e = {PTHREAD_MUTEX_INITIALIZER, 0, 0};
+	envup_env *env;
+	char name[64], key[65] = "", path[256];
+	size_t removed = 99;
+	FILE *f;
+
+	(void)state;
+	unsetenv("ENVUP_SNAPSHOTS");
+	assert_non_null(mkdtemp(spec_dir));
+	snprintf(path, sizeof(path), "%s/schema.sql", spec_dir);
+	assert_non_null(f = fopen(path, "w"));
+	fprintf(f, "-- api %ld %ld\nCREATE TABLE users (id serial PRIMARY KEY, name text);\n"
+		"INSERT INTO users (name) VALUES ('ada'), ('grace');\n", (long)getpid(), (long)time(NULL));
+	fclose(f);
+	api_name(name, sizeof(name));
+
+	/* cold: down right after waits for the snapshot */
+	env = up(name, &e, 0);
+	assert_int_equal(e.from_snapshot, 0);
+	assert_int_equal(e.init_scripts, 1);
+	assert_rows(env);
+	api_ok(envup_env_down(NULL, env, NULL, NULL));
+	envup_env_free(env);
+	assert_int_equal(mine(name, key, sizeof(key)), 1);
+
+	/* warm */
+	env = up(name, &e, 0);
+	assert_int_equal(e.from_snapshot, 1);
+	assert_int_equal(e.init_scripts, 1);
+	assert_rows(env);
+	api_ok(envup_env_down(NULL, env, NULL, NULL));
+	envup_env_free(env);
+
+	/* no_snapshot: cold, and nothing new */
+	env = up(name, &e, 1);
+	assert_int_equal(e.from_snapshot, 1);
+	assert_int_equal(e.init_scripts, 2);
+	api_ok(envup_env_down(NULL, env, NULL, NULL));
+	envup_env_free(env);
+	assert_int_equal(mine(name, NULL, 0), 1);
+
+	/* prune keeps it (one of at most three); remove by prefix takes it */
+	api_ok(envup_snapshot_prune(&removed, NULL));
+	assert_int_equal(mine(name, NULL, 0), 1);
+	assert_int_equal(envup_snapshot_remove(NULL, "zz", NULL), ENVUP_ESPEC);
+	assert_int_equal(envup_snapshot_remove(NULL, "abc", NULL), ENVUP_ESPEC);
+	key[12] = '\0';
+	api_ok(envup_snapshot_remove(&removed, key, NULL));
+	assert_int_equal(removed, 1);
+	assert_int_equal(mine(name, NULL, 0), 0);
+	assert_int_equal(envup_snapshot_remove(&removed, key, NULL), ENVUP_ENOTFOUND);
+	assert_int_equal(removed, 0);
+	assert_int_equal(api_leftovers(name), 0);
+	api_remove_tree(spec_dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_warm_start),
+	};
+	api_require_engine();
+	api_private_state_dir();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
