@@ -89,7 +89,7 @@ synopsis=$(MANWIDTH=200 man -l "$P/share/man/man3/libenvup.3" 2>/dev/null | sed 
 for fn in $(cat "$WORK/declared"); do
 	grep -q "$fn(" <<<"$synopsis" || fail "libenvup(3)'s synopsis does not list $fn"
 done
-for cmd in up down run env status logs ls gc services config; do
+for cmd in up down run env status logs ls gc services config db reset snapshot; do
 	MANWIDTH=200 man -l "$P/share/man/man1/envup.1" 2>/dev/null | grep "envup $cmd\|^ *$cmd" >/dev/null ||
 		fail "envup(1) does not describe $cmd"
 done

@@ -26,6 +26,8 @@ redis() { redis-cli -u "$1" --no-auth-warning "${@:2}"; }
 url_db() { printf '%s\n' "$1" | sed -E "s#^([a-z]+://[^/]*)/[^?]*#\\1/$2#"; }
 # exactly one line, non-empty
 one_line() { [ -n "$1" ] && [ "$(printf '%s\n' "$1" | wc -l)" = 1 ]; }
+# the server's last words, for a failure message
+db_logs() { docker logs --tail 15 "envup-$1-db" 2>&1 | sed 's/^/    db: /' >&2; }
 # pids of the pool fillers connected to a postgres port
 fillers() { ss -Htnp "dst 127.0.0.1:$1" 2>/dev/null | sed -n 's/.*"envup-watchdog",pid=\([0-9]*\).*/\1/p' | sort -u; }
 
@@ -115,7 +117,7 @@ grep -q FAILED "$ws/urls" && wf_fail "db new at once failed: $(grep FAILED "$ws/
 [ "$(sort -u "$ws/urls" | wc -l)" = 80 ] || wf_fail "80 db new gave $(sort -u "$ws/urls" | wc -l) distinct URLs"
 mapfile -t urls < "$ws/urls"
 for u in "${urls[@]}"; do
-	[ "$(sql "$u" 'SELECT count(*) FROM users')" = 2 ] || wf_fail "$u: not a clone of the template"
+	[ "$(sql "$u" 'SELECT count(*) FROM users')" = 2 ] || { db_logs "$name"; wf_fail "$u: not a clone of the template"; }
 done
 sql "${urls[0]}" "INSERT INTO users (name) VALUES ('only-in-0')" || wf_fail "write into ${urls[0]}"
 [ "$(sql "${urls[0]}" 'SELECT count(*) FROM users')" = 3 ] || wf_fail "the write is not in its own database"

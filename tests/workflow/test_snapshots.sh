@@ -154,9 +154,17 @@ for i in 1 2 3; do envdown -q -n "$(eval echo "\$n$i")"; done
 wf_ok "three warm ups of one key at once"
 
 # ---- 7. ls, gc keeps the newest 3, rm, and what is not envup's -----------------
+# three more of this environment, newer: made as envup makes them (tagged
+# envup-snapshot:KEY, labelled with that key), without three more cold ups
 for i in 1 2 3; do
-	echo "-- variant $i" >> "$dir/schema.sql"
-	(cd "$dir" && envup up -q > /dev/null && envdown -q) || wf_fail "variant $i"
+	k=$(printf '%s %s' "$name" "$i" | sha256sum | cut -c1-64)
+	c=$(docker create --label dev.envup.snapshot=1 --label "dev.envup.snapshot.key=$k" \
+		--label dev.envup.snapshot.format=1 --label "dev.envup.snapshot.env=$name" \
+		--label dev.envup.snapshot.service=db "${ENVUP_HUB_IMAGE_PREFIX:-}nginx:1.27-alpine" true) ||
+		wf_fail "docker create"
+	docker commit "$c" "envup-snapshot:$k" > /dev/null || wf_fail "docker commit"
+	docker rm -f "$c" > /dev/null
+	sleep 1  # Created has whole seconds: one apart, the order is theirs
 done
 n=$(snapshots_of "$name")
 [ "$n" -ge 4 ] || wf_fail "expected 4 or more snapshots of $name, saw $n"
