@@ -11,6 +11,7 @@
 #include "provision/handle.h"
 #include "provision/pgpool.h"
 #include "provision/redisdb.h"
+#include "provision/dburl.h"
 #include "healthcheck/health.h"
 #include "healthcheck/load.h"
 
@@ -78,90 +79,6 @@ static int prefixed(int error, const char *service)
 	char msg[1024];
 	snprintf(msg, sizeof(msg), "%s", envup_error_last()->message);
 	return envup_error_set(error, envup_error_last()->klass, "%s: %s", service, msg);
-}
-
-/* ---- URLs -------------------------------------------------------------------- */
-
-typedef struct {
-	size_t path_start;   /* index of the '/' of the path, or where it would go */
-	size_t path_end;     /* index of '?', '#' or the end */
-	int port;            /* -1 when none is written */
-	bool postgres, redis;
-} url_parts;
-
-static int url_split(url_parts *u, const char *url)
-{
-	const char *auth = strstr(url, "://"), *end, *at, *colon;
-
-	memset(u, 0, sizeof(*u));
-	u->port = -1;
-	if (!auth)
-		return -1;
-	u->postgres = (auth - url == 8 && strncmp(url, "postgres", 8) == 0) ||
-		(auth - url == 10 && strncmp(url, "postgresql", 10) == 0);
-	u->redis = auth - url == 5 && strncmp(url, "redis", 5) == 0;
-	auth += 3;
-	end = auth + strcspn(auth, "/?#");
-	/* the port: after the last '@', after a ']' */
-	for (at = auth; (colon = memchr(at, '@', (size_t)(end - at))) != NULL; at = colon + 1)
-		;
-	if ((colon = memchr(at, ']', (size_t)(end - at))) != NULL)
-		at = colon;
-	for (colon = end; colon > at && *colon != ':'; colon--)
-		;
-	if (*colon == ':' && colon + 1 < end) {
-		char num[8];
-		size_t len = (size_t)(end - colon - 1);
-		if (len < sizeof(num)) {
-			memcpy(num, colon + 1, len);
-			num[len] = '\0';
-			envup_parse_int(&u->port, num, 1, 65535);
-		}
-	}
-	u->path_start = (size_t)(end - url);
-	u->path_end = u->path_start + strcspn(url + u->path_start, "?#");
-	return 0;
-}
-
-/* The URL with another path ("/name"): the service's own form, query kept. */
-static char *url_with_path(const char *url, const char *path)
-{
-	url_parts u;
-
-	if (url_split(&u, url) < 0)
-		return NULL;
-	return envup__sprintf("%.*s/%s%s", (int)u.path_start, url, path, url + u.path_end);
-}
-
-static int hex(int c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-		c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* The path without its '/', percent-decoded (malloc'd). */
-static char *url_path(const char *url, const url_parts *u)
-{
-	const char *p = url + u->path_start;
-	size_t n = u->path_end - u->path_start, i, k = 0;
-	char *out;
-
-	if (n && *p == '/') {
-		p++;
-		n--;
-	}
-	if ((out = envup__malloc(n + 1)) == NULL)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		if (p[i] == '%' && i + 2 < n + 1 && hex(p[i + 1]) >= 0 && hex(p[i + 2]) >= 0) {
-			out[k++] = (char)(hex(p[i + 1]) * 16 + hex(p[i + 2]));
-			i += 2;
-		} else {
-			out[k++] = p[i];
-		}
-	}
-	out[k] = '\0';
-	return out;
 }
 
 /* ---- postgres ----------------------------------------------------------------- */
@@ -241,7 +158,7 @@ static int pg_new(char **url, envup_env *env, const envup_env__service *sv, cons
 	}
 	if (error < 0)
 		return prefixed(error, sv->name);
-	if ((enc = envup_url_escape(name)) == NULL || (*url = url_with_path(sv->url, enc)) == NULL)
+	if ((enc = envup_url_escape(name)) == NULL || (*url = envup_dburl_with_path(sv->url, enc)) == NULL)
 		error = ENVUP_ERROR;
 	envup__free(enc);
 	envup__free(name);
@@ -284,7 +201,7 @@ static int redis_new(char **url, const envup_env *env, const envup_env__service 
 	if ((error = redis_where(&w, &values, env, sv)) == 0 &&
 	    (error = envup_redisdb_new(&n, &w)) == 0) {
 		snprintf(num, sizeof(num), "%d", n);
-		if ((*url = url_with_path(sv->url, num)) == NULL)
+		if ((*url = envup_dburl_with_path(sv->url, num)) == NULL)
 			error = ENVUP_ERROR;
 	}
 	envup__free(values);
@@ -325,13 +242,13 @@ int envup_db_drop(const envup_env *cenv, const char *url)
 {
 	envup_env *env = (envup_env *)cenv;
 	const envup_env__service *sv = NULL;
-	url_parts u;
+	envup_dburl u;
 	char *path = NULL;
 	size_t i;
 	int error;
 
 	ENVUP_ASSERT_ARG(env && url);
-	if (url_split(&u, url) < 0 || (!u.postgres && !u.redis) || u.port <= 0)
+	if (envup_dburl_split(&u, url) < 0 || (!u.postgres && !u.redis) || u.port <= 0)
 		return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC,
 			"not a postgres:// or redis:// URL with a port (as envup db new prints)");
 	for (i = 0; i < env->nservices && !sv; i++)
@@ -342,8 +259,9 @@ int envup_db_drop(const envup_env *cenv, const char *url)
 		return envup_error_set(ENVUP_ENOTFOUND, ENVUP_ERROR_SPEC,
 			"environment '%s' has no %s service on port %d", env->name, u.postgres ? "postgres" : "redis",
 			u.port);
-	if ((path = url_path(url, &u)) == NULL)
-		return ENVUP_ERROR;
+	if ((path = envup_dburl_path(url, &u)) == NULL)
+		return envup_error_set(ENVUP_ENOTFOUND, ENVUP_ERROR_SPEC,
+			"%s: the URL names no database envup db new handed out", sv->name);
 	if (u.redis) {
 		envup_redis_where w;
 		const char **values = NULL;

@@ -272,7 +272,9 @@ wf_dir ws0
 wf_name name0
 printf 'name: %s\nservices:\n  db:\n    template: postgres\n    init: [schema.sql]\n' "$name0" > "$ws0/envup.yaml"
 cp "$ws/schema.sql" "$ws0/"
-exports0=$(cd "$ws0" && ENVUP_DB_POOL=0 envup up -q) || wf_fail "up with ENVUP_DB_POOL=0"
+# cold (ENVUP_SNAPSHOTS=0): the template made at up, whichever way the
+# first environment started (a warm start brings it back with the snapshot)
+exports0=$(cd "$ws0" && ENVUP_DB_POOL=0 ENVUP_SNAPSHOTS=0 envup up -q) || wf_fail "up with ENVUP_DB_POOL=0"
 DB0_URL=$(eval "$exports0"; echo "$DB_URL")
 DB0_PORT=$(eval "$exports0"; echo "$DB_PORT")
 META0=$(url_db "$DB0_URL" envup_meta)
@@ -296,7 +298,7 @@ case "$err" in *"db: "*template*) ;; *) wf_fail "db new, server refusing, says: 
 	wf_fail "a refused db new left a database: $(sql "$ADMIN0" 'SELECT string_agg(datname, $$,$$) FROM pg_database')"
 [ "$(sql "$META0" 'SELECT string_agg(datname || $$:$$ || state, $$,$$ ORDER BY datname) FROM pool')" = "$pool_before" ] ||
 	wf_fail "a refused db new left a row in the pool table"
-wf_ok "ENVUP_DB_POOL=0: no filler, made on demand; server refusing: exit 1, one line ($err), nothing half made"
+wf_ok "ENVUP_DB_POOL=0 (cold): no filler, made on demand; server refusing: exit 1, one line ($err), nothing half made"
 
 # ---- the filler refilled the pool (ENVUP_DB_POOL default 4) ----------------------
 # Within its 30 s recheck: after a burst it can sleep through the NOTIFYs
