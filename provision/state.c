@@ -330,12 +330,36 @@ done:
 	return error;
 }
 
+/* The files of the saved state's redis services (redisdb.c: the numbers
+ * held), named exactly: names may hold '.', a pattern could match another
+ * environment's. */
+static void remove_service_files(const char *env_name, const char *path)
+{
+	cJSON *root = NULL, *item;
+
+	if (read_json(&root, path) < 0)
+		return;
+	cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(root, "services")) {
+		const char *kind = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(item, "kind"));
+		char *suffix, *file = NULL;
+		if (!item->string || !kind || strcmp(kind, "redis") != 0 || strchr(item->string, '/'))
+			continue;
+		if ((suffix = envup__sprintf(".%s.redis", item->string)) != NULL &&
+		    envup_state_path(&file, env_name, suffix, false) == 0)
+			unlink(file);
+		envup__free(suffix);
+		envup__free(file);
+	}
+	cJSON_Delete(root);
+}
+
 int envup_state_remove(const char *env_name)
 {
 	char *path = NULL;
 	int error = 0;
 	if (envup_state_path(&path, env_name, ".json", false) < 0)
 		return ENVUP_ERROR;
+	remove_service_files(env_name, path);
 	if (unlink(path) < 0 && errno != ENOENT)
 		error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot remove %s", path);
 	envup__free(path);

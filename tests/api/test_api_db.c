@@ -360,7 +360,14 @@ static void test_isolation(void **state)
 	envup_free(u);
 	envup_env_free(opened);
 
-	api_ok(envup_env_down(NULL, env, NULL, NULL));
+	/* the redis numbers held are recorded in the state directory until down */
+	{
+		char held[512];
+		snprintf(held, sizeof(held), "%s/%s.redis.redis", getenv("ENVUP_STATE_DIR"), name);
+		assert_int_equal(access(held, F_OK), 0);
+		api_ok(envup_env_down(NULL, env, NULL, NULL));
+		assert_int_not_equal(access(held, F_OK), 0);
+	}
 	envup_env_free(env);
 	assert_int_equal(api_leftovers(name), 0);
 	api_remove_tree(spec_dir);
