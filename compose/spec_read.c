@@ -3,19 +3,56 @@
  * or memory, with the environment's ${VAR}s, and name its services.
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "compose/compose.h"
 
-const char *envup_spec_default_path(void)
+/* The spec of directory `up` ("" for the current one, else "../",
+ * "../../", ...), written into `out`; false when it holds none. */
+static bool spec_in(char *out, size_t len, const char *up)
 {
 	size_t i;
 
-	if (access(ENVUP_DEFAULT_SPEC, F_OK) == 0)
-		return ENVUP_DEFAULT_SPEC;
-	for (i = 0; envup_compose__default_files[i]; i++)
-		if (access(envup_compose__default_files[i], F_OK) == 0)
-			return envup_compose__default_files[i];
+	snprintf(out, len, "%s%s", up, ENVUP_DEFAULT_SPEC);
+	if (access(out, F_OK) == 0)
+		return true;
+	for (i = 0; envup_compose__default_files[i]; i++) {
+		snprintf(out, len, "%s%s", up, envup_compose__default_files[i]);
+		if (access(out, F_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+#define SPEC_SEARCH_DEPTH 32
+
+const char *envup_spec_default_path(void)
+{
+	static _Thread_local char found[3 * SPEC_SEARCH_DEPTH + 64];
+	char up[3 * SPEC_SEARCH_DEPTH + 4] = "", here[4096], there[4096];
+	size_t depth, ul = 0;
+
+	/* here, then each directory above, as docker compose looks: a test
+	 * runner that starts tests in a package's directory finds the
+	 * project's spec */
+	for (depth = 0; depth <= SPEC_SEARCH_DEPTH; depth++) {
+		if (spec_in(found, sizeof(found), up))
+			return depth == 0 && strncmp(found, ENVUP_DEFAULT_SPEC, sizeof(found)) == 0 ?
+				ENVUP_DEFAULT_SPEC : found;
+		/* stop at the root: its ".." is itself */
+		snprintf(here, sizeof(here), "%s.", up);
+		snprintf(there, sizeof(there), "%s..", up);
+		{
+			char a[4096], b[4096];
+			if (!realpath(here, a) || !realpath(there, b) || strcmp(a, b) == 0)
+				break;
+		}
+		memcpy(up + ul, "../", 4);
+		ul += 3;
+	}
 	return NULL;
 }
 
@@ -31,8 +68,8 @@ int envup_spec__read_sel(envup_spec **out, const char *path, const envup_spec_se
 	if (!path)
 		return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC,
 			"no %s, compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml "
-			"in %s (the files envup looks for when -f is not given): write one, or name "
-			"the spec with -f FILE", ENVUP_DEFAULT_SPEC,
+			"in %s or a directory above it (the files envup looks for when -f is not "
+			"given): write one, or name the spec with -f FILE", ENVUP_DEFAULT_SPEC,
 			getcwd(cwd, sizeof(cwd)) ? cwd : "the current directory");
 	return envup_spec_load_sel(out, path, NULL, NULL, sel);
 }

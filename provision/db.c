@@ -76,9 +76,10 @@ static int not_for_kind(const envup_env__service *sv, const char *what)
  * buffer being written). */
 static int prefixed(int error, const char *service)
 {
-	char msg[1024];
-	snprintf(msg, sizeof(msg), "%s", envup_error_last()->message);
-	return envup_error_set(error, envup_error_last()->klass, "%s: %s", service, msg);
+	char msg[1100];
+	snprintf(msg, sizeof(msg), "%s: %s", service, envup_error_last()->message);
+	/* set as it is: an OS error's reason is in the message already */
+	return envup_error_set_str(error, envup_error_last()->klass, msg);
 }
 
 /* ---- postgres ----------------------------------------------------------------- */
@@ -191,7 +192,7 @@ static int redis_where(envup_redis_where *w, const char ***values, const envup_e
 	return 0;
 }
 
-static int redis_new(char **url, const envup_env *env, const envup_env__service *sv)
+static int redis_new(char **url, const envup_env *env, const envup_env__service *sv, const char *holder)
 {
 	envup_redis_where w;
 	const char **values = NULL;
@@ -199,7 +200,7 @@ static int redis_new(char **url, const envup_env *env, const envup_env__service 
 	int n, error;
 
 	if ((error = redis_where(&w, &values, env, sv)) == 0 &&
-	    (error = envup_redisdb_new(&n, &w)) == 0) {
+	    (error = envup_redisdb_new(&n, &w, holder)) == 0) {
 		snprintf(num, sizeof(num), "%d", n);
 		if ((*url = envup_dburl_with_path(sv->url, num)) == NULL)
 			error = ENVUP_ERROR;
@@ -227,7 +228,7 @@ int envup_db_new(char **url, const envup_env *cenv, const char *service, const c
 		holder = who;
 	}
 	if (is_kind(sv, "redis"))
-		return redis_new(url, env, sv);
+		return redis_new(url, env, sv, holder);
 	if (!is_kind(sv, "postgres"))
 		return not_for_kind(sv, "db new");
 	if ((error = need_template(sv)) < 0)
@@ -267,7 +268,11 @@ int envup_db_drop(const envup_env *cenv, const char *url)
 		const char **values = NULL;
 		char *end;
 		long n = strtol(path, &end, 10);
-		if (!*path || *end || n <= 0)
+		if (!*path)
+			error = envup_error_set(ENVUP_ENOTFOUND, ENVUP_ERROR_REDIS,
+				"%s: the URL names no database number (envup db new prints URLs ending in /N)",
+				sv->name);
+		else if (*end || n <= 0)
 			error = envup_error_set(ENVUP_ENOTFOUND, ENVUP_ERROR_REDIS,
 				"%s: '%s' is not a database envup db new handed out", sv->name, path);
 		else if ((error = redis_where(&w, &values, env, sv)) == 0)
@@ -276,7 +281,11 @@ int envup_db_drop(const envup_env *cenv, const char *url)
 		envup__free(path);
 		return error;
 	}
-	if ((error = need_template(sv)) == 0) {
+	if (sv->database && strcmp(path, sv->database) == 0)
+		error = envup_error_set(ENVUP_ENOTFOUND, ENVUP_ERROR_PG,
+			"%s: %s is the main database, not one envup db new handed out (envup reset puts it back)",
+			sv->name, path);
+	else if ((error = need_template(sv)) == 0) {
 		PGconn *meta;
 		pthread_mutex_lock(&env->db_lock);
 		if ((error = pg_meta(&meta, env, sv)) == 0)
@@ -289,6 +298,102 @@ int envup_db_drop(const envup_env *cenv, const char *url)
 	return error;
 }
 
+/* ---- what is held ------------------------------------------------------------- */
+
+static int held_push(envup_db_held **v, size_t *n, const char *service, const char *database,
+	const char *holder, long long since)
+{
+	envup_db_held *grown = envup__realloc(*v, (*n + 1) * sizeof(**v)), *h;
+
+	if (!grown)
+		return envup_error_set_oom();
+	*v = grown;
+	h = &grown[(*n)++];
+	memset(h, 0, sizeof(*h));
+	h->since = since;
+	if ((h->service = envup__strdup(service)) == NULL || (h->database = envup__strdup(database)) == NULL ||
+	    (h->holder = envup_printable(holder ? holder : "")) == NULL)
+		return ENVUP_ERROR;
+	return 0;
+}
+
+static int pg_held(envup_db_held **v, size_t *n, envup_env *env, const envup_env__service *sv)
+{
+	PGconn *meta;
+	PGresult *res = NULL;
+	int i, error;
+
+	pthread_mutex_lock(&env->db_lock);
+	if ((error = pg_meta(&meta, env, sv)) == 0) {
+		res = PQexec(meta, "SELECT datname, coalesce(holder, ''), "
+			"coalesce(extract(epoch FROM claimed)::bigint, 0) FROM pool WHERE state = 'held' "
+			"ORDER BY claimed, datname");
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+			error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_PG, "%s: cannot list the databases held: %s",
+				sv->name, PQerrorMessage(meta));
+	}
+	pthread_mutex_unlock(&env->db_lock);
+	for (i = 0; error == 0 && i < PQntuples(res); i++)
+		error = held_push(v, n, sv->name, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+			strtoll(PQgetvalue(res, i, 2), NULL, 10));
+	PQclear(res);
+	return error;
+}
+
+int envup_db_list(envup_db_held **out, size_t *count, const envup_env *cenv)
+{
+	envup_env *env = (envup_env *)cenv;
+	envup_db_held *v = NULL;
+	size_t n = 0, i, k;
+	int error = 0;
+
+	ENVUP_ASSERT_ARG(out && count && env);
+	*out = NULL;
+	*count = 0;
+	for (i = 0; error == 0 && i < env->nservices; i++) {
+		const envup_env__service *sv = &env->services[i];
+		if (is_kind(sv, "postgres") && sv->template_db && sv->database && first_port(sv) > 0) {
+			error = pg_held(&v, &n, env, sv);
+		} else if (is_kind(sv, "redis") && first_port(sv) > 0 && sv->url) {
+			envup_redis_where w;
+			envup_redis_held *r = NULL;
+			const char **values = NULL;
+			size_t rn = 0;
+			if ((error = redis_where(&w, &values, env, sv)) == 0 &&
+			    (error = envup_redisdb_held(&r, &rn, &w)) == 0) {
+				for (k = 0; error == 0 && k < rn; k++) {
+					char num[16];
+					snprintf(num, sizeof(num), "%d", r[k].number);
+					error = held_push(&v, &n, sv->name, num, r[k].holder, r[k].since);
+				}
+			}
+			envup__free(r);
+			envup__free(values);
+		}
+	}
+	if (error < 0) {
+		envup_db_list_free(v, n);
+		return error;
+	}
+	*out = v;
+	*count = n;
+	return 0;
+}
+
+void envup_db_list_free(envup_db_held *v, size_t count)
+{
+	size_t i;
+
+	if (!v)
+		return;
+	for (i = 0; i < count; i++) {
+		envup__free(v[i].service);
+		envup__free(v[i].database);
+		envup__free(v[i].holder);
+	}
+	envup__free(v);
+}
+
 /* ---- reset ------------------------------------------------------------------------ */
 
 static int mock_reset(const envup_env__service *sv)
@@ -296,6 +401,16 @@ static int mock_reset(const envup_env__service *sv)
 	envup_health_http_reply reply = ENVUP_HEALTH_HTTP_REPLY_INIT;
 	char *why = NULL;
 	int r, port = first_port(sv);
+
+	/* the file must be there before anything is cleared: a reset that
+	 * cannot load the spec's expectations leaves MockServer as it was */
+	if (sv->expectations) {
+		envup_buf probe = ENVUP_BUF_INIT;
+		r = envup_read_file(&probe, sv->expectations, 0);
+		envup_buf_dispose(&probe);
+		if (r < 0)
+			return prefixed(r, sv->name);
+	}
 
 	r = envup_health__http(&reply, &why, "PUT", sv->host, port, "/mockserver/reset", NULL, NULL, 0, 10000);
 	if (r == 0 && (reply.status < 200 || reply.status > 299))

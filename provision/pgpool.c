@@ -23,9 +23,9 @@ int envup_pgpool_size(void)
 	if (!v || !*v)
 		return ENVUP_PG_POOL_DEFAULT;
 	n = strtol(v, &end, 10);
-	if (*end || n < 0 || n > ENVUP_PG_POOL_MAX)
+	if (*end || end == v || n < 0)
 		return ENVUP_PG_POOL_DEFAULT;
-	return (int)n;
+	return n > ENVUP_PG_POOL_MAX ? ENVUP_PG_POOL_MAX : (int)n;
 }
 
 /* ---- statements ------------------------------------------------------------ */
@@ -307,14 +307,41 @@ done:
 	return error;
 }
 
+/* ALTER DATABASE from RENAME TO to */
+static int pg_rename_db(PGconn *conn, const char *from, const char *to)
+{
+	char *qf = PQescapeIdentifier(conn, from, strlen(from)), *qt = PQescapeIdentifier(conn, to, strlen(to));
+	char *sql = NULL;
+	int error = ENVUP_ERROR;
+
+	if (!qf || !qt)
+		error = pg_failed(conn, NULL, "cannot rename a database");
+	else if ((sql = envup__sprintf("ALTER DATABASE %s RENAME TO %s", qf, qt)) != NULL)
+		error = pg_do(NULL, conn, "cannot put the new main database in place", sql, 0, NULL);
+	PQfreemem(qf);
+	PQfreemem(qt);
+	envup__free(sql);
+	return error;
+}
+
 int envup_pgpool_reset_main(PGconn *meta, const char *main_db)
 {
+	char *fresh;
 	int error;
 
 	ENVUP_ASSERT_ARG(meta && main_db);
-	if ((error = pg_drop_db(meta, "cannot drop the main database", main_db)) < 0)
-		return error;
-	return clone_template(meta, main_db, ENVUP_PG_TEMPLATE);
+	/* the copy first: when the server refuses it, the main database is
+	 * left as it was, not gone */
+	if ((fresh = pool_name(main_db)) == NULL)
+		return ENVUP_ERROR;
+	if ((error = clone_template(meta, fresh, ENVUP_PG_TEMPLATE)) < 0)
+		goto done;
+	if ((error = pg_drop_db(meta, "cannot drop the main database", main_db)) < 0 ||
+	    (error = pg_rename_db(meta, fresh, main_db)) < 0)
+		pg_drop_db(meta, "cleanup", fresh);
+done:
+	envup__free(fresh);
+	return error;
 }
 
 /* ---- the filler ----------------------------------------------------------------- */
@@ -380,6 +407,16 @@ static int fill_wait(PGconn *meta)
 	PGnotify *n;
 	int r;
 
+	/* what arrived while we were cloning is already read into libpq's
+	 * buffer, where poll() cannot see it: look there first */
+	if (!PQconsumeInput(meta) || PQstatus(meta) != CONNECTION_OK)
+		return ENVUP_ERROR;
+	if ((n = PQnotifies(meta)) != NULL) {
+		do
+			PQfreemem(n);
+		while ((n = PQnotifies(meta)) != NULL);
+		return 0;
+	}
 	p.fd = PQsocket(meta);
 	p.events = POLLIN;
 	p.revents = 0;

@@ -42,7 +42,8 @@ typedef struct {
 	const char *database;  /* the main database */
 } envup_pg_where;
 
-/** The pool size `up` uses: $ENVUP_DB_POOL (0..64), else 4. */
+/** The pool size `up` uses: $ENVUP_DB_POOL (more than 64 is 64; not a
+ *  number: 4), else 4. */
 int envup_pgpool_size(void);
 
 /**
@@ -75,7 +76,8 @@ int envup_pgpool_claim(char **name, bool *from_pool, PGconn *meta, const char *m
 int envup_pgpool_drop(PGconn *meta, const char *name);
 
 /** Recreate the main database from the template (connections to it are
- *  ended). */
+ *  ended): a clone under another name first, then swapped in, so that a
+ *  server refusing the clone leaves the main database as it was. */
 int envup_pgpool_reset_main(PGconn *meta, const char *main_db);
 
 /**

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 #include <hiredis/hiredis.h>
 #include "provision/redisdb.h"
@@ -107,8 +108,14 @@ static int redis_databases(redisContext *c)
 /* ---- the held numbers ------------------------------------------------------ */
 
 typedef struct {
+	bool held;
+	long long since;      /* unix seconds */
+	char holder[64];
+} held_slot;
+
+typedef struct {
 	int fd;
-	bool held[REDIS_MAX_DATABASES];
+	held_slot slot[REDIS_MAX_DATABASES];
 } held_file;
 
 static int held_open(held_file *h, const envup_redis_where *w)
@@ -119,7 +126,7 @@ static int held_open(held_file *h, const envup_redis_where *w)
 	size_t len = 0;
 	int error = 0;
 
-	memset(h->held, 0, sizeof(h->held));
+	memset(h->slot, 0, sizeof(h->slot));
 	h->fd = -1;
 	ENVUP_ERROR_CHECK_ALLOC(suffix);
 	if ((error = envup_state_path(&path, w->env_name, suffix, true)) < 0)
@@ -132,15 +139,28 @@ static int held_open(held_file *h, const envup_redis_where *w)
 	while (len < sizeof(buf) - 1 && (n = read(h->fd, buf + len, sizeof(buf) - 1 - len)) > 0)
 		len += (size_t)n;
 	buf[len] = '\0';
-	/* "instance\nN\nN\n..."; another instance's numbers mean nothing */
+	/* "instance\nN SINCE HOLDER\n..."; another instance's numbers mean nothing */
 	{
 		char *line = buf, *nl = strchr(buf, '\n');
 		if (nl && (size_t)(nl - buf) == strlen(w->instance) && strncmp(buf, w->instance, (size_t)(nl - buf)) == 0) {
 			for (line = nl + 1; *line; line = nl + 1) {
-				long k = strtol(line, NULL, 10);
-				if (k > 0 && k < REDIS_MAX_DATABASES)
-					h->held[k] = true;
-				if ((nl = strchr(line, '\n')) == NULL)
+				char *end, *rest;
+				long k = strtol(line, &end, 10);
+				long long since = strtoll(end, &rest, 10);
+				nl = strchr(line, '\n');
+				if (k > 0 && k < REDIS_MAX_DATABASES) {
+					size_t hl;
+					h->slot[k].held = true;
+					h->slot[k].since = since > 0 ? since : 0;
+					if (*rest == ' ')
+						rest++;
+					hl = nl ? (size_t)(nl - rest) : strlen(rest);
+					if (hl >= sizeof(h->slot[k].holder))
+						hl = sizeof(h->slot[k].holder) - 1;
+					memcpy(h->slot[k].holder, rest, hl);
+					h->slot[k].holder[hl] = '\0';
+				}
+				if (!nl)
 					break;
 			}
 		}
@@ -159,7 +179,7 @@ static int held_save(held_file *h, const envup_redis_where *w)
 	if (envup_buf_printf(&b, "%s\n", w->instance) < 0)
 		return ENVUP_ERROR;
 	for (k = 1; k < REDIS_MAX_DATABASES; k++)
-		if (h->held[k] && envup_buf_printf(&b, "%d\n", k) < 0) {
+		if (h->slot[k].held && envup_buf_printf(&b, "%d %lld %s\n", k, h->slot[k].since, h->slot[k].holder) < 0) {
 			envup_buf_dispose(&b);
 			return ENVUP_ERROR;
 		}
@@ -197,7 +217,7 @@ static void reserve_exported(bool *reserved, const envup_redis_where *w)
 
 /* ---- the calls ----------------------------------------------------------------- */
 
-int envup_redisdb_new(int *number, const envup_redis_where *w)
+int envup_redisdb_new(int *number, const envup_redis_where *w, const char *holder)
 {
 	held_file *h = envup__calloc(1, sizeof(*h));
 	bool *mine = envup__calloc(REDIS_MAX_DATABASES, sizeof(bool));
@@ -220,7 +240,7 @@ int envup_redisdb_new(int *number, const envup_redis_where *w)
 	reserve_exported(mine, w);
 	/* from the top down: far from the numbers a suite writes by hand */
 	for (k = total - 1; k > 0; k--) {
-		if (mine[k] || h->held[k])
+		if (mine[k] || h->slot[k].held)
 			continue;
 		free_count++;
 		if (*number < 0)
@@ -233,7 +253,17 @@ int envup_redisdb_new(int *number, const envup_redis_where *w)
 			w->service, total);
 		goto done;
 	}
-	h->held[*number] = true;
+	{
+		held_slot *sl = &h->slot[*number];
+		size_t i;
+		sl->held = true;
+		sl->since = (long long)time(NULL);
+		snprintf(sl->holder, sizeof(sl->holder), "%s", holder ? holder : "");
+		/* one line per number in the file */
+		for (i = 0; sl->holder[i]; i++)
+			if ((unsigned char)sl->holder[i] < 0x20)
+				sl->holder[i] = ' ';
+	}
 	if ((error = held_save(h, w)) < 0 || (error = redis_flush(c, w, *number)) < 0) {
 		*number = -1;
 		goto done;
@@ -260,7 +290,7 @@ int envup_redisdb_drop(const envup_redis_where *w, int number)
 	envup_sigpipe_block(&guard);
 	if ((error = held_open(h, w)) < 0)
 		goto done;
-	if (number <= 0 || number >= REDIS_MAX_DATABASES || !h->held[number]) {
+	if (number <= 0 || number >= REDIS_MAX_DATABASES || !h->slot[number].held) {
 		error = envup_error_set(ENVUP_ENOTFOUND, ENVUP_ERROR_REDIS,
 			"%s: database %d was not handed out by envup db new (or was given back already)",
 			w->service, number);
@@ -268,7 +298,7 @@ int envup_redisdb_drop(const envup_redis_where *w, int number)
 	}
 	if ((error = redis_open(&c, w)) < 0 || (error = redis_flush(c, w, number)) < 0)
 		goto done;
-	h->held[number] = false;
+	memset(&h->slot[number], 0, sizeof(h->slot[number]));
 	error = held_save(h, w);
 done:
 	held_close(h);
@@ -292,7 +322,7 @@ int envup_redisdb_reset(const envup_redis_where *w)
 	if ((error = redis_open(&c, w)) < 0 || (error = held_open(h, w)) < 0)
 		goto done;
 	for (k = 1; k < REDIS_MAX_DATABASES; k++)
-		any |= h->held[k];
+		any |= h->slot[k].held;
 	if (!any) {
 		error = redis_flush(c, w, -1);
 		goto done;
@@ -300,7 +330,7 @@ int envup_redisdb_reset(const envup_redis_where *w)
 	/* some are held by tests: flush every other one */
 	total = redis_databases(c);
 	for (k = 0; k < total; k++)
-		if (!h->held[k])
+		if (!h->slot[k].held)
 			if ((error = redis_flush(c, w, k)) < 0)
 				goto done;
 done:
@@ -308,6 +338,42 @@ done:
 	if (c)
 		redisFree(c);
 	envup_sigpipe_restore(&guard);
+	envup__free(h);
+	return error;
+}
+
+int envup_redisdb_held(envup_redis_held **out, size_t *count, const envup_redis_where *w)
+{
+	held_file *h = envup__calloc(1, sizeof(*h));
+	envup_redis_held *v = NULL;
+	size_t n = 0;
+	int k, error;
+
+	*out = NULL;
+	*count = 0;
+	ENVUP_ERROR_CHECK_ALLOC(h);
+	h->fd = -1;
+	if ((error = held_open(h, w)) < 0)
+		goto done;
+	for (k = 1; k < REDIS_MAX_DATABASES; k++)
+		n += h->slot[k].held;
+	if ((v = envup__calloc(n + 1, sizeof(*v))) == NULL) {
+		error = envup_error_set_oom();
+		goto done;
+	}
+	n = 0;
+	for (k = 1; k < REDIS_MAX_DATABASES; k++) {
+		if (!h->slot[k].held)
+			continue;
+		v[n].number = k;
+		v[n].since = h->slot[k].since;
+		snprintf(v[n].holder, sizeof(v[n].holder), "%s", h->slot[k].holder);
+		n++;
+	}
+	*out = v;
+	*count = n;
+done:
+	held_close(h);
 	envup__free(h);
 	return error;
 }

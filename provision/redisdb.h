@@ -20,8 +20,18 @@ typedef struct {
 	size_t nexports;
 } envup_redis_where;
 
-/** Hand out a number nobody holds (flushed); *number on success. */
-int envup_redisdb_new(int *number, const envup_redis_where *w);
+/** Hand out a number nobody holds (flushed); *number on success.
+ *  `holder` (may be NULL) is recorded with it. */
+int envup_redisdb_new(int *number, const envup_redis_where *w, const char *holder);
+
+typedef struct {
+	int number;
+	long long since;      /* unix seconds */
+	char holder[64];
+} envup_redis_held;
+
+/** The numbers held now (malloc'd array, envup__free). */
+int envup_redisdb_held(envup_redis_held **out, size_t *count, const envup_redis_where *w);
 
 /** Give `number` back (flushed); ENVUP_ENOTFOUND when it was not handed out. */
 int envup_redisdb_drop(const envup_redis_where *w, int number);

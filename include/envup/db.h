@@ -45,6 +45,22 @@ ENVUP_EXTERN(int) envup_db_new(char **url, const envup_env *env, const char *ser
  */
 ENVUP_EXTERN(int) envup_db_drop(const envup_env *env, const char *url);
 
+/** A database handed out and not given back (envup_db_list()). */
+typedef struct {
+	char *service;
+	char *database;    /**< a postgres database's name, or a redis number */
+	char *holder;      /**< as envup_db_new() was told ("" when not) */
+	long long since;   /**< unix seconds; 0 when unknown */
+} envup_db_held;
+
+/**
+ * Every database handed out and not given back, of every postgres and
+ * redis service (no URLs: they hold the password).
+ * @param[out] out freed with envup_db_list_free()
+ */
+ENVUP_EXTERN(int) envup_db_list(envup_db_held **out, size_t *count, const envup_env *env);
+ENVUP_EXTERN(void) envup_db_list_free(envup_db_held *v, size_t count);
+
 /**
  * Put services back as `up` left them: a postgres main database is
  * recreated from the template (connections to it are ended), a redis is

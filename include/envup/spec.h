@@ -41,10 +41,12 @@ ENVUP_EXTERN(int) envup_spec_read_text(envup_spec **out, const char *text,
 	const char *display_path, const char *dir);
 
 /**
- * The file envup_spec_read(NULL) reads in the current directory:
+ * The file envup_spec_read(NULL) reads: in the current directory
  * "envup.yaml" when it exists, else the first of compose.yaml,
- * compose.yml, docker-compose.yaml, docker-compose.yml that does (a static
- * string); NULL when there is none.
+ * compose.yml, docker-compose.yaml, docker-compose.yml that does; else the
+ * same in the directory above ("../envup.yaml"), and so on up to the root,
+ * as docker compose looks. The string is static (per thread); NULL when
+ * there is none.
  */
 ENVUP_EXTERN(const char *) envup_spec_default_path(void);
 

@@ -188,6 +188,21 @@ static void test_postgres_databases(envup_env *env)
 	}
 	assert_pg_value(names[0], "SELECT count(*) FROM users", "3");
 	assert_pg_value(names[5], "SELECT count(*) FROM users", "2");
+	/* every one is listed as held, by its holder, with no password */
+	{
+		envup_db_held *held = NULL;
+		size_t nh = 0, h, mine = 0;
+		api_ok(envup_db_list(&held, &nh, env));
+		for (h = 0; h < nh; h++) {
+			if (strcmp(held[h].service, "postgres") == 0 && strcmp(held[h].holder, "api test") == 0) {
+				mine++;
+				assert_true(held[h].since > 0);
+				assert_null(strchr(held[h].database, '@'));
+			}
+		}
+		assert_int_equal(mine, THREADS * CALLS);
+		envup_db_list_free(held, nh);
+	}
 	assert_pg_value(main_url, "SELECT count(*) FROM users", "2");
 
 	/* drop: gone; twice, or the main database: refused, nothing touched */
@@ -200,7 +215,7 @@ static void test_postgres_databases(envup_env *env)
 	}
 	assert_int_equal(envup_db_drop(env, names[0]), ENVUP_ENOTFOUND);
 	assert_int_equal(envup_db_drop(env, main_url), ENVUP_ENOTFOUND);
-	assert_non_null(strstr(envup_error_last()->message, "not handed out"));
+	assert_non_null(strstr(envup_error_last()->message, "is the main database"));
 	assert_pg_value(main_url, "SELECT count(*) FROM users", "2");
 	assert_int_equal(envup_db_drop(env, "http://127.0.0.1:1/x"), ENVUP_ESPEC);
 	for (i = 0; i < n; i++) {
@@ -233,7 +248,18 @@ static void test_redis_numbers(envup_env *env)
 	redisContext *ca, *cb, *c1;
 
 	api_ok(envup_db_new(&a, env, "redis", NULL));
-	api_ok(envup_db_new(&b, env, "redis", NULL));
+	api_ok(envup_db_new(&b, env, "redis", "redis holder"));
+	{
+		envup_db_held *held = NULL;
+		size_t nh = 0, k, found = 0;
+		api_ok(envup_db_list(&held, &nh, env));
+		for (k = 0; k < nh; k++)
+			if (strcmp(held[k].service, "redis") == 0 && strcmp(held[k].holder, "redis holder") == 0 &&
+			    strcmp(held[k].database, strrchr(b, '/') + 1) == 0)
+				found++;
+		assert_int_equal(found, 1);
+		envup_db_list_free(held, nh);
+	}
 	assert_string_not_equal(a, b);
 	assert_null(strstr(a, "/0"));
 	assert_string_not_equal(a, exported);

@@ -117,14 +117,34 @@ static void test_spec_default_path(void **state)
 
 	(void)state;
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	/* nowhere, here or above */
+	{
+		char none[] = "/tmp/envup-api-none-XXXXXX", deep[64];
+		assert_non_null(mkdtemp(none));
+		snprintf(deep, sizeof(deep), "%s/a", none);
+		assert_int_equal(mkdir(deep, 0700), 0);
+		assert_int_equal(chdir(deep), 0);
+		assert_null(envup_spec_default_path());
+		assert_int_equal(envup_spec_read(&spec, NULL), ENVUP_ESPEC);
+		assert_non_null(strstr(envup_error_last()->message,
+			"no envup.yaml, compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml in"));
+		assert_non_null(strstr(envup_error_last()->message, "or a directory above it"));
+		assert_non_null(strstr(envup_error_last()->message, deep));
+		assert_int_equal(chdir(cwd), 0);
+		api_remove_tree(none);
+	}
+	/* in a directory below the spec's: the spec above, as compose looks */
 	snprintf(sub, sizeof(sub), "%s/empty", dir);
 	assert_int_equal(mkdir(sub, 0700), 0);
+	snprintf(sub, sizeof(sub), "%s/empty/deeper", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
 	assert_int_equal(chdir(sub), 0);
-	assert_null(envup_spec_default_path());
-	assert_int_equal(envup_spec_read(&spec, NULL), ENVUP_ESPEC);
-	assert_non_null(strstr(envup_error_last()->message,
-		"no envup.yaml, compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml in"));
-	assert_non_null(strstr(envup_error_last()->message, sub));
+	assert_string_equal(envup_spec_default_path(), "../../envup.yaml");
+	api_ok(envup_spec_read(&spec, NULL));
+	envup_spec_free(spec);
+	snprintf(sub, sizeof(sub), "%s/empty", dir);
+	assert_int_equal(chdir(sub), 0);
+	assert_string_equal(envup_spec_default_path(), "../envup.yaml");
 	/* without envup.yaml, a Compose file, in compose's order */
 	write_file("empty/docker-compose.yml", "services:\n  web:\n    image: nginx\n"
 		"    restart: always\n");
