@@ -50,6 +50,8 @@ static int read_ports(envup_up_service *s)
 
 	if ((error = b->ops->inspect(&info, b, s->id)) < 0)
 		goto done;
+	envup__free(s->ip);  /* a second start (after a snapshot that failed) */
+	s->ip = NULL;
 	if (info.ip && (s->ip = envup__strdup(info.ip)) == NULL) {
 		error = ENVUP_ERROR;
 		goto done;
@@ -423,6 +425,9 @@ static int bring_up(envup_up_service *s)
 	s->container_started = false;
 	pthread_mutex_unlock(&ctx->lock);
 	envup_kvlist_dispose(&s->host_ports);
+	envup__free(s->ip);
+	s->ip = NULL;
+	s->ip_state = IP_UNTRIED;
 	s->restored = false;
 	s->no_restore = true;
 	s->wait_deadline = 0;
