@@ -19,7 +19,9 @@ static const char db_usage[] =
 	"new: print on stdout the URL of a database that nobody else holds, for one\n"
 	"test: postgres, a clone of the main database just after its init scripts\n"
 	"(ready in a pool); redis, a database number of its own, flushed.\n"
-	"drop: give a database from 'new' back (dropped, or flushed and freed).\n"
+	"drop: give a database from 'new' back (dropped, or flushed and freed); URL\n"
+	"  '-' reads it from stdin (the URL holds the password; ps shows arguments);\n"
+	"  only its port and database count, so postgres://127.0.0.1:PORT/NAME does too.\n"
 	"ls: the databases handed out and not given back, and who holds them.\n"
 	"reset: put services back as up left them (see envup reset).\n"
 	"Everything handed out goes with the environment at envdown.\n"
@@ -163,7 +165,19 @@ int cmd_db(int argc, char **argv)
 				rc = CLI_EXIT_FAILURE;
 		}
 	} else if (strcmp(verb, "drop") == 0) {
-		if ((error = envup_db_drop(env, argv[optind])) < 0)
+		/* "-": the URL on stdin, off the command line (ps shows argv, and
+		 * the URL holds the password) */
+		char line[4096];
+		const char *u = argv[optind];
+		if (strcmp(u, "-") == 0) {
+			if (!fgets(line, sizeof(line), stdin)) {
+				envup_env_free(env);
+				return cli_usage_error("db", "drop -: no URL on stdin");
+			}
+			line[strcspn(line, "\r\n")] = '\0';
+			u = line;
+		}
+		if ((error = envup_db_drop(env, u)) < 0)
 			rc = db_fail(error);
 	}
 	envup_free(url);

@@ -95,6 +95,7 @@ typedef struct {
 		const char *tag, const char *config);
 	int (*images)(envup_image_summary **out, size_t *count, envup_backend *b, const char *label);
 	int (*remove_image)(envup_backend *b, const char *id);
+	int (*tag_image)(envup_backend *b, const char *id, const char *repo, const char *tag);
 } envup_backend_ops;
 
 struct envup_backend {

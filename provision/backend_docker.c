@@ -285,6 +285,11 @@ static int docker_remove_image(envup_backend *b, const char *id)
 	return envup_image_remove(engine_of(b), id);
 }
 
+static int docker_tag_image(envup_backend *b, const char *id, const char *repo, const char *tag)
+{
+	return envup_image_tag(engine_of(b), id, repo, tag);
+}
+
 static const envup_backend_ops docker_ops = {
 	"docker",
 	docker_free,
@@ -309,6 +314,7 @@ static const envup_backend_ops docker_ops = {
 	docker_commit,
 	docker_images,
 	docker_remove_image,
+	docker_tag_image,
 };
 
 int envup_backend_open(envup_backend **out, const envup_backend_options *o)

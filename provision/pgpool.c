@@ -68,7 +68,15 @@ static int pg_drop_db(PGconn *conn, const char *what, const char *ident)
 
 	if (!q)
 		return pg_failed(conn, NULL, what);
-	sql = envup__sprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", q);
+	if (PQserverVersion(conn) < 130000) {
+		/* no WITH (FORCE) before PostgreSQL 13: end its connections first */
+		const char *params[1] = {ident};
+		pg_do(NULL, conn, what, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+			"WHERE datname = $1 AND pid <> pg_backend_pid()", 1, params);
+		sql = envup__sprintf("DROP DATABASE IF EXISTS %s", q);
+	} else {
+		sql = envup__sprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", q);
+	}
 	PQfreemem(q);
 	ENVUP_ERROR_CHECK_ALLOC(sql);
 	error = pg_do(NULL, conn, what, sql, 0, NULL);
@@ -76,21 +84,23 @@ static int pg_drop_db(PGconn *conn, const char *what, const char *ident)
 	return error;
 }
 
-/* CREATE DATABASE name TEMPLATE template, the faster strategy first. */
-static int clone_template(PGconn *conn, const char *name, const char *from)
+/* CREATE DATABASE name [OWNER owner] TEMPLATE from, the faster strategy
+ * first. `owner` NULL: the connected role. */
+static int clone_as(PGconn *conn, const char *name, const char *from, const char *owner)
 {
 	char *qn = PQescapeIdentifier(conn, name, strlen(name));
 	char *qf = PQescapeIdentifier(conn, from, strlen(from));
+	char *qo = owner && *owner ? PQescapeIdentifier(conn, owner, strlen(owner)) : NULL;
 	char *sql = NULL;
 	int error = ENVUP_ERROR;
 
-	if (!qn || !qf) {
+	if (!qn || !qf || (owner && *owner && !qo)) {
 		error = pg_failed(conn, NULL, "cannot clone the template");
 		goto done;
 	}
 	/* FILE_COPY (PostgreSQL 15+) copies files: for a template of tens of
 	 * MB on tmpfs it took 23 ms where WAL_LOG took 40 */
-	sql = envup__sprintf("CREATE DATABASE %s TEMPLATE %s%s", qn, qf,
+	sql = envup__sprintf("CREATE DATABASE %s%s%s TEMPLATE %s%s", qn, qo ? " OWNER " : "", qo ? qo : "", qf,
 		PQserverVersion(conn) >= 150000 ? " STRATEGY FILE_COPY" : "");
 	if (!sql)
 		goto done;
@@ -98,7 +108,30 @@ static int clone_template(PGconn *conn, const char *name, const char *from)
 done:
 	PQfreemem(qn);
 	PQfreemem(qf);
+	PQfreemem(qo);
 	envup__free(sql);
+	return error;
+}
+
+/* The main database's owner, recorded at up (NULL: none recorded). */
+static char *main_owner(PGconn *meta)
+{
+	PGresult *res = NULL;
+	char *owner = NULL;
+
+	if (pg_do(&res, meta, "owner", "SELECT value FROM settings WHERE key = 'main_owner'", 0, NULL) == 0 &&
+	    PQntuples(res) == 1)
+		owner = envup__strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return owner;
+}
+
+/* A clone of the template, owned as the main database is. */
+static int clone_template(PGconn *meta, const char *name, const char *from)
+{
+	char *owner = main_owner(meta);
+	int error = clone_as(meta, name, from, owner);
+	envup__free(owner);
 	return error;
 }
 
@@ -150,7 +183,7 @@ int envup_pgpool_prepare(const envup_pg_where *w, int pool_size, long timeout_ms
 {
 	PGconn *admin = NULL, *meta = NULL;
 	PGresult *res = NULL;
-	char size[16];
+	char size[16], *owner = NULL, *initial = NULL, *digest = NULL;
 	const char *params[1];
 	/* the maintenance database: any but the main one */
 	const char *maint = strcmp(w->database, "postgres") == 0 ? "template1" : "postgres";
@@ -162,12 +195,51 @@ int envup_pgpool_prepare(const envup_pg_where *w, int pool_size, long timeout_ms
 			"the database may not be named %s: envup uses that name", w->database);
 	if ((error = connect_to(&admin, w, maint, timeout_ms)) < 0)
 		goto done;
+	/* a copy needs the main database to itself: the server would wait 5 s
+	 * for the others and then refuse */
+	{
+		const char *p1[1] = {w->database};
+		if ((error = pg_do(&res, admin, "cannot look at the connections",
+		    "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+		    1, p1)) < 0)
+			goto done;
+		if (strcmp(PQgetvalue(res, 0, 0), "0") != 0) {
+			error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_PG,
+				"%s other connection(s) to database %s (a service that does not wait for it?)",
+				PQgetvalue(res, 0, 0), w->database);
+			goto done;
+		}
+		PQclear(res);
+		res = NULL;
+	}
+	/* what `up` left, for clones (the owner) and for snapshots (the
+	 * databases and the cluster's roles, checked again when one is taken) */
+	{
+		const char *p1[1] = {w->database};
+		if ((error = pg_do(&res, admin, "cannot read the main database",
+		    "SELECT pg_get_userbyid(datdba), (SELECT string_agg(quote_literal(datname), ',' ORDER BY datname)"
+		    " FROM pg_database WHERE datname NOT IN ('" ENVUP_PG_TEMPLATE "', '" ENVUP_PG_META "')), ("
+		    ENVUP_PG_CLUSTER_DIGEST ") FROM pg_database WHERE datname = $1", 1, p1)) < 0)
+			goto done;
+		if (PQntuples(res) != 1) {
+			error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_PG, "database %s does not exist", w->database);
+			goto done;
+		}
+		if ((owner = envup__strdup(PQgetvalue(res, 0, 0))) == NULL ||
+		    (initial = envup__strdup(PQgetvalue(res, 0, 1))) == NULL ||
+		    (digest = envup__strdup(PQgetvalue(res, 0, 2))) == NULL) {
+			error = ENVUP_ERROR;
+			goto done;
+		}
+		PQclear(res);
+		res = NULL;
+	}
 	if ((error = pg_do(&res, admin, "cannot list databases",
 	    "SELECT datname FROM pg_database WHERE datname IN ('" ENVUP_PG_TEMPLATE "', '" ENVUP_PG_META "')",
 	    0, NULL)) < 0)
 		goto done;
 	if (PQntuples(res) == 0) {
-		if ((error = clone_template(admin, ENVUP_PG_TEMPLATE, w->database)) < 0 ||
+		if ((error = clone_as(admin, ENVUP_PG_TEMPLATE, w->database, owner)) < 0 ||
 		    (error = pg_do(NULL, admin, "cannot seal the template",
 		    "ALTER DATABASE " ENVUP_PG_TEMPLATE " WITH IS_TEMPLATE true ALLOW_CONNECTIONS false",
 		    0, NULL)) < 0 ||
@@ -193,10 +265,26 @@ int envup_pgpool_prepare(const envup_pg_where *w, int pool_size, long timeout_ms
 	    "INSERT INTO settings VALUES ('pool_size', $1) "
 	    "ON CONFLICT (key) DO UPDATE SET value = excluded.value", 1, params)) < 0)
 		goto done;
+	{
+		const char *kv[2][2] = {{"main_owner", owner}, {"initial_dbs", initial}};
+		const char *dg[2] = {"cluster_digest", digest};
+		size_t i;
+		for (i = 0; i < 2 && error == 0; i++)
+			error = pg_do(NULL, meta, "cannot record the main database",
+				"INSERT INTO settings VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+				2, kv[i]);
+		/* recorded once: a second prepare (a restore) keeps the first */
+		if (error == 0)
+			error = pg_do(NULL, meta, "cannot record the roles",
+				"INSERT INTO settings VALUES ($1, $2) ON CONFLICT (key) DO NOTHING", 2, dg);
+	}
 done:
 	PQclear(res);
 	PQfinish(admin);
 	PQfinish(meta);
+	envup__free(owner);
+	envup__free(initial);
+	envup__free(digest);
 	return error;
 }
 

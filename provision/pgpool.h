@@ -31,6 +31,18 @@
 
 #define ENVUP_PG_TEMPLATE "envup_template"
 #define ENVUP_PG_META "envup_meta"
+/* The cluster's roles and the settings of roles and databases, as one
+ * md5 (passwords left out): recorded at up, compared when a snapshot is
+ * taken, so that roles a test made after up never enter a snapshot, and a
+ * main database with settings of its own (ALTER DATABASE ... SET, which a
+ * clone does not carry) gets none. One SQL expression. */
+#define ENVUP_PG_CLUSTER_DIGEST \
+	"SELECT md5(coalesce((SELECT string_agg(concat_ws('|', rolname, rolsuper, rolinherit, " \
+	"rolcreaterole, rolcreatedb, rolcanlogin, rolreplication, rolbypassrls, rolconnlimit, " \
+	"rolvaliduntil), ',' ORDER BY rolname) FROM pg_roles), '') || ';' || " \
+	"coalesce((SELECT string_agg(concat_ws('|', setrole, coalesce(d.datname, ''), " \
+	"array_to_string(setconfig, ',')), ',' ORDER BY setrole, d.datname) FROM pg_db_role_setting s " \
+	"LEFT JOIN pg_database d ON d.oid = s.setdatabase), ''))"
 #define ENVUP_PG_POOL_DEFAULT 4
 #define ENVUP_PG_POOL_MAX 64
 

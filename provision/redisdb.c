@@ -120,10 +120,10 @@ typedef struct {
 
 static int held_open(held_file *h, const envup_redis_where *w)
 {
-	char *path = NULL, *suffix = envup__sprintf(".%s.redis", w->service);
-	char buf[65536];
+	char *path = NULL, *suffix = envup__sprintf(".%s.redis", w->service), chunk[4096];
+	envup_buf text = ENVUP_BUF_INIT;
+	char *buf;
 	ssize_t n;
-	size_t len = 0;
 	int error = 0;
 
 	memset(h->slot, 0, sizeof(h->slot));
@@ -136,9 +136,12 @@ static int held_open(held_file *h, const envup_redis_where *w)
 		error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot open %s: %s", path, strerror(errno));
 		goto done;
 	}
-	while (len < sizeof(buf) - 1 && (n = read(h->fd, buf + len, sizeof(buf) - 1 - len)) > 0)
-		len += (size_t)n;
-	buf[len] = '\0';
+	/* all of it: up to 4095 lines of about 80 bytes */
+	text.max = 1024 * 1024;
+	while ((n = read(h->fd, chunk, sizeof(chunk))) > 0)
+		if ((error = envup_buf_put(&text, chunk, (size_t)n)) < 0)
+			goto done;
+	buf = (char *)envup_buf_cstr(&text);
 	/* "instance\nN SINCE HOLDER\n..."; another instance's numbers mean nothing */
 	{
 		char *line = buf, *nl = strchr(buf, '\n');
@@ -166,6 +169,7 @@ static int held_open(held_file *h, const envup_redis_where *w)
 		}
 	}
 done:
+	envup_buf_dispose(&text);
 	envup__free(path);
 	envup__free(suffix);
 	return error;
@@ -183,7 +187,8 @@ static int held_save(held_file *h, const envup_redis_where *w)
 			envup_buf_dispose(&b);
 			return ENVUP_ERROR;
 		}
-	if (ftruncate(h->fd, 0) < 0 || pwrite(h->fd, b.ptr, b.size, 0) != (ssize_t)b.size)
+	/* written over, then cut to size: a crash in between keeps every hold */
+	if (pwrite(h->fd, b.ptr, b.size, 0) != (ssize_t)b.size || ftruncate(h->fd, (off_t)b.size) < 0)
 		error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot record redis databases: %s",
 			strerror(errno));
 	envup_buf_dispose(&b);

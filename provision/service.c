@@ -14,6 +14,7 @@
 #include <string.h>
 #include <errno.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "provision/up.h"
 #include "healthcheck/load.h"
 #include "provision/pgpool.h"
@@ -172,8 +173,15 @@ static int make_template(envup_up_service *s)
 		return 0;
 	pg_where_of(&w, s);
 	envup_up__emit(ctx, s->spec->name, ENVUP_STATE_INITIALIZING, "making the template");
-	if ((error = envup_pgpool_prepare(&w, size, left > 100 ? left : 100)) < 0)
-		return error;
+	if ((error = envup_pgpool_prepare(&w, size, left > 100 ? left : 100)) < 0) {
+		/* the service itself is fine: only what needs the template is off */
+		char msg[700];
+		snprintf(msg, sizeof(msg), "no template (%s): envup db new, reset and warm starts are off for it",
+			envup_error_last()->message);
+		envup_up__emit(ctx, s->spec->name, ENVUP_STATE_NOTICE, msg);
+		s->snapshot_key[0] = '\0';
+		return atomic_load(&ctx->abort) ? ENVUP_ECANCELLED : 0;
+	}
 	s->pg_template = true;
 	if (size > 0 && !s->snapshot_key[0])
 		envup_up__spawn_filler(s);
@@ -402,9 +410,13 @@ static int bring_up(envup_up_service *s)
 	char why[512], msg[700];
 	int error = bring_up_once(s);
 
+	bool slow;
+
 	if (error == 0 || !s->restored || atomic_load(&ctx->abort))
 		return error;
 	snprintf(why, sizeof(why), "%s", envup_error_last()->message);
+	/* too slow on a busy machine is no proof the snapshot is bad: kept */
+	slow = error == ENVUP_ETIMEOUT;
 	if (s->id) {
 		envup_resource r;
 		memset(&r, 0, sizeof(r));
@@ -417,9 +429,13 @@ static int bring_up(envup_up_service *s)
 		envup__free(s->id);
 		s->id = NULL;
 	}
-	envup_snapshot_remove_key(b, s->snapshot_key);
-	snprintf(msg, sizeof(msg), "snapshot %.12s did not restore (%s): removed it, starting cold",
-		s->snapshot_key, why);
+	if (envup_now() >= ctx->deadline)
+		return envup_error_set(ENVUP_ETIMEOUT, ENVUP_ERROR_HEALTH, "from snapshot %.12s: %s",
+			s->snapshot_key, why);
+	if (!slow)
+		envup_snapshot_remove_key(b, s->snapshot_key);
+	snprintf(msg, sizeof(msg), "snapshot %.12s did not restore (%s): %s, starting cold",
+		s->snapshot_key, why, slow ? "kept it" : "removed it");
 	envup_up__emit(ctx, s->spec->name, ENVUP_STATE_NOTICE, msg);
 	pthread_mutex_lock(&ctx->lock);
 	s->container_started = false;
@@ -437,6 +453,7 @@ static int bring_up(envup_up_service *s)
 void envup_up__take_snapshots(envup_up_ctx *ctx)
 {
 	size_t i, j;
+	int lock = -1;
 
 	for (i = 0; i < ctx->nsvcs; i++) {
 		envup_up_service *s = &ctx->svcs[i];
@@ -446,6 +463,9 @@ void envup_up__take_snapshots(envup_up_ctx *ctx)
 
 		if (!s->snapshot_key[0] || s->restored || !s->pg_template || !s->id)
 			continue;
+		/* one lock for every snapshot of this up: envdown waits for all */
+		if (lock < 0 && envup_snapshot_lock(&lock, ctx->name) < 0)
+			lock = -2;
 		pg_where_of(&w, s);
 		memset(&job, 0, sizeof(job));
 		job.docker_host = ctx->opts->docker_host;
@@ -456,12 +476,14 @@ void envup_up__take_snapshots(envup_up_ctx *ctx)
 		job.env = &s->env;
 		job.labels = &labels;
 		job.password = w.password;
+		job.password_var = s->spec->cred[ENVUP_CRED_PASSWORD].env;
 		job.host = w.host;
 		job.port = w.port;
 		job.user = w.user;
 		job.database = w.database;
 		job.pool_size = envup_pgpool_size();
-		if (envup_up__labels(&labels, ctx, s->spec->name) == 0) {
+		job.lock_fd = lock;
+		if (lock >= 0 && envup_up__labels(&labels, ctx, s->spec->name) == 0) {
 			for (j = 0; j < s->spec->rt.labels.n; j++)
 				if (envup_kvlist_set(&labels, s->spec->rt.labels.v[j].key, "") < 0)
 					break;
@@ -475,6 +497,8 @@ void envup_up__take_snapshots(envup_up_ctx *ctx)
 		if (job.pool_size > 0)
 			envup_up__spawn_filler(s);
 	}
+	if (lock >= 0)
+		close(lock);  /* the helpers' copies keep it */
 }
 
 static bool deps_ready(const envup_up_service *s, bool *failed)

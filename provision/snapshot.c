@@ -32,12 +32,36 @@ bool envup_snapshot_wanted(bool no_snapshot, envup_backend *b)
 
 bool envup_snapshot_eligible(const envup_service *spec, const envup_kvlist *vars)
 {
-	const char *pw = envup_kvlist_get(vars, "password");
+	const char *pw = envup_kvlist_get(vars, "password"), *user = envup_kvlist_get(vars, "user");
 
+	/* the restore sets the password in single-user mode, where a line
+	 * break ends a statement */
 	return spec->template_name && strcmp(spec->template_name, "postgres") == 0 &&
 		envup_kvlist_get(vars, "database") && spec->nports > 0 && spec->nmounts == 0 &&
-		!spec->has_entrypoint && (!pw || !strpbrk(pw, "\r\n")) &&
+		!spec->has_entrypoint && (!pw || !strpbrk(pw, "\r\n")) && (!user || !strpbrk(user, "\r\n")) &&
 		spec->wait.kind != ENVUP_WAIT_EXIT;
+}
+
+/* `value` with every `secret` in it replaced by `repl` (malloc'd). */
+static char *without_secret(const char *value, const char *secret, const char *repl)
+{
+	envup_buf b = ENVUP_BUF_INIT;
+	size_t sl = secret ? strlen(secret) : 0;
+	const char *p = value, *hit;
+
+	if (sl == 0)
+		return envup__strdup(value);
+	while ((hit = strstr(p, secret)) != NULL) {
+		if (envup_buf_put(&b, p, (size_t)(hit - p)) < 0 || envup_buf_puts(&b, repl) < 0)
+			goto oom;
+		p = hit + sl;
+	}
+	if (envup_buf_puts(&b, p) < 0)
+		goto oom;
+	return envup_buf_detach(&b);
+oom:
+	envup_buf_dispose(&b);
+	return NULL;
 }
 
 /* ---- the key ----------------------------------------------------------------- */
@@ -57,13 +81,21 @@ int envup_snapshot_key(char *out, const char *image_id, const envup_service *spe
 
 	if (envup_buf_printf(&text, "envup-snapshot %s\nimage %s\n", ENVUP_SNAPSHOT_FORMAT, image_id) < 0)
 		goto done;
-	/* the environment, sorted, without the password (set at every start) */
+	/* the environment, sorted, without the password (new at every start):
+	 * its variable left out, and wherever else it appears (a DSN) a
+	 * placeholder instead */
 	if ((lines = envup__calloc(env->n + 1, sizeof(char *))) == NULL)
 		goto done;
 	for (i = 0; i < env->n; i++) {
-		if (password && *password && strcmp(env->v[i].value, password) == 0)
+		const char *var = spec->cred[ENVUP_CRED_PASSWORD].env;
+		char *v;
+		if (var && strcmp(env->v[i].key, var) == 0)
 			continue;
-		if ((lines[n++] = envup__sprintf("env %s=%s\n", env->v[i].key, env->v[i].value)) == NULL)
+		if ((v = without_secret(env->v[i].value, password, "\x01password\x01")) == NULL)
+			goto done;
+		lines[n] = envup__sprintf("env %s=%s\n", env->v[i].key, v);
+		envup__free(v);
+		if (!lines[n++])
 			goto done;
 	}
 	qsort(lines, n, sizeof(char *), cmp_str);
@@ -149,7 +181,8 @@ static const char restore_script[] =
 	"if [ ! -s \"$D/PG_VERSION\" ] && [ -s " SNAP_DIR "/data/PG_VERSION ]; then\n"
 	"  mkdir -p \"$D\"\n"
 	"  cp -a " SNAP_DIR "/data/. \"$D\"/\n"
-	"  chown -R postgres:postgres \"$D\"\n"
+	"  chown postgres:postgres \"$D\"\n"
+	"  [ \"$(stat -c %U \"$D/PG_VERSION\")\" = postgres ] || chown -R postgres:postgres \"$D\"\n"
 	"  chmod 700 \"$D\"\n"
 	"  rm -f /var/run/postgresql/.s.PGSQL.*\n"
 	"  if [ -n \"${POSTGRES_PASSWORD:-}\" ]; then\n"
@@ -206,12 +239,32 @@ static cJSON *kv_object(const envup_kvlist *kv)
 	return o;
 }
 
+int envup_snapshot_lock(int *fd, const char *name)
+{
+	char *path = NULL;
+	int error = 0;
+
+	*fd = -1;
+	if ((error = lock_path(&path, name)) < 0)
+		return error;
+	/* taken here, before up returns: an envdown right after waits for it */
+	if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0 ||
+	    flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+		error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot lock %s: %s", path, strerror(errno));
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+	}
+	envup__free(path);
+	return error;
+}
+
 int envup_snapshot_spawn(const envup_snapshot_job *job)
 {
 	const char *argv[3] = {"envup-watchdog", "--snapshot", NULL};
 	cJSON *j = cJSON_CreateObject(), *env = kv_object(job->env), *labels = kv_object(job->labels);
-	char *text = NULL, *helper = NULL, *path = NULL;
-	int p[2] = {-1, -1}, lock = -1, error = ENVUP_ERROR;
+	char *text = NULL, *helper = NULL;
+	int p[2] = {-1, -1}, error = ENVUP_ERROR;
 	pid_t pid;
 	size_t len;
 	ssize_t n;
@@ -231,6 +284,7 @@ int envup_snapshot_spawn(const envup_snapshot_job *job)
 	    !cJSON_AddStringToObject(j, "env_name", job->env_name) ||
 	    !cJSON_AddStringToObject(j, "service", job->service) ||
 	    !cJSON_AddStringToObject(j, "password", job->password ? job->password : "") ||
+	    (job->password_var && !cJSON_AddStringToObject(j, "password_var", job->password_var)) ||
 	    !cJSON_AddStringToObject(j, "host", job->host) ||
 	    !cJSON_AddNumberToObject(j, "port", job->port) ||
 	    !cJSON_AddStringToObject(j, "user", job->user ? job->user : "postgres") ||
@@ -239,36 +293,34 @@ int envup_snapshot_spawn(const envup_snapshot_job *job)
 	    (text = cJSON_PrintUnformatted(j)) == NULL)
 		goto done;
 	len = strlen(text);
-	if ((error = envup_watchdog__find(&helper, NULL)) < 0 || (error = lock_path(&path, job->env_name)) < 0)
+	if ((error = envup_watchdog__find(&helper, NULL)) < 0)
 		goto done;
 	error = ENVUP_ERROR;
-	/* the lock is taken here, before up returns: an envdown right after
-	 * waits for it; the helper inherits it and holds it until done */
-	if ((lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0 ||
-	    flock(lock, LOCK_EX | LOCK_NB) < 0) {
-		error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot lock %s: %s", path, strerror(errno));
-		goto done;
-	}
-	if (len > 60000 || pipe2(p, O_CLOEXEC) < 0) {
+	if (len > 1024 * 1024 || pipe2(p, O_CLOEXEC) < 0) {
 		error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot create the snapshot helper's pipe");
 		goto done;
 	}
 	{
-		envup_sigpipe_guard guard;
-		envup_sigpipe_block(&guard);
-		n = write(p[1], text, len);
-		envup_sigpipe_restore(&guard);
-	}
-	close(p[1]);
-	p[1] = -1;
-	if (n != (ssize_t)len) {
-		error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot hand the snapshot job over");
-		goto done;
-	}
-	{
 		extern char **environ;
-		if (envup_watchdog__detach(&pid, helper, argv, environ, lock, p[0]) < 0) {
+		if (envup_watchdog__detach(&pid, helper, argv, environ, job->lock_fd, p[0]) < 0) {
 			error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot start the snapshot helper");
+			goto done;
+		}
+	}
+	close(p[0]);
+	p[0] = -1;
+	/* written once the helper runs and reads: a pipe of one page (a user
+	 * over pipe-user-pages-soft) never blocks us for good */
+	{
+		envup_sigpipe_guard guard;
+		size_t off = 0;
+		envup_sigpipe_block(&guard);
+		while (off < len && ((n = write(p[1], text + off, len - off)) > 0 || (n < 0 && errno == EINTR)))
+			if (n > 0)
+				off += (size_t)n;
+		envup_sigpipe_restore(&guard);
+		if (off != len) {
+			error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot hand the snapshot job over");
 			goto done;
 		}
 	}
@@ -283,10 +335,7 @@ done:
 		close(p[0]);
 	if (p[1] >= 0)
 		close(p[1]);
-	if (lock >= 0)
-		close(lock);  /* the helper's copy keeps the lock */
 	envup__free(helper);
-	envup__free(path);
 	return error;
 }
 
@@ -312,11 +361,22 @@ static int take_script(envup_buf *b, const char *main_db, const char *key)
 		"\nS=" SNAP_DIR "\n"
 		"rm -rf \"$S\"\nmkdir -p \"$S\"\nchown postgres:postgres \"$S\"\n"
 		"cat > \"$S/clean.sql\" <<'ENVUP_SQL'\n"
-		"SELECT format('DROP DATABASE %I WITH (FORCE)', datname) FROM pg_database\n"
-		"  WHERE datname NOT IN ('postgres', 'template0', 'template1', '" ENVUP_PG_TEMPLATE "', '"
-		ENVUP_PG_META "') \\gexec\n"
-		"DROP DATABASE IF EXISTS :\"main\" WITH (FORCE);\n"
-		"CREATE DATABASE :\"main\" TEMPLATE " ENVUP_PG_TEMPLATE ";\n"
+		"\\c " ENVUP_PG_META "\n"
+		"SELECT value AS initial FROM settings WHERE key = 'initial_dbs' \\gset\n"
+		"SELECT value AS owner FROM settings WHERE key = 'main_owner' \\gset\n"
+		"SELECT value AS digest FROM settings WHERE key = 'cluster_digest' \\gset\n"
+		"\\c template1\n"
+		/* what tests made after up goes: databases up did not leave */
+		"SELECT format('DROP DATABASE %I', datname) FROM pg_database\n"
+		"  WHERE datname NOT IN (:initial, 'template0', '" ENVUP_PG_TEMPLATE "', '" ENVUP_PG_META "') \\gexec\n"
+		"DROP DATABASE IF EXISTS :\"main\";\n"
+		"CREATE DATABASE :\"main\" OWNER :\"owner\" TEMPLATE " ENVUP_PG_TEMPLATE ";\n"
+		/* roles a test made (or changed) after up cannot be told apart
+		 * from up's: then no snapshot at all */
+		/* (a division at run time: CASE ... THEN 1 / 0 is folded, and
+		 * fails, when the statement is planned) */
+		"SELECT 1 / (CASE WHEN (" ENVUP_PG_CLUSTER_DIGEST ") = :'digest' THEN 1 ELSE 0 END)\n"
+		"  AS roles_unchanged_since_up;\n"
 		"\\c " ENVUP_PG_META "\n"
 		"DELETE FROM pool;\n"
 		"INSERT INTO settings VALUES ('snapshot_key', :'key')\n"
@@ -330,10 +390,20 @@ static int take_script(envup_buf *b, const char *main_db, const char *key)
 		"-X stream -c fast --no-sync\n"
 		"  rm -f \"$S/data/backup_manifest\"\n"
 		"  pg_ctl -D \"$S/data\" -o \"-c listen_addresses= -k $S -p 5499\" -w -t 120 start >/dev/null\n"
+		/* a failure below must not leave the private server running */
+		"  trap \"pg_ctl -D $S/data -m immediate stop >/dev/null 2>&1 || :\" EXIT\n"
 		"  psql -X -q -v ON_ERROR_STOP=1 -h \"$S\" -p 5499 -U \"${POSTGRES_USER:-postgres}\" -d template1 "
 		"-v main=\"$ENVUP_MAIN\" -v key=\"$ENVUP_KEY\" -f \"$S/clean.sql\"\n"
 		"  pg_ctl -D \"$S/data\" -m fast -w -t 120 stop >/dev/null\n"
+		"  trap - EXIT\n"
 		"  rm -f \"$S/data/backup_label.old\" \"$S/data/postmaster.opts\" \"$S/data/postmaster.pid\"\n"
+		/* shut down cleanly, the server needs only the segment of its last
+		 * checkpoint: the others (older, recycled) would be copied at
+		 * every start for nothing */
+		"  R=$(pg_controldata -D \"$S/data\" | sed -n \"s/^Latest checkpoint.s REDO WAL file: *//p\")\n"
+		"  if [ -n \"$R\" ] && [ -f \"$S/data/pg_wal/$R\" ]; then\n"
+		"    for f in \"$S/data/pg_wal\"/0*; do [ \"${f##*/}\" = \"$R\" ] || rm -f \"$f\"; done\n"
+		"  fi\n"
 		"'\n"
 		"rm -f \"$S/clean.sql\" \"$S\"/.s.PGSQL.*\n");
 }
@@ -353,8 +423,17 @@ static char *commit_config(const cJSON *job)
 		goto done;
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(job, "env")) {
 		const char *v = cJSON_IsString(it) ? it->valuestring : "";
+		const char *var = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(job, "password_var"));
+		char *clean;
 		cJSON *s;
-		if ((line = envup__sprintf("%s=%s", it->string, pw && *pw && strcmp(v, pw) == 0 ? "" : v)) == NULL)
+		/* the password's variable blank, and the password cut out of every
+		 * other value: the image never holds it */
+		if ((clean = (var && strcmp(it->string, var) == 0) ? envup__strdup("") :
+		    without_secret(v, pw, "")) == NULL)
+			goto done;
+		line = envup__sprintf("%s=%s", it->string, clean);
+		envup__free(clean);
+		if (!line)
 			goto done;
 		s = cJSON_CreateString(line);
 		explicit_bzero(line, strlen(line));
@@ -452,8 +531,28 @@ static int take(const cJSON *job)
 		error = envup_error_set_oom();
 		goto done;
 	}
-	if ((error = b->ops->commit(&id, b, container, ENVUP_SNAPSHOT_REPO, key, config)) < 0)
+	/* untagged first, named only if no other up of the key named one
+	 * meanwhile: a tag moved away would leave an image nobody lists */
+	if ((error = b->ops->commit(&id, b, container, NULL, NULL, config)) < 0)
 		goto done;
+	{
+		envup_strlist ep = ENVUP_STRLIST_INIT, cmd = ENVUP_STRLIST_INIT;
+		char *ref = NULL;
+		int found = envup_snapshot_find(&ref, &ep, &cmd, b, key);
+		envup__free(ref);
+		envup_strlist_dispose(&ep);
+		envup_strlist_dispose(&cmd);
+		if (found == 0) {
+			b->ops->remove_image(b, id);
+			take_say("%s/%s: %s:%.12s was made meanwhile", jstr(job, "env_name"), jstr(job, "service"),
+				ENVUP_SNAPSHOT_REPO, key);
+			goto done;
+		}
+		if ((error = b->ops->tag_image(b, id, ENVUP_SNAPSHOT_REPO, key)) < 0) {
+			b->ops->remove_image(b, id);
+			goto done;
+		}
+	}
 	take_say("%s/%s: made %s:%.12s in %.2fs", jstr(job, "env_name"), jstr(job, "service"),
 		ENVUP_SNAPSHOT_REPO, key, envup_now() - t0);
 done:

@@ -43,7 +43,7 @@
 #include "envup/snapshot.h"
 
 #define ENVUP_SNAPSHOT_REPO "envup-snapshot"
-#define ENVUP_SNAPSHOT_FORMAT "1"
+#define ENVUP_SNAPSHOT_FORMAT "2"
 /** How many snapshots `envup gc` keeps per environment name and service. */
 #define ENVUP_SNAPSHOT_KEEP ENVUP_SNAPSHOTS_KEPT
 #define ENVUP_SNAPSHOT_LABEL "dev.envup.snapshot"
@@ -89,15 +89,24 @@ typedef struct {
 	const char *service;
 	const envup_kvlist *env;    /* the container's environment */
 	const envup_kvlist *labels; /* the labels envup put on it */
-	const char *password;       /* blanked from env in the image */
+	const char *password;       /* cut out of env in the image */
+	const char *password_var;   /* its variable (POSTGRES_PASSWORD), blanked; may be NULL */
 	const char *host;           /* the server, for the filler afterwards */
 	int port;
 	const char *user;
 	const char *database;
 	int pool_size;              /* 0: no filler afterwards */
+	int lock_fd;                /* from envup_snapshot_lock(): the helper holds it */
 } envup_snapshot_job;
 
-/** Take the snapshot lock and start the helper (detached). */
+/**
+ * Take the snapshot lock of environment `name` (STATE_DIR/NAME.snapshot):
+ * an fd every helper of this up inherits; envdown waits until all of them
+ * have closed it. The caller closes its own copy once the helpers run.
+ */
+int envup_snapshot_lock(int *fd, const char *name);
+
+/** Start the helper (detached) for `job`. */
 int envup_snapshot_spawn(const envup_snapshot_job *job);
 
 /** Main of `envup-watchdog --snapshot` (the job as JSON on stdin, the

@@ -92,14 +92,20 @@ int envup_snapshot_remove(size_t *removed, const char *key_prefix, const envup_t
 			"'%s' is not a snapshot key (4 to 64 hex digits, as envup snapshot ls shows)", key_prefix);
 	if ((error = open_for(&b, target)) < 0 || (error = envup_snapshot__list(&v, &n, b)) < 0)
 		goto done;
+	/* every match is tried: one in use (a container runs from it) does not
+	 * keep the others; the first refusal is the error */
 	for (i = 0; i < n; i++) {
+		int e;
 		if (key_prefix && strncmp(v[i].key, key_prefix, strlen(key_prefix)) != 0)
 			continue;
-		if ((error = envup_snapshot_remove_key(b, v[i].key)) < 0)
-			goto done;
+		if ((e = envup_snapshot_remove_key(b, v[i].key)) < 0) {
+			if (error == 0)
+				error = e;
+			continue;
+		}
 		done_n++;
 	}
-	if (key_prefix && done_n == 0)
+	if (error == 0 && key_prefix && done_n == 0)
 		error = envup_error_set(ENVUP_ENOTFOUND, ENVUP_ERROR_DOCKER, "no snapshot's key starts with %s",
 			key_prefix);
 done:

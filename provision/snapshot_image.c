@@ -75,10 +75,15 @@ int envup_image_commit(char **image_id, envup_engine *e, const char *id, const c
 
 	if (image_id)
 		*image_id = NULL;
-	if ((c = envup_url_escape(id)) == NULL || (r = envup_url_escape(repo)) == NULL ||
-	    (t = envup_url_escape(tag)) == NULL ||
-	    envup_buf_printf(&path, "/commit?container=%s&repo=%s&tag=%s&pause=false", c, r, t) < 0)
+	if ((c = envup_url_escape(id)) == NULL)
 		goto done;
+	if (repo) {
+		if ((r = envup_url_escape(repo)) == NULL || (t = envup_url_escape(tag)) == NULL ||
+		    envup_buf_printf(&path, "/commit?container=%s&repo=%s&tag=%s&pause=false", c, r, t) < 0)
+			goto done;
+	} else if (envup_buf_printf(&path, "/commit?container=%s&pause=false", c) < 0) {
+		goto done;
+	}
 	if ((error = envup_engine_request(e, "POST", envup_buf_cstr(&path), NULL, config, strlen(config),
 	    &status, &resp)) < 0)
 		goto done;
@@ -183,5 +188,29 @@ done:
 	envup_buf_dispose(&path);
 	envup_buf_dispose(&resp);
 	envup__free(escaped);
+	return error;
+}
+
+int envup_image_tag(envup_engine *e, const char *id, const char *repo, const char *tag)
+{
+	envup_buf path = ENVUP_BUF_INIT, resp = ENVUP_BUF_INIT;
+	char *i = NULL, *r = NULL, *t = NULL;
+	long status = 0;
+	int error = ENVUP_ERROR;
+
+	if ((i = envup_url_escape_path(id)) == NULL || (r = envup_url_escape(repo)) == NULL ||
+	    (t = envup_url_escape(tag)) == NULL ||
+	    envup_buf_printf(&path, "/images/%s/tag?repo=%s&tag=%s", i, r, t) < 0)
+		goto done;
+	if ((error = envup_engine_request(e, "POST", envup_buf_cstr(&path), NULL, NULL, 0, &status, &resp)) < 0)
+		goto done;
+	if (status != 201 && status != 200)
+		error = envup_engine_api_error(status, &resp, "tag the snapshot");
+done:
+	envup_buf_dispose(&path);
+	envup_buf_dispose(&resp);
+	envup__free(i);
+	envup__free(r);
+	envup__free(t);
 	return error;
 }

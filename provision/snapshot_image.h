@@ -24,7 +24,7 @@ int envup_image_info_get(envup_image_info *out, envup_engine *e, const char *ima
 void envup_image_info_dispose(envup_image_info *info);
 
 /**
- * POST /commit: container `id` as repo:tag, with `config` (a
+ * POST /commit: container `id` as repo:tag (repo NULL: untagged), with `config` (a
  * ContainerConfig in JSON: what replaces the container's own; the engine
  * keeps the container's values for what `config` leaves out). Never
  * pauses the container.
@@ -32,6 +32,9 @@ void envup_image_info_dispose(envup_image_info *info);
  */
 int envup_image_commit(char **image_id, envup_engine *e, const char *id, const char *repo,
 	const char *tag, const char *config);
+
+/** POST /images/ID/tag: name image `id` repo:tag. */
+int envup_image_tag(envup_engine *e, const char *id, const char *repo, const char *tag);
 
 typedef struct {
 	char *id;

@@ -13,7 +13,11 @@
  *
  * Ownership: *url is the caller's, freed with envup_free(). The handle
  * keeps a connection per postgres service for later calls (closed by
- * envup_env_free()); calls on one handle from several threads are safe.
+ * envup_env_free()); calls on one handle from several threads are safe and
+ * take turns on that connection: from the pool a call takes well under a
+ * millisecond, but when the pool is empty a clone made on demand holds the
+ * others back. Threads that want their clones made at once use a handle
+ * each (envup_env_open()).
  * What is handed out goes with the environment (envdown).
  */
 #ifndef ENVUP_DB_H

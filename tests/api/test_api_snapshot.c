@@ -18,11 +18,8 @@
 
 static char spec_dir[] = "/tmp/envup-api-snap-XXXXXX";
 
-static const char snap_spec[] =
-	"services:\n"
-	"  postgres:\n"
-	"    template: postgres\n"
-	"    init: [schema.sql]\n";
+/* the audit service's key is this run's own too (its environment) */
+static char snap_spec[512];
 
 typedef struct {
 	pthread_mutex_t lock;
@@ -60,39 +57,63 @@ static envup_env *up(const char *name, events *e, int no_snapshot)
 	return env;
 }
 
-static void assert_rows(const envup_env *env)
+static void assert_value(const char *url, const char *sql, const char *want)
 {
-	PGconn *c = PQconnectdb(envup_env_service_url(env, "postgres"));
+	PGconn *c = PQconnectdb(url);
 	PGresult *r;
 
 	assert_int_equal(PQstatus(c), CONNECTION_OK);
-	r = PQexec(c, "SELECT count(*) FROM users");
-	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
-	assert_string_equal(PQgetvalue(r, 0, 0), "2");
+	r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || strcmp(PQgetvalue(r, 0, 0), want) != 0)
+		fail_msg("%s: %s, want %s", sql, PQresultStatus(r) == PGRES_TUPLES_OK ? PQgetvalue(r, 0, 0) :
+			PQerrorMessage(c), want);
 	PQclear(r);
 	PQfinish(c);
 }
 
-/* The snapshots of environment `name`: how many, and the newest's key. */
-static size_t mine(const char *name, char *key, size_t len)
+/* What the init script made, cold and warm alike: its rows, the database
+ * it created, the owner it gave the main database (clones too). */
+static void assert_rows(const envup_env *env)
+{
+	const char *url = envup_env_service_url(env, "postgres");
+	char *clone = NULL;
+
+	assert_value(url, "SELECT count(*) FROM users", "2");
+	assert_value(url, "SELECT count(*) FROM pg_database WHERE datname = 'analytics'", "1");
+	assert_value(url, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()",
+		"app");
+	api_ok(envup_db_new(&clone, env, "postgres", NULL));
+	assert_value(clone, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()",
+		"app");
+	assert_value(clone, "SELECT count(*) FROM users", "2");
+	envup_free(clone);
+}
+
+/* The snapshots of environment `name` (service `service`; NULL: any): how
+ * many, and the newest's key. */
+static size_t mine_of(const char *name, const char *service, char *key, size_t len)
 {
 	envup_snapshot_info *v = NULL;
 	size_t n = 0, i, k = 0;
 
 	api_ok(envup_snapshot_list(&v, &n, NULL));
 	for (i = 0; i < n; i++) {
-		if (strcmp(v[i].env_name, name) != 0)
+		if (strcmp(v[i].env_name, name) != 0 || (service && strcmp(v[i].service, service) != 0))
 			continue;
 		if (k++ == 0 && key) {
 			snprintf(key, len, "%s", v[i].key);
 			assert_int_equal(strlen(v[i].key), 64);
 			assert_true(strncmp(v[i].image, "envup-snapshot:", 15) == 0);
-			assert_string_equal(v[i].service, "postgres");
 			assert_true(v[i].created > 0 && v[i].size > 0);
 		}
 	}
 	envup_snapshot_list_free(v, n);
 	return k;
+}
+
+static size_t mine(const char *name, char *key, size_t len)
+{
+	return mine_of(name, NULL, key, len);
 }
 
 static void test_warm_start(void **state)
@@ -105,26 +126,38 @@ static void test_warm_start(void **state)
 
 	(void)state;
 	unsetenv("ENVUP_SNAPSHOTS");
+	snprintf(snap_spec, sizeof(snap_spec),
+		"services:\n"
+		"  postgres:\n"
+		"    template: postgres\n"
+		"    init: [schema.sql]\n"
+		"  audit:\n"
+		"    template: postgres\n"
+		"    env: { AUDIT_RUN: \"%ld-%ld\" }\n", (long)getpid(), (long)time(NULL));
 	assert_non_null(mkdtemp(spec_dir));
 	snprintf(path, sizeof(path), "%s/schema.sql", spec_dir);
 	assert_non_null(f = fopen(path, "w"));
 	fprintf(f, "-- api %ld %ld\nCREATE TABLE users (id serial PRIMARY KEY, name text);\n"
-		"INSERT INTO users (name) VALUES ('ada'), ('grace');\n", (long)getpid(), (long)time(NULL));
+		"INSERT INTO users (name) VALUES ('ada'), ('grace');\n"
+		"CREATE DATABASE analytics;\n"
+		"CREATE ROLE app LOGIN;\n"
+		"ALTER DATABASE test OWNER TO app;\n", (long)getpid(), (long)time(NULL));
 	fclose(f);
 	api_name(name, sizeof(name));
 
-	/* cold: down right after waits for the snapshot */
+	/* cold: down right after waits for the snapshots, one per service */
 	env = up(name, &e, 0);
 	assert_int_equal(e.from_snapshot, 0);
 	assert_int_equal(e.init_scripts, 1);
 	assert_rows(env);
 	api_ok(envup_env_down(NULL, env, NULL, NULL));
 	envup_env_free(env);
-	assert_int_equal(mine(name, key, sizeof(key)), 1);
+	assert_int_equal(mine_of(name, "audit", NULL, 0), 1);
+	assert_int_equal(mine_of(name, "postgres", key, sizeof(key)), 1);
 
-	/* warm */
+	/* warm: both */
 	env = up(name, &e, 0);
-	assert_int_equal(e.from_snapshot, 1);
+	assert_int_equal(e.from_snapshot, 2);
 	assert_int_equal(e.init_scripts, 1);
 	assert_rows(env);
 	api_ok(envup_env_down(NULL, env, NULL, NULL));
@@ -132,23 +165,27 @@ static void test_warm_start(void **state)
 
 	/* no_snapshot: cold, and nothing new */
 	env = up(name, &e, 1);
-	assert_int_equal(e.from_snapshot, 1);
+	assert_int_equal(e.from_snapshot, 2);
 	assert_int_equal(e.init_scripts, 2);
 	api_ok(envup_env_down(NULL, env, NULL, NULL));
 	envup_env_free(env);
-	assert_int_equal(mine(name, NULL, 0), 1);
+	assert_int_equal(mine(name, NULL, 0), 2);
 
-	/* prune keeps it (one of at most three); remove by prefix takes it */
+	/* prune keeps them (one of at most three each); remove by prefix takes one */
 	api_ok(envup_snapshot_prune(&removed, NULL));
-	assert_int_equal(mine(name, NULL, 0), 1);
+	assert_int_equal(mine(name, NULL, 0), 2);
 	assert_int_equal(envup_snapshot_remove(NULL, "zz", NULL), ENVUP_ESPEC);
 	assert_int_equal(envup_snapshot_remove(NULL, "abc", NULL), ENVUP_ESPEC);
 	key[12] = '\0';
 	api_ok(envup_snapshot_remove(&removed, key, NULL));
 	assert_int_equal(removed, 1);
-	assert_int_equal(mine(name, NULL, 0), 0);
+	assert_int_equal(mine_of(name, "postgres", NULL, 0), 0);
 	assert_int_equal(envup_snapshot_remove(&removed, key, NULL), ENVUP_ENOTFOUND);
 	assert_int_equal(removed, 0);
+	key[0] = '\0';
+	mine_of(name, "audit", key, sizeof(key));
+	api_ok(envup_snapshot_remove(&removed, key, NULL));
+	assert_int_equal(mine(name, NULL, 0), 0);
 	assert_int_equal(api_leftovers(name), 0);
 	api_remove_tree(spec_dir);
 }

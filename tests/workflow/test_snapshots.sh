@@ -103,6 +103,17 @@ grep -q "from snapshot" "$dir/err4" || wf_fail "the changed spec's second up is 
 (cd "$dir" && envdown -q)
 wf_ok "a row added to the init script: cold with the row, then warm with it"
 
+# ---- 3b. a role a test makes right after up never enters a snapshot ---------------
+echo "-- late $$" >> "$dir/schema.sql"
+late_url=$(up_in "$dir" "$dir/err3b" | sed -n "s/^export DB_URL='\(.*\)'$/\1/p") || wf_fail "up: $(cat "$dir/err3b")"
+psql "$late_url" -qc "CREATE ROLE late_$$" || wf_fail "create role"
+(cd "$dir" && envdown -q)
+up_in "$dir" "$dir/err3c" > "$dir/env3c" || wf_fail "up after the role: $(cat "$dir/err3c")"
+[ "$(psql "$(. "$dir/env3c"; echo "$DB_URL")" -Atc "SELECT count(*) FROM pg_roles WHERE rolname = 'late_$$'")" = 0 ] ||
+	wf_fail "a role made after up came back in a warm start"
+(cd "$dir" && envdown -q)
+wf_ok "a role made right after up: not in any snapshot ($(grep -q 'from snapshot' "$dir/err3c" && echo 'a later one was warm' || echo 'none taken'))"
+
 # ---- 4. off: --no-snapshot and ENVUP_SNAPSHOTS=0 -------------------------------
 before=$(snapshots_of "$name")
 echo "-- off $$" >> "$dir/schema.sql"
