@@ -150,6 +150,45 @@ static size_t api_count(const char *what, const char *name)
 	return count;
 }
 
+long api_engine(const char *method, const char *path, const char *json, char **body)
+{
+	const char *host = getenv("DOCKER_HOST");
+	char url[1024];
+	api_buf b = {NULL, 0};
+	CURL *c = curl_easy_init();
+	struct curl_slist *h = NULL;
+	long status = 0;
+
+	assert_non_null(c);
+	if (host && strncmp(host, "tcp://", 6) == 0) {
+		snprintf(url, sizeof(url), "http://%s%s", host + 6, path);
+	} else {
+		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH,
+			host && strncmp(host, "unix://", 7) == 0 ? host + 7 : "/var/run/docker.sock");
+		snprintf(url, sizeof(url), "http://localhost%s", path);
+	}
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, api_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
+	if (json) {
+		h = curl_slist_append(h, "Content-Type: application/json");
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
+	}
+	if (curl_easy_perform(c) != CURLE_OK)
+		fail_msg("%s %s failed", method, url);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	if (body)
+		*body = b.p;
+	else
+		free(b.p);
+	return status;
+}
+
 size_t api_leftovers(const char *name)
 {
 	return api_count("containers/json", name) + api_count("networks", name) +

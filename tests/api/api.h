@@ -34,6 +34,10 @@ void api_name(char *out, size_t len);
 /** Containers + networks + volumes on the engine labelled dev.envup.env=NAME. */
 size_t api_leftovers(const char *name);
 
+/** One request to the engine itself (libcurl, DOCKER_HOST or the local
+ *  socket); the HTTP status, the body in *body (malloc'd; may be NULL). */
+long api_engine(const char *method, const char *path, const char *json, char **body);
+
 /** Fail the test with envup's last error when `rc` < 0. */
 #define api_ok(rc) api__ok((rc), #rc, __FILE__, __LINE__)
 void api__ok(int rc, const char *what, const char *file, int line);

@@ -25,6 +25,7 @@ typedef struct {
 	pthread_mutex_t lock;
 	int from_snapshot;
 	int init_scripts;
+	int fallbacks;
 } events;
 
 static void on_progress(const char *service, envup_state state, const char *detail, double elapsed,
@@ -38,6 +39,9 @@ static void on_progress(const char *service, envup_state state, const char *deta
 		e->from_snapshot++;
 	if (detail && strstr(detail, "running init scripts"))
 		e->init_scripts++;
+	if (detail && state == ENVUP_STATE_NOTICE && strstr(detail, "did not restore") &&
+	    strstr(detail, "removed it, starting cold"))
+		e->fallbacks++;
 	pthread_mutex_unlock(&e->lock);
 }
 
@@ -116,9 +120,35 @@ static size_t mine(const char *name, char *key, size_t len)
 	return mine_of(name, NULL, key, len);
 }
 
+/* The snapshot of `key` damaged, as a disk or a bad copy would: its
+ * pg_control overwritten, the image committed again under its name (with
+ * its labels, which the container carries over). */
+static void damage(const char *key)
+{
+	char body[512], path[512], *resp = NULL, *id;
+	size_t n;
+
+	snprintf(body, sizeof(body), "{\"Image\": \"envup-snapshot:%s\", \"Entrypoint\": [\"/bin/sh\", \"-c\", "
+		"\"echo broken > /envup-snapshot/data/global/pg_control\"]}", key);
+	assert_int_equal(api_engine("POST", "/containers/create", body, &resp), 201);
+	assert_non_null(id = strstr(resp, "\"Id\":\""));
+	id += 6;
+	n = strcspn(id, "\"");
+	id[n] = '\0';
+	snprintf(path, sizeof(path), "/containers/%s/start", id);
+	assert_int_equal(api_engine("POST", path, NULL, NULL), 204);
+	snprintf(path, sizeof(path), "/containers/%s/wait", id);
+	assert_int_equal(api_engine("POST", path, NULL, NULL), 200);
+	snprintf(path, sizeof(path), "/commit?container=%s&repo=envup-snapshot&tag=%s", id, key);
+	assert_int_equal(api_engine("POST", path, "{\"Entrypoint\": [\"docker-entrypoint.sh\"]}", NULL), 201);
+	snprintf(path, sizeof(path), "/containers/%s?force=1", id);
+	api_engine("DELETE", path, NULL, NULL);
+	free(resp);
+}
+
 static void test_warm_start(void **state)
 {
-	events e = {PTHREAD_MUTEX_INITIALIZER, 0, 0};
+	events e = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0};
 	envup_env *env;
 	char name[64], key[65] = "", path[256];
 	size_t removed = 99;
@@ -162,6 +192,18 @@ static void test_warm_start(void **state)
 	assert_rows(env);
 	api_ok(envup_env_down(NULL, env, NULL, NULL));
 	envup_env_free(env);
+
+	/* a damaged snapshot: said, removed, cold, the data right (and a new
+	 * snapshot taken after) */
+	damage(key);
+	env = up(name, &e, 0);
+	assert_int_equal(e.fallbacks, 1);
+	assert_int_equal(e.init_scripts, 2);
+	assert_rows(env);
+	api_ok(envup_env_down(NULL, env, NULL, NULL));
+	envup_env_free(env);
+	e.init_scripts = 1;
+	e.from_snapshot = 2;
 
 	/* no_snapshot: cold, and nothing new */
 	env = up(name, &e, 1);
