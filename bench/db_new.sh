@@ -32,7 +32,7 @@ import sys
 with open(sys.argv[1], "w") as f:
     for t in range(20):
         f.write(f"CREATE TABLE fixture_{t} (id serial PRIMARY KEY, name text, body text, n int);\n")
-        f.write(f"INSERT INTO fixture_{t} (name, body, n) SELECT 'row-' || g, repeat('x', 180), g"
+        f.write(f"INSERT INTO fixture_{t} (name, body, n) SELECT 'row-' || g, repeat('x', 100), g"
                 f" FROM generate_series(1, 1000) g;\n")
 PY
 "$ENVUP" up -q --keep -f "$DIR/envup.yaml" > "$work/env"
