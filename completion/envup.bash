@@ -126,14 +126,15 @@ _envup() {
 	gc) opts="-q --quiet -h --help" ;;
 	services) opts="-f --file -h --help" ;;
 	config) opts="-f --file --format --profile --env-file -h --help" ;;
-	db|reset) opts="-f --file -n --name -h --help" ;;
+	db) opts="-f --file -n --name --holder --format -h --help" ;;
+	reset) opts="-f --file -n --name -q --quiet -h --help" ;;
 	snapshot) opts="--format --all -h --help" ;;
 	*) COMPREPLY=(); return 0 ;;
 	esac
 	# db and snapshot: the subcommand first
 	if [[ ($cmd == db || $cmd == snapshot) && $cur != -* ]] && ((COMP_CWORD == first)); then
 		if [[ $cmd == db ]]; then
-			_envup_reply "$cur" <<< $'new\ndrop\nreset'
+			_envup_reply "$cur" <<< $'new\ndrop\nls\nreset'
 		else
 			_envup_reply "$cur" <<< $'ls\nrm'
 		fi

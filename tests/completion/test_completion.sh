@@ -71,7 +71,7 @@ envup logs -f ../other/bad.yaml |
 envup gc --|--help --quiet
 envup --v|--version
 envup run -- ech|echo
-envup db |drop new reset
+envup db |drop ls new reset
 envup db new |cache mock-api postgres
 envup reset |cache mock-api postgres
 envup snapshot |ls rm
@@ -99,7 +99,7 @@ else
 	done <<'T'
 envup |config db down env gc logs ls reset run services snapshot status up
 envup s|services snapshot status
-envup db |drop new reset
+envup db |drop ls new reset
 envup snapshot |ls rm
 envup up --no|--no-snapshot
 envup c|config
