@@ -32,6 +32,10 @@ fi
 # snapshot, and every envdown wait for it): the tests of snapshots turn
 # them on for themselves (tests/workflow/test_snapshots.sh).
 export ENVUP_SNAPSHOTS=${ENVUP_SNAPSHOTS:-0}
+# Nor does every postgres keep a pool of clones filled in the background
+# (CPU every other test would wait for): the tests of databases per test
+# ask for one themselves (test_isolation, test_api_db).
+export ENVUP_DB_POOL=${ENVUP_DB_POOL:-0}
 
 status=0
 ctest --test-dir "$BUILD" --output-on-failure "$@" || status=$?

@@ -406,5 +406,6 @@ int main(void)
 	};
 	api_require_engine();
 	api_private_state_dir();
+	setenv("ENVUP_DB_POOL", "4", 1);  /* the default; the suite runs with 0 */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 # worked examples of docs/examples/ run, so that they cannot rot.
 . "$(dirname "$0")/lib.sh"
 wf_init
+export ENVUP_DB_POOL=4  # the default (the suite runs with 0)
 
 PY=/usr/bin/python3
 command -v psql >/dev/null || wf_fail "psql is missing (postgresql-client)"
