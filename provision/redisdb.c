@@ -202,6 +202,39 @@ static void held_close(held_file *h)
 	h->fd = -1;
 }
 
+/* A call's state: the holds file (locked) and, when asked, the server;
+ * SIGPIPE held off meanwhile (hiredis writes with plain write(2)). */
+typedef struct {
+	held_file *h;
+	redisContext *c;
+	envup_sigpipe_guard guard;
+} redis_session;
+
+static int session_open(redis_session *s, const envup_redis_where *w, bool connect)
+{
+	int error;
+
+	s->c = NULL;
+	envup_sigpipe_block(&s->guard);  /* session_close restores it, whatever fails */
+	if ((s->h = envup__calloc(1, sizeof(*s->h))) == NULL)
+		return envup_error_set_oom();
+	s->h->fd = -1;
+	if (connect && (error = redis_open(&s->c, w)) < 0)
+		return error;
+	return held_open(s->h, w);
+}
+
+static void session_close(redis_session *s)
+{
+	if (s->h)
+		held_close(s->h);
+	if (s->c)
+		redisFree(s->c);
+	envup_sigpipe_restore(&s->guard);
+	envup__free(s->h);
+	s->h = NULL;
+}
+
 /* Numbers the exports name: "URL/N" of this service. */
 static void reserve_exported(bool *reserved, const envup_redis_where *w)
 {
@@ -224,24 +257,19 @@ static void reserve_exported(bool *reserved, const envup_redis_where *w)
 
 int envup_redisdb_new(int *number, const envup_redis_where *w, const char *holder)
 {
-	held_file *h = envup__calloc(1, sizeof(*h));
+	redis_session ss;
 	bool *mine = envup__calloc(REDIS_MAX_DATABASES, sizeof(bool));
-	redisContext *c = NULL;
-	envup_sigpipe_guard guard;
+	held_file *h;
 	int error, k, total, free_count = 0;
 
 	ENVUP_ASSERT_ARG(number && w);
 	*number = -1;
-	if (!h || !mine) {
-		envup__free(h);
-		envup__free(mine);
-		return envup_error_set_oom();
-	}
-	h->fd = -1;
-	envup_sigpipe_block(&guard);
-	if ((error = redis_open(&c, w)) < 0 || (error = held_open(h, w)) < 0)
+	ENVUP_ERROR_CHECK_ALLOC(mine);
+	error = session_open(&ss, w, true);
+	h = ss.h;
+	if (error < 0)
 		goto done;
-	total = redis_databases(c);
+	total = redis_databases(ss.c);
 	reserve_exported(mine, w);
 	/* from the top down: far from the numbers a suite writes by hand */
 	for (k = total - 1; k > 0; k--) {
@@ -269,31 +297,24 @@ int envup_redisdb_new(int *number, const envup_redis_where *w, const char *holde
 			if ((unsigned char)sl->holder[i] < 0x20)
 				sl->holder[i] = ' ';
 	}
-	if ((error = held_save(h, w)) < 0 || (error = redis_flush(c, w, *number)) < 0) {
+	if ((error = held_save(h, w)) < 0 || (error = redis_flush(ss.c, w, *number)) < 0) {
 		*number = -1;
 		goto done;
 	}
 done:
-	held_close(h);
-	if (c)
-		redisFree(c);
-	envup_sigpipe_restore(&guard);
-	envup__free(h);
+	session_close(&ss);
 	envup__free(mine);
 	return error;
 }
 
 int envup_redisdb_drop(const envup_redis_where *w, int number)
 {
-	held_file *h = envup__calloc(1, sizeof(*h));
-	redisContext *c = NULL;
-	envup_sigpipe_guard guard;
-	int error;
+	redis_session ss;
+	held_file *h;
+	int error = session_open(&ss, w, false);
 
-	ENVUP_ERROR_CHECK_ALLOC(h);
-	h->fd = -1;
-	envup_sigpipe_block(&guard);
-	if ((error = held_open(h, w)) < 0)
+	h = ss.h;
+	if (error < 0)
 		goto done;
 	if (number <= 0 || number >= REDIS_MAX_DATABASES || !h->slot[number].held) {
 		error = envup_error_set(ENVUP_ENOTFOUND, ENVUP_ERROR_REDIS,
@@ -301,64 +322,54 @@ int envup_redisdb_drop(const envup_redis_where *w, int number)
 			w->service, number);
 		goto done;
 	}
-	if ((error = redis_open(&c, w)) < 0 || (error = redis_flush(c, w, number)) < 0)
+	if ((error = redis_open(&ss.c, w)) < 0 || (error = redis_flush(ss.c, w, number)) < 0)
 		goto done;
 	memset(&h->slot[number], 0, sizeof(h->slot[number]));
 	error = held_save(h, w);
 done:
-	held_close(h);
-	if (c)
-		redisFree(c);
-	envup_sigpipe_restore(&guard);
-	envup__free(h);
+	session_close(&ss);
 	return error;
 }
 
 int envup_redisdb_reset(const envup_redis_where *w)
 {
-	held_file *h = envup__calloc(1, sizeof(*h));
-	redisContext *c = NULL;
-	envup_sigpipe_guard guard;
-	int error, k, total, any = 0;
+	redis_session ss;
+	held_file *h;
+	int error = session_open(&ss, w, true), k, total, any = 0;
 
-	ENVUP_ERROR_CHECK_ALLOC(h);
-	h->fd = -1;
-	envup_sigpipe_block(&guard);
-	if ((error = redis_open(&c, w)) < 0 || (error = held_open(h, w)) < 0)
+	h = ss.h;
+	if (error < 0)
 		goto done;
 	for (k = 1; k < REDIS_MAX_DATABASES; k++)
 		any |= h->slot[k].held;
 	if (!any) {
-		error = redis_flush(c, w, -1);
+		error = redis_flush(ss.c, w, -1);
 		goto done;
 	}
 	/* some are held by tests: flush every other one */
-	total = redis_databases(c);
+	total = redis_databases(ss.c);
 	for (k = 0; k < total; k++)
 		if (!h->slot[k].held)
-			if ((error = redis_flush(c, w, k)) < 0)
+			if ((error = redis_flush(ss.c, w, k)) < 0)
 				goto done;
 done:
-	held_close(h);
-	if (c)
-		redisFree(c);
-	envup_sigpipe_restore(&guard);
-	envup__free(h);
+	session_close(&ss);
 	return error;
 }
 
 int envup_redisdb_held(envup_redis_held **out, size_t *count, const envup_redis_where *w)
 {
-	held_file *h = envup__calloc(1, sizeof(*h));
+	redis_session ss;
 	envup_redis_held *v = NULL;
+	held_file *h;
 	size_t n = 0;
 	int k, error;
 
 	*out = NULL;
 	*count = 0;
-	ENVUP_ERROR_CHECK_ALLOC(h);
-	h->fd = -1;
-	if ((error = held_open(h, w)) < 0)
+	error = session_open(&ss, w, false);
+	h = ss.h;
+	if (error < 0)
 		goto done;
 	for (k = 1; k < REDIS_MAX_DATABASES; k++)
 		n += h->slot[k].held;
@@ -378,7 +389,6 @@ int envup_redisdb_held(envup_redis_held **out, size_t *count, const envup_redis_
 	*out = v;
 	*count = n;
 done:
-	held_close(h);
-	envup__free(h);
+	session_close(&ss);
 	return error;
 }

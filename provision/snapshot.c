@@ -261,13 +261,9 @@ int envup_snapshot_lock(int *fd, const char *name)
 
 int envup_snapshot_spawn(const envup_snapshot_job *job)
 {
-	const char *argv[3] = {"envup-watchdog", "--snapshot", NULL};
 	cJSON *j = cJSON_CreateObject(), *env = kv_object(job->env), *labels = kv_object(job->labels);
-	char *text = NULL, *helper = NULL;
-	int p[2] = {-1, -1}, error = ENVUP_ERROR;
-	pid_t pid;
-	size_t len;
-	ssize_t n;
+	char *text = NULL;
+	int error = ENVUP_ERROR;
 
 	if (!j || !env || !labels || !cJSON_AddItemToObject(j, "env", env)) {
 		cJSON_Delete(env);
@@ -292,50 +288,13 @@ int envup_snapshot_spawn(const envup_snapshot_job *job)
 	    !cJSON_AddNumberToObject(j, "pool", job->pool_size) ||
 	    (text = cJSON_PrintUnformatted(j)) == NULL)
 		goto done;
-	len = strlen(text);
-	if ((error = envup_watchdog__find(&helper, NULL)) < 0)
-		goto done;
-	error = ENVUP_ERROR;
-	if (len > 1024 * 1024 || pipe2(p, O_CLOEXEC) < 0) {
-		error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot create the snapshot helper's pipe");
-		goto done;
-	}
-	{
-		extern char **environ;
-		if (envup_watchdog__detach(&pid, helper, argv, environ, job->lock_fd, p[0]) < 0) {
-			error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot start the snapshot helper");
-			goto done;
-		}
-	}
-	close(p[0]);
-	p[0] = -1;
-	/* written once the helper runs and reads: a pipe of one page (a user
-	 * over pipe-user-pages-soft) never blocks us for good */
-	{
-		envup_sigpipe_guard guard;
-		size_t off = 0;
-		envup_sigpipe_block(&guard);
-		while (off < len && ((n = write(p[1], text + off, len - off)) > 0 || (n < 0 && errno == EINTR)))
-			if (n > 0)
-				off += (size_t)n;
-		envup_sigpipe_restore(&guard);
-		if (off != len) {
-			error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot hand the snapshot job over");
-			goto done;
-		}
-	}
-	error = 0;
+	error = envup_watchdog__spawn_fed("--snapshot", text, job->lock_fd, false);
 done:
 	if (text) {
 		explicit_bzero(text, strlen(text));
 		cJSON_free(text);
 	}
 	cJSON_Delete(j);
-	if (p[0] >= 0)
-		close(p[0]);
-	if (p[1] >= 0)
-		close(p[1]);
-	envup__free(helper);
 	return error;
 }
 
@@ -485,6 +444,19 @@ static const char *jstr(const cJSON *j, const char *k)
 	return v ? v : "";
 }
 
+/* Whether a valid snapshot of `key` is there. */
+static bool snapshot_exists(envup_backend *b, const char *key)
+{
+	envup_strlist ep = ENVUP_STRLIST_INIT, cmd = ENVUP_STRLIST_INIT;
+	char *ref = NULL;
+	int found = envup_snapshot_find(&ref, &ep, &cmd, b, key);
+
+	envup__free(ref);
+	envup_strlist_dispose(&ep);
+	envup_strlist_dispose(&cmd);
+	return found == 0;
+}
+
 static int take(const cJSON *job)
 {
 	envup_backend *b = NULL;
@@ -502,18 +474,10 @@ static int take(const cJSON *job)
 	    "docker_host")) ? jstr(job, "docker_host") : NULL, TAKE_SECONDS)) < 0)
 		goto done;
 	/* another up of the same key may have made it meanwhile */
-	{
-		envup_strlist ep = ENVUP_STRLIST_INIT, cmd = ENVUP_STRLIST_INIT;
-		char *ref = NULL;
-		int found = envup_snapshot_find(&ref, &ep, &cmd, b, key);
-		envup__free(ref);
-		envup_strlist_dispose(&ep);
-		envup_strlist_dispose(&cmd);
-		if (found == 0) {
-			take_say("%s/%s: %s:%.12s is there already", jstr(job, "env_name"), jstr(job, "service"),
-				ENVUP_SNAPSHOT_REPO, key);
-			goto done;
-		}
+	if (snapshot_exists(b, key)) {
+		take_say("%s/%s: %s:%.12s is there already", jstr(job, "env_name"), jstr(job, "service"),
+			ENVUP_SNAPSHOT_REPO, key);
+		goto done;
 	}
 	if ((error = take_script(&script, jstr(job, "database"), key)) < 0 ||
 	    (error = envup_strlist_push(&argv, "/bin/sh")) < 0 || (error = envup_strlist_push(&argv, "-c")) < 0 ||
@@ -535,23 +499,15 @@ static int take(const cJSON *job)
 	 * meanwhile: a tag moved away would leave an image nobody lists */
 	if ((error = b->ops->commit(&id, b, container, NULL, NULL, config)) < 0)
 		goto done;
-	{
-		envup_strlist ep = ENVUP_STRLIST_INIT, cmd = ENVUP_STRLIST_INIT;
-		char *ref = NULL;
-		int found = envup_snapshot_find(&ref, &ep, &cmd, b, key);
-		envup__free(ref);
-		envup_strlist_dispose(&ep);
-		envup_strlist_dispose(&cmd);
-		if (found == 0) {
-			b->ops->remove_image(b, id);
-			take_say("%s/%s: %s:%.12s was made meanwhile", jstr(job, "env_name"), jstr(job, "service"),
-				ENVUP_SNAPSHOT_REPO, key);
-			goto done;
-		}
-		if ((error = b->ops->tag_image(b, id, ENVUP_SNAPSHOT_REPO, key)) < 0) {
-			b->ops->remove_image(b, id);
-			goto done;
-		}
+	if (snapshot_exists(b, key)) {
+		b->ops->remove_image(b, id);
+		take_say("%s/%s: %s:%.12s was made meanwhile", jstr(job, "env_name"), jstr(job, "service"),
+			ENVUP_SNAPSHOT_REPO, key);
+		goto done;
+	}
+	if ((error = b->ops->tag_image(b, id, ENVUP_SNAPSHOT_REPO, key)) < 0) {
+		b->ops->remove_image(b, id);
+		goto done;
 	}
 	take_say("%s/%s: made %s:%.12s in %.2fs", jstr(job, "env_name"), jstr(job, "service"),
 		ENVUP_SNAPSHOT_REPO, key, envup_now() - t0);

@@ -260,43 +260,60 @@ int envup_watchdog__detach(pid_t *first, const char *helper, const char *const *
 	return 0;
 }
 
-int envup_watchdog_spawn_filler(const char *conninfo_lines)
+int envup_watchdog__spawn_fed(const char *mode, const char *input, int status_fd, bool strip_runner)
 {
-	const char *argv[3] = {"envup-watchdog", "--pool-fill", NULL};
+	const char *argv[3] = {"envup-watchdog", mode, NULL};
+	extern char **environ;
 	char *helper = NULL, **envp = NULL;
-	size_t len = strlen(conninfo_lines);
+	size_t len = strlen(input), off = 0;
 	ssize_t n;
 	int p[2] = {-1, -1}, error;
 	pid_t pid;
 
 	if ((error = envup_watchdog__find(&helper, NULL)) < 0)
 		return error;
-	if ((envp = watchdog_environ()) == NULL) {
-		error = ENVUP_ERROR;
+	error = ENVUP_ERROR;
+	if (strip_runner && (envp = watchdog_environ()) == NULL)
+		goto done;
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot create a pipe for the %s helper", mode);
 		goto done;
 	}
-	/* what it needs comes on a pipe, never on its command line; a few
-	 * hundred bytes fit in the pipe before it even starts */
-	if (len > 4096 || pipe2(p, O_CLOEXEC) < 0) {
-		error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot create the pool filler's pipe");
+	if (envup_watchdog__detach(&pid, helper, argv, envp ? envp : environ, status_fd, p[0]) < 0) {
+		error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot start the %s helper", mode);
 		goto done;
 	}
+	close(p[0]);
+	p[0] = -1;
+	/* what it needs comes on a pipe, never on its command line, written
+	 * once it runs and reads: a pipe of one page (a user over
+	 * pipe-user-pages-soft) never blocks us for good */
 	{
 		envup_sigpipe_guard guard;
 		envup_sigpipe_block(&guard);
-		n = write(p[1], conninfo_lines, len);
+		while (off < len && ((n = write(p[1], input + off, len - off)) > 0 || (n < 0 && errno == EINTR)))
+			if (n > 0)
+				off += (size_t)n;
 		envup_sigpipe_restore(&guard);
 	}
-	close(p[1]);
-	p[1] = -1;
-	if (n != (ssize_t)len || envup_watchdog__detach(&pid, helper, argv, envp, -1, p[0]) < 0)
-		error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot start the pool filler");
+	if (off != len) {
+		error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_OS, "cannot hand the %s helper its job", mode);
+		goto done;
+	}
+	error = 0;
 done:
 	if (p[0] >= 0)
 		close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
 	envup__free(helper);
 	envup__free(envp);
 	return error;
+}
+
+int envup_watchdog_spawn_filler(const char *conninfo_lines)
+{
+	return envup_watchdog__spawn_fed("--pool-fill", conninfo_lines, -1, true);
 }
 
 void envup_watchdog_release(envup_watchdog *w, envup_watchdog_status status)

@@ -79,6 +79,13 @@ int envup_watchdog__detach(pid_t *first, const char *helper, const char *const *
 	int status_fd, int stdin_fd);
 
 /**
+ * Start the helper in `mode` ("--pool-fill", "--snapshot") fully detached,
+ * with `input` on its stdin and `status_fd` (or -1) as its fd 3;
+ * `strip_runner`: without RUNNER_TRACKING_ID (see above).
+ */
+int envup_watchdog__spawn_fed(const char *mode, const char *input, int status_fd, bool strip_runner);
+
+/**
  * Start the pool filler of a postgres service (pgpool.h): the helper with
  * --pool-fill, reading `conninfo_lines` (host, port, user, password, main
  * database: one per line) on its stdin.
