@@ -25,6 +25,7 @@ static const char run_usage[] =
 	"      --owner-pid PID    also remove everything if PID exits (default:\n"
 	"                         this envup run process, so kill -9 of it cleans up)\n"
 	"      --no-snapshot      a cold start, and no snapshot taken\n"
+	"      --backend NAME     docker (default) or swarm (also ENVUP_BACKEND)\n"
 	"      --keep             do not take the environment down after CMD (to\n"
 	"                         look at it after a failure): envdown or the expiry\n"
 	"                         removes it\n"

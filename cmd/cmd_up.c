@@ -41,6 +41,9 @@ static const char up_usage[] =
 	"                         the environment is removed then, owner or not\n"
 	"      --no-snapshot      no warm start from a snapshot, and none taken\n"
 	"                         (also ENVUP_SNAPSHOTS=0)\n"
+	"      --backend NAME     docker (default) or swarm: services on the swarm\n"
+	"                         whose manager DOCKER_HOST is (also ENVUP_BACKEND,\n"
+	"                         or backend: in the spec)\n"
 	"  -q, --quiet            print only errors on stderr\n"
 	"  -h, --help             this help\n";
 
@@ -56,6 +59,7 @@ static const struct option up_options[] = {
 	{"profile", required_argument, NULL, 'P'},
 	{"env-file", required_argument, NULL, 'E'},
 	{"no-snapshot", no_argument, NULL, 'S'},
+	{"backend", required_argument, NULL, 'B'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0}
 };
@@ -124,6 +128,11 @@ int cli_up_parse(envup_up_options *opts, int *format, bool *quiet, int argc, cha
 			break;
 		case 'S':
 			opts->no_snapshot = 1;
+			break;
+		case 'B':
+			if (strcmp(optarg, "docker") != 0 && strcmp(optarg, "swarm") != 0)
+				return cli_usage_error(cmd, "unknown backend '%s' (docker or swarm)", optarg);
+			opts->backend = optarg;
 			break;
 		case 'T':
 			if ((opts->ttl = parse_duration(optarg, ENVUP_TTL_MAX)) <= 0)

@@ -23,7 +23,7 @@
 
 #define SPEC_MAX_SIZE ((size_t)1024 * 1024)
 
-static const char *const top_keys[] = {"name", "services", NULL};
+static const char *const top_keys[] = {"name", "backend", "services", NULL};
 
 void envup_spec_free(envup_spec *spec)
 {
@@ -38,6 +38,7 @@ void envup_spec_free(envup_spec *spec)
 	envup__free(spec->path);
 	envup__free(spec->dir);
 	envup__free(spec->name);
+	envup__free(spec->backend);
 	envup_strlist_dispose(&spec->volumes);
 	envup_strlist_dispose(&spec->notices);
 	envup__free(spec);
@@ -184,6 +185,14 @@ static int decode_top(envup_spec *spec, envup_service_src **srcs, envup_decode *
 						"invalid environment name '%s': use lower-case "
 						"letters, digits, '.', '_' and '-'", s);
 				else if ((spec->name = envup__strdup(s)) == NULL)
+					error = ENVUP_ERROR;
+			}
+		} else if (strcmp(k->text, "backend") == 0) {
+			if ((error = envup_decode__string(&s, d, v, "a backend")) == 0) {
+				if (strcmp(s, "docker") != 0 && strcmp(s, "swarm") != 0)
+					error = envup_decode__error(d, v->pos,
+						"unknown backend '%s': docker or swarm", s);
+				else if ((spec->backend = envup__strdup(s)) == NULL)
 					error = ENVUP_ERROR;
 			}
 		} else {

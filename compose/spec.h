@@ -163,6 +163,7 @@ typedef struct envup_spec {
 	char *path;               /* as given (used in messages) */
 	char *dir;                /* absolute directory holding the spec */
 	char *name;               /* the spec's name:, or NULL */
+	char *backend;            /* the spec's backend: ("docker", "swarm"), or NULL */
 	envup_service *services;  /* in the order written */
 	size_t nservices;
 	size_t *order;            /* indexes into services, dependencies first */

@@ -2,11 +2,13 @@
  * The backend: the one narrow interface through which the orchestration
  * (provision/up.c and its parts) reaches whatever runs the containers.
  *
- * Today there is one implementation, the Docker Engine API
- * (backend_docker.c, over engine.c, image.c, container.c, network.c and
- * cleanup.c). A cluster backend (Swarm services, Kubernetes) implements
- * the same table: the orchestration, the readiness table and the
- * environment handle never call the engine modules directly.
+ * Two implementations: the Docker Engine API (backend_docker.c, over
+ * engine.c, image.c, container.c, network.c and cleanup.c) and Docker
+ * Swarm (backend_swarm.c, over swarm.c: a container is a service). A
+ * Kubernetes one would implement the same table (docs/scale-out.md): the
+ * orchestration, the readiness table and the environment handle never
+ * call the engine modules directly. An operation a backend cannot do is
+ * NULL (exec on a swarm; the snapshot images).
  *
  * Threads: a backend is shared by the threads of one `up`; every
  * operation may be called from several at once (the Docker one is as
@@ -36,6 +38,7 @@ typedef struct {
 } envup_resource;
 
 typedef struct {
+	const char *kind;           /* "docker" (NULL) or "swarm" (backend_swarm.c) */
 	const char *docker_host;    /* NULL: $DOCKER_HOST, else the local socket */
 	const atomic_int *cancel;   /* operations stop soon after *cancel is raised */
 	double deadline;            /* envup_now() after which operations fail; 0 none */
@@ -71,7 +74,7 @@ typedef struct {
 		size_t len);
 	int (*start)(envup_backend *b, const char *id);
 	int (*inspect)(envup_container_info *out, envup_backend *b, const char *id);
-	/** Run argv in the container; its exit code and output. */
+	/** Run argv in the container; its exit code and output. NULL: cannot. */
 	int (*exec)(envup_exec_result *out, envup_backend *b, const char *id,
 		const envup_strlist *argv);
 	/** Logs as a stream (container.h envup_container_logs_stream). */
@@ -103,10 +106,23 @@ struct envup_backend {
 };
 
 /**
- * Open the backend for `o` (the Docker Engine API at o->docker_host).
+ * Open the backend for `o`: o->kind's, at o->docker_host. "swarm" needs
+ * the engine to be an active swarm manager (ENVUP_ESPEC otherwise).
  * @param[out] out freed with envup_backend_free()
  */
 int envup_backend_open(envup_backend **out, const envup_backend_options *o);
+
+/** The Docker backend itself, and the engine under it (borrowed). Its
+ *  listing and removal also cover swarm services and configs, when the
+ *  engine is a swarm manager. */
+int envup_backend_docker_open(envup_backend **out, const envup_backend_options *o);
+envup_engine *envup_backend_docker_engine(envup_backend *docker);
+
+/** The Swarm backend (backend_swarm.c). */
+int envup_backend_swarm_open(envup_backend **out, const envup_backend_options *o);
+
+/** Whether `kind` names a backend ("docker", "swarm"). */
+bool envup_backend_known(const char *kind);
 
 /** Open with a deadline `seconds` from now, no cancel flag. */
 int envup_backend_open_for(envup_backend **out, const char *docker_host, double seconds);

@@ -1,7 +1,10 @@
 /*
  * The backend (backend.h) for the Docker Engine API: a table over the
  * engine modules. The only file of the orchestration's path that knows
- * it talks to Docker.
+ * it talks to Docker. Its listing and removal also find swarm services
+ * and configs (an engine that is not a swarm manager has none), so that
+ * `down`, `ls`, `status`, `gc` and the watchdog need not know which
+ * backend made an environment.
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +15,7 @@
 #include "provision/jsonx.h"
 #include "provision/network.h"
 #include "provision/stream.h"
+#include "provision/swarm.h"
 
 #define EXEC_OUTPUT_MAX (64 * 1024)
 
@@ -84,16 +88,61 @@ static int docker_inspect(envup_container_info *out, envup_backend *b, const cha
 	return envup_container_inspect(out, engine_of(b), id);
 }
 
+/* An id that is no container may be a swarm service's (`envup logs` of a
+ * swarm environment lists services). */
 static int docker_logs(envup_backend *b, const char *id, int tail, bool follow, envup_log_cb cb,
 	void *payload)
 {
-	return envup_container_logs_stream(engine_of(b), id, tail, follow, cb, payload);
+	int error = envup_container_logs_stream(engine_of(b), id, tail, follow, cb, payload);
+	if (error == ENVUP_ENOTFOUND) {
+		envup_swarm_object *v = NULL;
+		envup_strlist none = ENVUP_STRLIST_INIT;
+		size_t n = 0, i;
+		bool service = false;
+		char saved[512];
+		snprintf(saved, sizeof(saved), "%s", envup_error_last()->message);
+		if (envup_swarm_find(&v, &n, engine_of(b), "services", &none) == 0)
+			for (i = 0; i < n; i++)
+				service = service || strcmp(v[i].id, id) == 0 || strcmp(v[i].name, id) == 0;
+		envup_swarm_objects_free(v, n);
+		if (!service)
+			return envup_error_set(ENVUP_ENOTFOUND, ENVUP_ERROR_DOCKER, "%s", saved);
+		error = envup_swarm_service_logs(engine_of(b), id, tail, follow, cb, payload);
+	}
+	return error;
 }
 
+/* Containers, then the services of a swarm (as containers). */
 static int docker_list(envup_container_summary **out, size_t *count, envup_backend *b,
 	const envup_strlist *labels)
 {
-	return envup_container_list(out, count, engine_of(b), labels);
+	envup_container_summary *cs = NULL, *ss = NULL, *all;
+	size_t nc = 0, ns = 0;
+	int error;
+
+	*out = NULL;
+	*count = 0;
+	if ((error = envup_container_list(&cs, &nc, engine_of(b), labels)) < 0)
+		return error;
+	if ((error = envup_swarm_summaries(&ss, &ns, engine_of(b), labels)) < 0) {
+		envup_container_summaries_free(cs, nc);
+		return error;
+	}
+	if (ns == 0) {
+		*out = cs;
+		*count = nc;
+		return 0;
+	}
+	if ((all = envup__realloc(cs, (nc + ns) * sizeof(*all))) == NULL) {
+		envup_container_summaries_free(cs, nc);
+		envup_container_summaries_free(ss, ns);
+		return ENVUP_ERROR;
+	}
+	memcpy(all + nc, ss, ns * sizeof(*all));
+	envup__free(ss);
+	*out = all;
+	*count = nc + ns;
+	return 0;
 }
 
 static int docker_remove_by_labels(envup_cleanup_report *report, envup_backend *b,
@@ -109,19 +158,30 @@ static int docker_resources(envup_resource **out, size_t *count, envup_backend *
 	envup_container_summary *cs = NULL;
 	envup_network_info *ns = NULL;
 	envup_volume_info *vs = NULL;
+	envup_swarm_object *ss = NULL, *fs = NULL;
 	envup_resource *v = NULL;
-	size_t nc = 0, nn = 0, nv = 0, n = 0, i;
+	size_t nc = 0, nn = 0, nv = 0, nss = 0, nfs = 0, n = 0, i;
 	int error;
 
 	*out = NULL;
 	*count = 0;
-	if ((error = envup_container_list(&cs, &nc, e, labels)) < 0 ||
+	if ((error = envup_swarm_find(&ss, &nss, e, "services", labels)) < 0 ||
+	    (error = envup_container_list(&cs, &nc, e, labels)) < 0 ||
 	    (error = envup_network_find(&ns, &nn, e, NULL, labels)) < 0 ||
-	    (error = envup_volume_find(&vs, &nv, e, labels)) < 0)
+	    (error = envup_volume_find(&vs, &nv, e, labels)) < 0 ||
+	    (error = envup_swarm_find(&fs, &nfs, e, "configs", labels)) < 0)
 		goto done;
 	error = ENVUP_ERROR;
-	if ((v = envup__calloc(nc + nn + nv + 1, sizeof(*v))) == NULL)
+	if ((v = envup__calloc(nss + nc + nn + nv + nfs + 1, sizeof(*v))) == NULL)
 		goto done;
+	/* services first: their tasks hold the networks and configs */
+	for (i = 0; i < nss; i++, n++) {
+		v[n].kind = "service";
+		if ((v[n].id = envup__strdup(ss[i].id)) == NULL ||
+		    (v[n].name = envup__strdup(ss[i].name)) == NULL ||
+		    envup_kvlist_copy(&v[n].labels, &ss[i].labels) < 0)
+			goto done;
+	}
 	for (i = 0; i < nc; i++, n++) {
 		v[n].kind = "container";
 		if ((v[n].id = envup__strdup(cs[i].id)) == NULL ||
@@ -143,12 +203,21 @@ static int docker_resources(envup_resource **out, size_t *count, envup_backend *
 		    envup_kvlist_copy(&v[n].labels, &vs[i].labels) < 0)
 			goto done;
 	}
+	for (i = 0; i < nfs; i++, n++) {
+		v[n].kind = "config";
+		if ((v[n].id = envup__strdup(fs[i].id)) == NULL ||
+		    (v[n].name = envup__strdup(fs[i].name)) == NULL ||
+		    envup_kvlist_copy(&v[n].labels, &fs[i].labels) < 0)
+			goto done;
+	}
 	*out = v;
 	*count = n;
 	v = NULL;
 	error = 0;
 done:
-	envup_resources_free(v, nc + nn + nv);
+	envup_resources_free(v, nss + nc + nn + nv + nfs);
+	envup_swarm_objects_free(ss, nss);
+	envup_swarm_objects_free(fs, nfs);
 	envup_container_summaries_free(cs, nc);
 	envup_network_infos_free(ns, nn);
 	envup_volume_infos_free(vs, nv);
@@ -161,6 +230,10 @@ static int docker_remove_resource(envup_backend *b, const envup_resource *r)
 		return envup_container_remove(engine_of(b), r->id);
 	if (strcmp(r->kind, "network") == 0)
 		return envup_network_remove(engine_of(b), r->id);
+	if (strcmp(r->kind, "service") == 0)
+		return envup_swarm_service_remove(engine_of(b), r->id, 30.0);
+	if (strcmp(r->kind, "config") == 0)
+		return envup_swarm_config_remove(engine_of(b), r->id);
 	return envup_volume_remove(engine_of(b), r->id);
 }
 
@@ -317,7 +390,28 @@ static const envup_backend_ops docker_ops = {
 	docker_tag_image,
 };
 
+bool envup_backend_known(const char *kind)
+{
+	return kind && (strcmp(kind, "docker") == 0 || strcmp(kind, "swarm") == 0);
+}
+
 int envup_backend_open(envup_backend **out, const envup_backend_options *o)
+{
+	ENVUP_ASSERT_ARG(out && o);
+	if (o->kind && strcmp(o->kind, "swarm") == 0)
+		return envup_backend_swarm_open(out, o);
+	if (o->kind && strcmp(o->kind, "docker") != 0)
+		return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC,
+			"unknown backend '%s' (docker or swarm)", o->kind);
+	return envup_backend_docker_open(out, o);
+}
+
+envup_engine *envup_backend_docker_engine(envup_backend *docker)
+{
+	return docker && docker->ops == &docker_ops ? engine_of(docker) : NULL;
+}
+
+int envup_backend_docker_open(envup_backend **out, const envup_backend_options *o)
 {
 	envup_engine_options eo = {0};
 	docker_backend *b;

@@ -149,6 +149,12 @@ static int taken(envup_engine *e, const char *network, const envup_identity *sel
 int envup_claim_network(char **id_out, envup_engine *e, const char *network,
 	const envup_identity *self, const envup_kvlist *labels)
 {
+	return envup_claim_network_with(id_out, e, network, NULL, self, labels);
+}
+
+int envup_claim_network_with(char **id_out, envup_engine *e, const char *network,
+	const char *driver, const envup_identity *self, const envup_kvlist *labels)
+{
 	char *id = NULL;
 	envup_identity blocker;
 	long long blocker_created = 0;
@@ -160,7 +166,7 @@ int envup_claim_network(char **id_out, envup_engine *e, const char *network,
 	ENVUP_ASSERT_ARG(id_out && e && network && self && labels);
 	*id_out = NULL;
 	for (attempt = 0;; attempt++) {
-		error = envup_network_create(&id, e, network, labels);
+		error = envup_network_create_with(&id, e, network, driver, labels);
 		if (error != ENVUP_EEXISTS)
 			break;
 		if ((error = taken(e, network, self)) < 0)

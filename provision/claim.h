@@ -49,4 +49,8 @@
 int envup_claim_network(char **id_out, envup_engine *e, const char *network,
 	const envup_identity *self, const envup_kvlist *labels);
 
+/** The same with a network driver (NULL: bridge; "overlay" on a swarm). */
+int envup_claim_network_with(char **id_out, envup_engine *e, const char *network,
+	const char *driver, const envup_identity *self, const envup_kvlist *labels);
+
 #endif

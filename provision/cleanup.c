@@ -13,6 +13,10 @@
 #include "provision/container.h"
 #include "provision/network.h"
 #include "provision/identity.h"
+#include "provision/swarm.h"
+
+/* how long a removed service's tasks may take to go before its network is next */
+#define SERVICE_TASKS_WAIT_S 30.0
 
 #define CLEANUP_THREADS_MAX 16
 
@@ -161,6 +165,73 @@ done:
 	return error;
 }
 
+/* A swarm's services (none on an engine that is not a manager): all
+ * removed, then their tasks waited for together. */
+static int cleanup_services(envup_cleanup_report *r, envup_engine *e,
+	const envup_strlist *filter, envup_cleanup_cb cb, void *payload)
+{
+	envup_swarm_object *v = NULL;
+	const char **gone = NULL;
+	size_t n = 0, i, ngone = 0;
+	int error;
+
+	if ((error = envup_swarm_find(&v, &n, e, "services", filter)) < 0)
+		return error;
+	if (n && (gone = envup__calloc(n, sizeof(*gone))) == NULL) {
+		envup_swarm_objects_free(v, n);
+		return ENVUP_ERROR;
+	}
+	for (i = 0; i < n; i++) {
+		int rc = envup_swarm_service_delete(e, v[i].id);
+		if (rc == 0)
+			gone[ngone++] = v[i].id;
+		if (rc == 0) {
+			r->services++;
+			if (cb)
+				cb("service", v[i].name, payload);
+		} else if (rc == ENVUP_ECANCELLED) {
+			error = rc;
+			break;
+		} else if ((error = cleanup_failed(r, "service %s (%.12s): %s", v[i].name, v[i].id,
+		    envup_error_last()->message)) < 0 ||
+		    (error = envup_strlist_push(&r->left_services, v[i].id)) < 0) {
+			break;
+		}
+	}
+	if (error == 0 && ngone)
+		error = envup_swarm_tasks_wait_gone(e, gone, ngone, SERVICE_TASKS_WAIT_S);
+	envup__free(gone);
+	envup_swarm_objects_free(v, n);
+	return error;
+}
+
+static int cleanup_configs(envup_cleanup_report *r, envup_engine *e,
+	const envup_strlist *filter, envup_cleanup_cb cb, void *payload)
+{
+	envup_swarm_object *v = NULL;
+	size_t n = 0, i;
+	int error;
+
+	if ((error = envup_swarm_find(&v, &n, e, "configs", filter)) < 0)
+		return error;
+	for (i = 0; i < n; i++) {
+		int rc = envup_swarm_config_remove(e, v[i].id);
+		if (rc == 0) {
+			r->configs++;
+			if (cb)
+				cb("config", v[i].name, payload);
+		} else if (rc == ENVUP_ECANCELLED) {
+			error = rc;
+			break;
+		} else if ((error = cleanup_failed(r, "config %s (%.12s): %s", v[i].name, v[i].id,
+		    envup_error_last()->message)) < 0) {
+			break;
+		}
+	}
+	envup_swarm_objects_free(v, n);
+	return error;
+}
+
 static int cleanup_volumes(envup_cleanup_report *r, envup_engine *e,
 	const envup_strlist *filter, envup_cleanup_cb cb, void *payload)
 {
@@ -209,9 +280,11 @@ int envup_cleanup_by_labels(envup_cleanup_report *report, envup_engine *e,
 		if (envup_strlist_push(&filter, labels->v[i]) < 0)
 			goto done;
 	}
-	if ((error = cleanup_containers(report, e, &filter, cb, payload)) < 0 ||
+	if ((error = cleanup_services(report, e, &filter, cb, payload)) < 0 ||
+	    (error = cleanup_containers(report, e, &filter, cb, payload)) < 0 ||
 	    (error = cleanup_networks(report, e, &filter, cb, payload)) < 0 ||
-	    (error = cleanup_volumes(report, e, &filter, cb, payload)) < 0)
+	    (error = cleanup_volumes(report, e, &filter, cb, payload)) < 0 ||
+	    (error = cleanup_configs(report, e, &filter, cb, payload)) < 0)
 		goto done;
 	if (report->failed.n) {
 		if (report->failed.n == 1)
@@ -234,5 +307,7 @@ void envup_cleanup_report_dispose(envup_cleanup_report *report)
 	envup_strlist_dispose(&report->left_containers);
 	envup_strlist_dispose(&report->left_networks);
 	envup_strlist_dispose(&report->left_volumes);
+	envup_strlist_dispose(&report->left_services);
 	report->containers = report->networks = report->volumes = 0;
+	report->services = report->configs = 0;
 }

@@ -1,7 +1,8 @@
 /*
  * Removal by label. Used by `down`, by a failed `up`, and by `gc`: it only
  * ever removes resources that carry ENVUP_LABEL_MANAGED and the labels asked
- * for. Containers are removed in parallel, then networks, then volumes.
+ * for. A swarm's services go first (and their tasks with them), then
+ * containers in parallel, then networks, volumes and a swarm's configs.
  */
 #ifndef ENVUP_PROVISION_CLEANUP_H
 #define ENVUP_PROVISION_CLEANUP_H
@@ -17,14 +18,21 @@ typedef struct {
 	envup_strlist left_containers;
 	envup_strlist left_networks;
 	envup_strlist left_volumes;
+	size_t services;       /* a swarm's (swarm.h) */
+	size_t configs;
+	envup_strlist left_services;
 } envup_cleanup_report;
 
+/** Everything a report says was removed. */
+#define ENVUP_CLEANUP_REMOVED(r) \
+	((r)->containers + (r)->networks + (r)->volumes + (r)->services + (r)->configs)
+
 #define ENVUP_CLEANUP_REPORT_INIT {0, 0, 0, ENVUP_STRLIST_INIT, ENVUP_STRLIST_INIT, \
-	ENVUP_STRLIST_INIT, ENVUP_STRLIST_INIT}
+	ENVUP_STRLIST_INIT, ENVUP_STRLIST_INIT, 0, 0, ENVUP_STRLIST_INIT}
 
 /**
- * Called once per resource removed: kind is "container", "network" or
- * "volume". Calls never overlap, but those for containers come from the
+ * Called once per resource removed: kind is "service", "container",
+ * "network", "volume" or "config". Calls never overlap, but those for containers come from the
  * worker threads that remove them.
  */
 typedef void (*envup_cleanup_cb)(const char *kind, const char *name, void *payload);

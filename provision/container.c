@@ -440,6 +440,8 @@ void envup_container_info_dispose(envup_container_info *info)
 	envup__free(info->health);
 	envup__free(info->health_output);
 	envup__free(info->ip);
+	envup__free(info->port_host);
+	envup__free(info->node);
 	envup__free(info->started_at);
 	envup__free(info->created);
 	envup_kvlist_dispose(&info->ports);
@@ -667,6 +669,7 @@ static void container_summary_dispose(envup_container_summary *s)
 	envup__free(s->image);
 	envup__free(s->state);
 	envup__free(s->status);
+	envup__free(s->node);
 	envup_kvlist_dispose(&s->labels);
 	envup_kvlist_dispose(&s->ports);
 	memset(s, 0, sizeof(*s));

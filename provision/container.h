@@ -30,6 +30,10 @@ typedef struct {
 	                                  * volume names, as the engine takes them */
 	size_t nmounts;
 	const envup_runtime *rt;         /* compose settings, or NULL */
+	/* a health check for the engine to run (a backend without exec: the
+	 * Compose healthcheck's test), or NULL */
+	const envup_strlist *healthcheck;
+	double healthcheck_timeout;      /* seconds one run may take (0: 30) */
 } envup_container_config;
 
 /** Create. 409 (name in use) returns ENVUP_EEXISTS; 404 no such image ENVUP_ENOTFOUND. */
@@ -59,6 +63,9 @@ typedef struct {
 	envup_kvlist ports;  /* "5432/tcp" -> "49153" (first binding) */
 	envup_kvlist labels;
 	char *ip;            /* address on its first network with one, or NULL */
+	char *port_host;     /* where its published ports answer, when not the
+	                      * backend's port_host (a swarm task's node), or NULL */
+	char *node;          /* the cluster node that runs it, or NULL */
 } envup_container_info;
 
 #define ENVUP_CONTAINER_INFO_INIT {0}
@@ -106,6 +113,7 @@ typedef struct {
 	long long created;   /* unix seconds */
 	envup_kvlist labels;
 	envup_kvlist ports;  /* "5432/tcp" -> "127.0.0.1:49153" */
+	char *node;          /* a swarm service's node (hostname), or NULL */
 } envup_container_summary;
 
 /**

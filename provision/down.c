@@ -45,7 +45,8 @@ static void remove_advice(const envup_cleanup_report *report, const char *name)
 			envup_error_set_str(ENVUP_ERROR, ENVUP_ERROR_DOCKER, msg.ptr);
 		goto done;
 	}
-	if (advice_cmd(&cmds, "docker rm -f", &report->left_containers, true) < 0 ||
+	if (advice_cmd(&cmds, "docker service rm", &report->left_services, true) < 0 ||
+	    advice_cmd(&cmds, "docker rm -f", &report->left_containers, true) < 0 ||
 	    advice_cmd(&cmds, "docker network rm", &report->left_networks, true) < 0 ||
 	    advice_cmd(&cmds, "docker volume rm", &report->left_volumes, false) < 0)
 		goto done;
@@ -76,10 +77,10 @@ int envup_down__remove(envup_backend *b, const char *name, const char *instance,
 	/* A second pass catches a container whose create was still in flight
 	 * in the engine when the first listing ran (a cancelled request). */
 	for (pass = 0; pass < 2; pass++) {
-		size_t before = report.containers + report.networks + report.volumes;
+		size_t before = ENVUP_CLEANUP_REMOVED(&report);
 		if ((error = b->ops->remove_by_labels(&report, b, &labels, cb, payload)) < 0)
 			break;
-		if (pass == 0 && report.containers + report.networks + report.volumes == before)
+		if (pass == 0 && ENVUP_CLEANUP_REMOVED(&report) == before)
 			break;
 	}
 	if (error < 0 && error != ENVUP_ECANCELLED)
@@ -89,7 +90,7 @@ int envup_down__remove(envup_backend *b, const char *name, const char *instance,
 	if (error == 0 && !instance)
 		error = envup_state_remove(name);
 	if (removed)
-		*removed = report.containers + report.networks + report.volumes;
+		*removed = ENVUP_CLEANUP_REMOVED(&report);
 done:
 	envup_cleanup_report_dispose(&report);
 	envup_strlist_dispose(&labels);

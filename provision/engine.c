@@ -776,6 +776,14 @@ int envup_engine_request(envup_engine *e, const char *method, const char *path,
 		status, resp, NULL, NULL, NULL, NULL, 0);
 }
 
+int envup_engine_request_header(envup_engine *e, const char *method, const char *path,
+	const char *header, const void *body, size_t body_len, long *status, envup_buf *resp)
+{
+	ENVUP_ASSERT_ARG(e && method && path);
+	return engine_perform_h(e, method, path, true, NULL, body, body_len,
+		status, resp, NULL, NULL, NULL, NULL, 0, header);
+}
+
 int envup_engine_stream_header(envup_engine *e, const char *method, const char *path,
 	const char *header, envup_engine_data_cb cb, void *payload, long *status, envup_buf *errbody)
 {

@@ -65,6 +65,11 @@ int envup_engine_request(envup_engine *e, const char *method, const char *path,
 	const char *content_type, const void *body, size_t body_len,
 	long *status, envup_buf *resp);
 
+/** The same with one more request header ("X-Registry-Auth: ..."), a JSON
+ *  body when body_len > 0. */
+int envup_engine_request_header(envup_engine *e, const char *method, const char *path,
+	const char *header, const void *body, size_t body_len, long *status, envup_buf *resp);
+
 /** Receives streamed body bytes; return < 0 to abort (that error is returned). */
 typedef int (*envup_engine_data_cb)(const char *data, size_t len, void *payload);
 

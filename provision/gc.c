@@ -256,7 +256,7 @@ int envup_down_all(size_t *removed, const envup_target *target)
 	/* removal by labels always adds dev.envup.managed=true itself */
 	error = b->ops->remove_by_labels(&report, b, &labels, all_cb, &p);
 	if (removed)
-		*removed = report.containers + report.networks + report.volumes;
+		*removed = ENVUP_CLEANUP_REMOVED(&report);
 	if (error == 0)
 		for (i = 0; i < groups.n; i++)
 			if (groups.v[i].id.env[0]) {

@@ -142,7 +142,7 @@ int envup_up__build_env(envup_env **out, const envup_up_ctx *ctx)
 	if (ctx->opts->docker_host && (env->docker_host = envup__strdup(ctx->opts->docker_host)) == NULL)
 		goto fail;
 	for (i = 0; i < ctx->nsvcs; i++)
-		if (service_exports(env, &ctx->svcs[i], host) < 0)
+		if (service_exports(env, &ctx->svcs[i], ctx->svcs[i].host ? ctx->svcs[i].host : host) < 0)
 			goto fail;
 	*out = env;
 	return 0;

@@ -14,6 +14,12 @@
 int envup_network_create(char **id_out, envup_engine *e, const char *name,
 	const envup_kvlist *labels)
 {
+	return envup_network_create_with(id_out, e, name, NULL, labels);
+}
+
+int envup_network_create_with(char **id_out, envup_engine *e, const char *name,
+	const char *driver, const envup_kvlist *labels)
+{
 	cJSON *body = NULL, *obj;
 	char *what = NULL;
 	size_t i;
@@ -28,7 +34,8 @@ int envup_network_create(char **id_out, envup_engine *e, const char *name,
 	 * second network with the same name; newer ones ignore it. */
 	if ((body = cJSON_CreateObject()) == NULL ||
 	    !cJSON_AddStringToObject(body, "Name", name) ||
-	    !cJSON_AddStringToObject(body, "Driver", "bridge") ||
+	    !cJSON_AddStringToObject(body, "Driver", driver ? driver : "bridge") ||
+	    (driver && strcmp(driver, "overlay") == 0 && !cJSON_AddTrueToObject(body, "Attachable")) ||
 	    !cJSON_AddTrueToObject(body, "CheckDuplicate") ||
 	    (obj = cJSON_AddObjectToObject(body, "Labels")) == NULL)
 		goto oom;
@@ -68,7 +75,10 @@ static int network_delete(envup_engine *e, const char *kind, const char *collect
 		if ((error = envup_engine_request(e, "DELETE", envup_buf_cstr(&path), NULL, NULL, 0,
 		    &status, &resp)) < 0)
 			goto done;
-		if (status == 204 || status == 200 || status == 404) {
+		/* a swarm's network can be gone between the list and the delete,
+		 * and a manager may say so without a 404 */
+		if (status == 204 || status == 200 || status == 404 ||
+		    (strcmp(kind, "network") == 0 && strstr(envup_buf_cstr(&resp), " not found"))) {
 			error = 0;
 			goto done;
 		}

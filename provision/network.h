@@ -10,6 +10,10 @@
 int envup_network_create(char **id_out, envup_engine *e, const char *name,
 	const envup_kvlist *labels);
 
+/** The same with another driver: "overlay" (a swarm's, made attachable). */
+int envup_network_create_with(char **id_out, envup_engine *e, const char *name,
+	const char *driver, const envup_kvlist *labels);
+
 /** Remove; 404 is success. */
 int envup_network_remove(envup_engine *e, const char *name_or_id);
 

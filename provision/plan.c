@@ -159,6 +159,8 @@ void envup_up__service_dispose(envup_up_service *s)
 	envup_kvlist_dispose(&s->vars);
 	envup_kvlist_dispose(&s->host_ports);
 	envup__free(s->ip);
+	envup__free(s->host);
+	envup__free(s->node);
 	if (s->log_re_compiled)
 		regfree(&s->log_re);
 }

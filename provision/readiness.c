@@ -40,6 +40,11 @@ typedef struct {
 	bool exits;                /* the container is meant to exit: no liveness check */
 } readiness_row;
 
+const char *envup_up__port_host(const envup_up_service *s)
+{
+	return s->host ? s->host : s->ctx->backend->ops->port_host(s->ctx->backend);
+}
+
 int envup_up__host_port(const envup_up_service *s, int container_port)
 {
 	char key[16];
@@ -179,6 +184,9 @@ static int probe_exec(char **why, envup_up_service *s, const char *host, int por
 	envup_backend *b = s->ctx->backend;
 	int error;
 
+	/* a backend without exec runs the test as the service's health check */
+	if (!b->ops->exec)
+		return probe_healthcheck(why, s, host, port, t);
 	(void)host;
 	(void)port;
 	(void)t;
@@ -284,7 +292,8 @@ static int poll_probe(char **why, void *payload)
 	poll_ctx *p = payload;
 	envup_up_service *s = p->s;
 	envup_backend *b = s->ctx->backend;
-	return p->row->probe(why, s, b->ops->port_host(b), envup_up__host_port(s, s->spec->wait.port),
+	(void)b;
+	return p->row->probe(why, s, envup_up__port_host(s), envup_up__host_port(s, s->spec->wait.port),
 		attempt_timeout(s->ctx));
 }
 

@@ -52,8 +52,12 @@ static int read_ports(envup_up_service *s)
 	if ((error = b->ops->inspect(&info, b, s->id)) < 0)
 		goto done;
 	envup__free(s->ip);  /* a second start (after a snapshot that failed) */
-	s->ip = NULL;
-	if (info.ip && (s->ip = envup__strdup(info.ip)) == NULL) {
+	envup__free(s->host);
+	envup__free(s->node);
+	s->ip = s->host = s->node = NULL;
+	if ((info.ip && (s->ip = envup__strdup(info.ip)) == NULL) ||
+	    (info.port_host && (s->host = envup__strdup(info.port_host)) == NULL) ||
+	    (info.node && (s->node = envup__strdup(info.node)) == NULL)) {
 		error = ENVUP_ERROR;
 		goto done;
 	}
@@ -84,7 +88,7 @@ static int load_data(envup_up_service *s)
 {
 	envup_up_ctx *ctx = s->ctx;
 	const envup_service *spec = s->spec;
-	const char *host = ctx->backend->ops->port_host(ctx->backend);
+	const char *host = envup_up__port_host(s);
 	long left = (long)((ctx->deadline - envup_now()) * 1000.0);
 	envup_strlist display = ENVUP_STRLIST_INIT;
 	size_t i;
@@ -126,7 +130,7 @@ done:
 
 static void pg_where_of(envup_pg_where *w, envup_up_service *s)
 {
-	w->host = s->ctx->backend->ops->port_host(s->ctx->backend);
+	w->host = envup_up__port_host(s);
 	w->port = envup_up__host_port(s, 0);
 	w->user = envup_kvlist_get(&s->vars, "user");
 	w->password = envup_kvlist_get(&s->vars, "password");
@@ -331,6 +335,11 @@ static int bring_up_once(envup_up_service *s)
 	cfg.alias = spec->name;
 	cfg.binds = spec->binds;
 	cfg.rt = spec->compose ? &spec->rt : NULL;
+	/* a backend that cannot exec runs a Compose healthcheck itself */
+	if (spec->wait.kind == ENVUP_WAIT_EXEC && !b->ops->exec) {
+		cfg.healthcheck = &spec->wait.exec;
+		cfg.healthcheck_timeout = spec->wait.exec_timeout;
+	}
 	/* named volumes are the environment's own: envup-NAME-VOLUME */
 	if (spec->nmounts) {
 		if ((mounts = envup__calloc(spec->nmounts, sizeof(*mounts))) == NULL) {
@@ -442,7 +451,9 @@ static int bring_up(envup_up_service *s)
 	pthread_mutex_unlock(&ctx->lock);
 	envup_kvlist_dispose(&s->host_ports);
 	envup__free(s->ip);
-	s->ip = NULL;
+	envup__free(s->host);
+	envup__free(s->node);
+	s->ip = s->host = s->node = NULL;
 	s->ip_state = IP_UNTRIED;
 	s->restored = false;
 	s->no_restore = true;

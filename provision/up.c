@@ -370,7 +370,15 @@ int envup_up(envup_env **out, const envup_up_options *opts)
 		envup_state_prune();
 	}
 
-	/* 2. the engine */
+	/* 2. the engine: the options' backend, $ENVUP_BACKEND, the spec's */
+	bo.kind = opts->backend && *opts->backend ? opts->backend :
+		getenv("ENVUP_BACKEND") && *getenv("ENVUP_BACKEND") ? getenv("ENVUP_BACKEND") :
+		ctx.spec->backend;
+	if (bo.kind && !envup_backend_known(bo.kind)) {
+		error = envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "unknown backend '%s'%s: docker or swarm",
+			bo.kind, opts->backend && *opts->backend ? "" : " (ENVUP_BACKEND)");
+		goto done;
+	}
 	bo.docker_host = opts->docker_host;
 	bo.cancel = &ctx.abort;
 	bo.deadline = ctx.deadline;

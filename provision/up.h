@@ -54,6 +54,9 @@ typedef struct {
 	double started_at;      /* envup_now() when start returned */
 	bool container_started; /* under ctx->lock: for service_started dependants */
 	char *ip;               /* the container's address on its network */
+	char *host;             /* where its ports answer, when not the backend's
+	                         * port_host (a swarm task's node), or NULL */
+	char *node;             /* the cluster node that runs it, or NULL */
 	enum { IP_UNTRIED = 0, IP_REACHABLE, IP_UNREACHABLE } ip_state;
 	bool pg_template;       /* postgres: the template and pool are made */
 	char snapshot_key[65];  /* postgres with snapshots on: its key, else "" */
@@ -138,6 +141,8 @@ int envup_up__alive_why(envup_up_service *s, char *why, size_t len);
 
 /** The host port of container port `container_port` (0: the first), or -1. */
 int envup_up__host_port(const envup_up_service *s, int container_port);
+/** Where the service's published ports answer (borrowed). */
+const char *envup_up__port_host(const envup_up_service *s);
 
 /* ---- handle.c ------------------------------------------------------------ */
 

@@ -1,15 +1,29 @@
 /*
  * Base64 (RFC 4648): decoding the standard alphabet (the `auth` of a docker
  * config.json), encoding the URL-safe one with padding (X-Registry-Auth, as
- * the Engine API reads it).
+ * the Engine API reads it) and the standard one (a swarm config's Data).
  */
 #include <string.h>
 #include "util/util.h"
 
 static const char url_alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+static const char std_alphabet[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static char *encode(const char *alphabet, const void *data, size_t len);
 
 char *envup_base64url_encode(const void *data, size_t len)
+{
+	return encode(url_alphabet, data, len);
+}
+
+char *envup_base64_encode(const void *data, size_t len)
+{
+	return encode(std_alphabet, data, len);
+}
+
+static char *encode(const char *alphabet, const void *data, size_t len)
 {
 	const unsigned char *p = data;
 	size_t i, o = 0;
@@ -19,16 +33,16 @@ char *envup_base64url_encode(const void *data, size_t len)
 		return NULL;
 	for (i = 0; i + 2 < len; i += 3) {
 		unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 | p[i + 2];
-		out[o++] = url_alphabet[v >> 18 & 63];
-		out[o++] = url_alphabet[v >> 12 & 63];
-		out[o++] = url_alphabet[v >> 6 & 63];
-		out[o++] = url_alphabet[v & 63];
+		out[o++] = alphabet[v >> 18 & 63];
+		out[o++] = alphabet[v >> 12 & 63];
+		out[o++] = alphabet[v >> 6 & 63];
+		out[o++] = alphabet[v & 63];
 	}
 	if (i < len) {
 		unsigned v = (unsigned)p[i] << 16 | (i + 1 < len ? (unsigned)p[i + 1] << 8 : 0);
-		out[o++] = url_alphabet[v >> 18 & 63];
-		out[o++] = url_alphabet[v >> 12 & 63];
-		out[o++] = i + 1 < len ? url_alphabet[v >> 6 & 63] : '=';
+		out[o++] = alphabet[v >> 18 & 63];
+		out[o++] = alphabet[v >> 12 & 63];
+		out[o++] = i + 1 < len ? alphabet[v >> 6 & 63] : '=';
 		out[o++] = '=';
 	}
 	out[o] = '\0';

@@ -147,3 +147,95 @@ int envup_tar_finish(envup_buf *out)
 	static const char zeros[2 * TAR_BLOCK];
 	return envup_buf_put(out, zeros, sizeof(zeros));
 }
+
+/* ---- reading ------------------------------------------------------------- */
+
+static unsigned long long from_octal(const unsigned char *f, size_t len, bool *ok)
+{
+	unsigned long long v = 0;
+	size_t i = 0;
+
+	while (i < len && f[i] == ' ')
+		i++;
+	for (; i < len && f[i] >= '0' && f[i] <= '7'; i++) {
+		if (v > (~0ULL >> 3)) {
+			*ok = false;
+			return 0;
+		}
+		v = v << 3 | (unsigned)(f[i] - '0');
+	}
+	if (i < len && f[i] != '\0' && f[i] != ' ')
+		*ok = false;
+	return v;
+}
+
+static bool all_zero(const unsigned char *h)
+{
+	size_t i;
+	for (i = 0; i < TAR_BLOCK; i++)
+		if (h[i])
+			return false;
+	return true;
+}
+
+int envup_tar_each(const void *tar, size_t len,
+	int (*cb)(const envup_tar_member *m, void *payload), void *payload)
+{
+	const unsigned char *p = tar;
+	size_t off = 0;
+	int error;
+
+	ENVUP_ASSERT_ARG(cb && (tar || len == 0));
+	while (off + TAR_BLOCK <= len) {
+		const unsigned char *h = p + off;
+		envup_tar_member m;
+		unsigned long long size, sum;
+		unsigned have = 0;
+		bool ok = true;
+		size_t i, nl, pl;
+
+		if (all_zero(h))
+			return 0;
+		for (i = 0; i < TAR_BLOCK; i++)
+			have += (i >= 148 && i < 156) ? ' ' : h[i];
+		sum = from_octal(h + 148, 8, &ok);
+		size = from_octal(h + 124, 12, &ok);
+		memset(&m, 0, sizeof(m));
+		m.mode = (unsigned)(from_octal(h + 100, 8, &ok) & 07777);
+		if (!ok || sum != have)
+			return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC,
+				"tar archive: a bad header at offset %zu", off);
+		m.type = h[156] ? (char)h[156] : '0';
+		if (m.type != '0' && m.type != '5' && m.type != '2')
+			return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC,
+				"tar archive: member type '%c' is not supported", m.type);
+		nl = strnlen((const char *)h, 100);
+		pl = memcmp(h + 257, "ustar", 5) == 0 ? strnlen((const char *)h + 345, 155) : 0;
+		if (pl)
+			snprintf(m.name, sizeof(m.name), "%.*s/%.*s", (int)pl, h + 345, (int)nl, h);
+		else
+			snprintf(m.name, sizeof(m.name), "%.*s", (int)nl, h);
+		snprintf(m.link, sizeof(m.link), "%.*s", (int)strnlen((const char *)h + 157, 100), h + 157);
+		off += TAR_BLOCK;
+		if (m.type == '0') {
+			if (size > len - off)
+				return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC,
+					"tar archive: %s is cut short", m.name);
+			m.data = (const char *)p + off;
+			m.size = (size_t)size;
+			off += ((size_t)size + TAR_BLOCK - 1) / TAR_BLOCK * TAR_BLOCK;
+		}
+		{
+			/* a name is relative: no leading "./" or '/' */
+			char *n = m.name;
+			while (n[0] == '/' || (n[0] == '.' && n[1] == '/'))
+				n += n[0] == '/' ? 1 : 2;
+			memmove(m.name, n, strlen(n) + 1);
+		}
+		if ((error = cb(&m, payload)) < 0)
+			return error;
+	}
+	if (off != len)
+		return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "tar archive: cut short");
+	return 0;
+}

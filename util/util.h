@@ -201,6 +201,8 @@ char *envup_random_password(void);
 int envup_fd_read_all(envup_buf *out, int fd, size_t max, int *err);
 /** URL-safe base64 with padding (malloc'd; NULL when out of memory). */
 char *envup_base64url_encode(const void *data, size_t len);
+/** Standard base64 with padding (malloc'd; NULL when out of memory). */
+char *envup_base64_encode(const void *data, size_t len);
 /** Decode base64 (either alphabet) into out (NUL-terminated); ENVUP_ESPEC
  *  for a character outside it (util/base64.c). */
 int envup_base64_decode(envup_buf *out, const char *s);
@@ -213,6 +215,26 @@ int envup_base64_decode(envup_buf *out, const char *s);
  */
 int envup_tar_add(envup_buf *out, const char *path, const char *name);
 int envup_tar_finish(envup_buf *out);
+
+/** One member of an archive read by envup_tar_each(): type '0' (a file),
+ *  '5' (a directory) or '2' (a symbolic link to `link`). */
+typedef struct {
+	char name[257];     /* prefix/name, without a leading "./" or '/' */
+	char link[101];
+	char type;
+	unsigned mode;      /* permission bits */
+	const char *data;   /* a file's contents (borrowed from the archive) */
+	size_t size;
+} envup_tar_member;
+
+/**
+ * Read a ustar archive (as envup_tar_add() writes them) and call `cb` with
+ * each member until the end blocks; cb returning < 0 stops with that.
+ * ENVUP_ESPEC for an archive that is cut short, has a bad checksum or a
+ * member type other than the three above.
+ */
+int envup_tar_each(const void *tar, size_t len,
+	int (*cb)(const envup_tar_member *m, void *payload), void *payload);
 
 /** The SHA-256 of data as 64 lower-case hex digits (util/sha256.c). */
 void envup_sha256_hex(char out[65], const void *data, size_t len);

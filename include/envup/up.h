@@ -74,6 +74,10 @@ typedef struct {
 	/** non-zero: no warm start from a snapshot, and none taken (also
 	 *  $ENVUP_SNAPSHOTS=0); snapshots are on by default for local engines */
 	int no_snapshot;
+	/** what runs the services: "docker" (one engine) or "swarm" (services
+	 *  on the swarm whose manager docker_host is); NULL: $ENVUP_BACKEND,
+	 *  then the spec's `backend:`, then "docker" (version 5) */
+	const char *backend;
 } envup_up_options;
 
 /** Default lifetime of an environment: it is removed after this, owner or not. */
@@ -82,7 +86,7 @@ typedef struct {
 #define ENVUP_TTL_MAX (30.0 * 86400)
 #define ENVUP_TIMEOUT_MAX 86400.0
 
-#define ENVUP_UP_OPTIONS_VERSION 4
+#define ENVUP_UP_OPTIONS_VERSION 5
 #define ENVUP_UP_OPTIONS_INIT {.version = ENVUP_UP_OPTIONS_VERSION}
 
 /**
