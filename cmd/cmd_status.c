@@ -50,6 +50,11 @@ static void print_json(const envup_env_summary *sum, const envup_service_status 
 		cli_json_string(stdout, st[i].status);
 		fputs(",\"created\":", stdout);
 		cli_json_time(stdout, st[i].created);
+		fputs(",\"node\":", stdout);
+		if (st[i].node)
+			cli_json_string(stdout, st[i].node);
+		else
+			fputs("null", stdout);
 		fputs(",\"ports\":[", stdout);
 		for (j = 0; j < st[i].nports; j++) {
 			const envup_port *p = &st[i].port_list[j];
@@ -78,6 +83,19 @@ static void print_text(const envup_env_summary *sum, const envup_service_status 
 	else
 		printf("owner       none (kept)\n");
 	printf("expires     %s\n", sum->expires ? when : "unknown");
+	for (i = 0; i < n && !st[i].node; i++)
+		;
+	if (i < n) {
+		/* a swarm's: which node runs each */
+		printf("%-16s %-10s %-6s %-16s %-32s %s\n", "SERVICE", "STATE", "AGE", "NODE", "PORTS", "STATUS");
+		for (i = 0; i < n; i++) {
+			char age[32];
+			cli_format_age(age, sizeof(age), st[i].created);
+			printf("%-16s %-10s %-6s %-16s %-32s %s\n", st[i].service, st[i].state, age,
+				st[i].node ? st[i].node : "-", st[i].ports, st[i].status);
+		}
+		return;
+	}
 	printf("%-16s %-10s %-6s %-40s %s\n", "SERVICE", "STATE", "AGE", "PORTS", "STATUS");
 	for (i = 0; i < n; i++) {
 		char age[32];

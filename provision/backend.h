@@ -64,7 +64,8 @@ typedef struct {
 	/** Create the environment's network and win the claim on its name (claim.h). */
 	int (*claim_network)(char **id_out, envup_backend *b, const char *name,
 		const envup_identity *self, const envup_kvlist *labels);
-	/** Create a named volume of the environment (network.h envup_volume_create). */
+	/** Create a named volume of the environment (network.h envup_volume_create).
+	 *  NULL: a volume is each container's own (anonymous), never shared. */
 	int (*create_volume)(envup_backend *b, const char *name, const envup_kvlist *labels);
 	int (*create)(char **id_out, envup_backend *b, const envup_container_config *cfg);
 	/** Whether containers can bind-mount this machine's paths (a local engine). */

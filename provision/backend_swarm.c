@@ -176,16 +176,6 @@ static int swarm_claim_network(char **id_out, envup_backend *b, const char *name
 	return envup_claim_network_with(id_out, sw(b)->e, name, "overlay", self, labels);
 }
 
-/* A named volume is made by the node that runs its task (swarm.h says why
- * it is an anonymous one there): nothing to make on the manager. */
-static int swarm_create_volume(envup_backend *b, const char *name, const envup_kvlist *labels)
-{
-	(void)b;
-	(void)name;
-	(void)labels;
-	return 0;
-}
-
 static bool swarm_sees_host_files(const envup_backend *b)
 {
 	(void)b;
@@ -224,6 +214,12 @@ static bool add_map(cJSON *obj, const char *key, const envup_kvlist *l)
 	return true;
 }
 
+/* seconds as a Go time.Duration: whole nanoseconds */
+static double ns(double seconds)
+{
+	return (double)(long long)(seconds * 1e9);
+}
+
 static int unsupported(const envup_container_config *cfg, const char *what)
 {
 	return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC,
@@ -245,7 +241,7 @@ static int add_runtime(cJSON *cs, const envup_container_config *cfg)
 	    (rt->has_init && !cJSON_AddBoolToObject(cs, "Init", rt->init)) ||
 	    (rt->stop_signal && !cJSON_AddStringToObject(cs, "StopSignal", rt->stop_signal)) ||
 	    (rt->has_stop_timeout && !cJSON_AddNumberToObject(cs, "StopGracePeriod",
-	        (double)rt->stop_timeout * 1e9)) ||
+	        ns(rt->stop_timeout))) ||
 	    (rt->cap_add.n && !add_str_array(cs, "CapabilityAdd", &rt->cap_add)) ||
 	    (rt->cap_drop.n && !add_str_array(cs, "CapabilityDrop", &rt->cap_drop)) ||
 	    (rt->labels.n && !add_map(cs, "Labels", &rt->labels)))
@@ -339,9 +335,9 @@ static int add_health(cJSON *cs, const envup_container_config *cfg, double start
 		start_period = 1;
 	if (!cJSON_AddNumberToObject(h, "Interval", (double)HEALTH_INTERVAL_NS) ||
 	    !cJSON_AddNumberToObject(h, "Timeout",
-	        (cfg->healthcheck_timeout > 0 ? cfg->healthcheck_timeout : 30.0) * 1e9) ||
+	        ns(cfg->healthcheck_timeout > 0 ? cfg->healthcheck_timeout : 30.0)) ||
 	    !cJSON_AddNumberToObject(h, "Retries", 3) ||
-	    !cJSON_AddNumberToObject(h, "StartPeriod", start_period * 1e9))
+	    !cJSON_AddNumberToObject(h, "StartPeriod", ns(start_period)))
 		return envup_error_set_oom();
 	return 0;
 }
@@ -816,7 +812,7 @@ static const envup_backend_ops swarm_ops = {
 	swarm_bind_ip,
 	swarm_ensure_image,
 	swarm_claim_network,
-	swarm_create_volume,
+	NULL,               /* create_volume: a volume is the task's own (anonymous) */
 	swarm_create,
 	swarm_sees_host_files,
 	swarm_put_archive,

@@ -126,6 +126,12 @@ int envup_status(envup_service_status **out, size_t *count, const envup_target *
 		st[i].state = envup_printable(list[i].state ? list[i].state : "");
 		st[i].status = envup_printable(list[i].status ? list[i].status : "");
 		st[i].created = list[i].created;
+		if (list[i].node && (st[i].node = envup_printable(list[i].node)) == NULL) {
+			envup_status_free(st, n);
+			st = NULL;
+			error = ENVUP_ERROR;
+			goto done;
+		}
 		if (!st[i].service || !st[i].container || !st[i].image || !st[i].state ||
 		    !st[i].status || ports_of(&st[i], &list[i].ports) < 0) {
 			envup_status_free(st, n);
@@ -156,6 +162,7 @@ void envup_status_free(envup_service_status *s, size_t count)
 		envup__free(s[i].status);
 		envup__free(s[i].ports);
 		envup__free(s[i].port_list);
+		envup__free(s[i].node);
 	}
 	envup__free(s);
 }

@@ -702,7 +702,11 @@ static int summary_of(envup_container_summary *cs, envup_engine *e, const envup_
 		envup_error_clear();
 	cs->state = envup__strdup(strcmp(t.state, "running") == 0 ? "running" :
 		envup_swarm_state_final(t.state) ? "exited" : "created");
-	if (t.err && *t.err)
+	if (envup_swarm_state_final(t.state) && node.availability &&
+	    strcmp(node.availability, "drain") == 0)
+		cs->status = envup__sprintf("task %s on %s: the node was drained, and the swarm does "
+			"not move a task of restart condition none", t.state, node.hostname ? node.hostname : "?");
+	else if (t.err && *t.err)
 		cs->status = envup__sprintf("task %s on %s: %s", t.state,
 			node.hostname ? node.hostname : "no node", t.err);
 	else

@@ -223,6 +223,8 @@ static int create_volumes(envup_up_ctx *ctx)
 	size_t i;
 	int error = 0;
 
+	if (!ctx->backend->ops->create_volume)
+		return 0;  /* a volume is its container's own (shared_volume_check) */
 	if (ctx->spec->volumes.n && (error = envup_up__labels(&labels, ctx, NULL)) < 0)
 		return error;
 	for (i = 0; i < ctx->spec->volumes.n && error == 0; i++) {
@@ -232,6 +234,35 @@ static int create_volumes(envup_up_ctx *ctx)
 	}
 	envup_kvlist_dispose(&labels);
 	return error;
+}
+
+/* A backend whose volumes are each container's own (a swarm: the node of
+ * the task makes it) cannot give two services one volume: refused before
+ * anything is made. */
+static int shared_volume_check(envup_up_ctx *ctx)
+{
+	size_t v, i, j;
+
+	if (ctx->backend->ops->create_volume)
+		return 0;
+	for (v = 0; v < ctx->spec->volumes.n; v++) {
+		const char *vol = ctx->spec->volumes.v[v], *first = NULL;
+		for (i = 0; i < ctx->spec->nservices; i++) {
+			const envup_service *sv = &ctx->spec->services[i];
+			for (j = 0; j < sv->nmounts; j++) {
+				if (sv->mounts[j].kind != ENVUP_MOUNT_VOLUME || !sv->mounts[j].source ||
+				    strcmp(sv->mounts[j].source, vol) != 0)
+					continue;
+				if (first && strcmp(first, sv->name) != 0)
+					return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC,
+						"%s: volume '%s' is used by services %s and %s; on the %s backend "
+						"a volume is one task's own (they may run on different nodes)",
+						ctx->spec->path, vol, first, sv->name, ctx->backend->ops->name);
+				first = sv->name;
+			}
+		}
+	}
+	return 0;
 }
 
 int envup_up_options_init(envup_up_options *opts, int version)
@@ -388,6 +419,8 @@ int envup_up(envup_env **out, const envup_up_options *opts)
 	if ((error = check_name_free(&ctx)) < 0)
 		goto done;
 	if ((error = envup_up__plan_ownership(&ctx)) < 0)
+		goto done;
+	if ((error = shared_volume_check(&ctx)) < 0)
 		goto done;
 	if ((error = create_network(&ctx)) < 0 || (error = create_volumes(&ctx)) < 0) {
 		teardown_keep_error(&ctx);

@@ -137,6 +137,7 @@ typedef struct {
 	long long created; /**< unix seconds */
 	envup_port *port_list; /**< the same ports, parsed */
 	size_t nports;
+	char *node;        /**< the swarm node that runs it; NULL on one engine */
 } envup_service_status;
 
 /**

@@ -116,11 +116,13 @@ swarm__start_node() {
 	ip -n "$ns" route add default via "$SWARM_GW"
 	# nsenter, not `ip netns exec`: that one remounts /sys, and with it the
 	# cgroup hierarchies runc needs
-	nsenter --net="/run/netns/$ns" unshare --mount --uts --propagation private \
+	# ( ... & ): not a child of the caller's shell, whose `wait` would
+	# otherwise wait for the node
+	(nsenter --net="/run/netns/$ns" unshare --mount --uts --propagation private \
 		sh -c 'hostname "$0" && exec setsid "$@"' "$ns" dockerd --data-root "$d/data" --exec-root "$d/exec" --pidfile "$d/docker.pid" \
 		-H "unix://$d/docker.sock" --insecure-registry "$SWARM_REGISTRY" \
 		--storage-driver overlay2 --log-driver json-file \
-		>"$d/dockerd.log" 2>&1 </dev/null &
+		>"$d/dockerd.log" 2>&1 </dev/null &)
 }
 
 swarm__wait_node() {
@@ -135,6 +137,11 @@ swarm__wait_node() {
 	return 1
 }
 
+# Every node Ready and Active, seen from the manager.
+swarm__ready() {
+	[ "$(swarm_docker 1 node ls --format '{{.Status}} {{.Availability}}' 2>/dev/null | grep -c '^Ready Active$')" = "$SWARM_NODES" ]
+}
+
 swarm_up() {
 	local why n token
 	if ! why=$(swarm_can); then
@@ -145,6 +152,10 @@ swarm_up() {
 		swarm__say "no registry on $SWARM_LOCAL_REGISTRY (run tests/images/build.sh)"
 		return 1
 	}
+	if [ "${SWARM_REUSE:-}" = 1 ] && swarm__ready 2>/dev/null; then
+		swarm__say "reusing the swarm that answers at $(swarm_node_host 1) (SWARM_REUSE=1)"
+		return 0
+	fi
 	swarm_down
 	mkdir -p "$SWARM_DIR"
 	ip link add "$SWARM_BRIDGE" type bridge || return 1
@@ -153,9 +164,8 @@ swarm_up() {
 	# the host engine set FORWARD's policy to DROP: the nodes talk to each
 	# other (swarm 2377, gossip 7946, vxlan 4789) across our bridge
 	iptables -I FORWARD 1 -i "$SWARM_BRIDGE" -o "$SWARM_BRIDGE" -j ACCEPT -m comment --comment "$SWARM_COMMENT"
-	setsid socat "TCP-LISTEN:5858,bind=$SWARM_GW,fork,reuseaddr" "TCP:$SWARM_LOCAL_REGISTRY" \
-		</dev/null >"$SWARM_DIR/socat.log" 2>&1 &
-	echo $! >"$SWARM_DIR/socat.pid"
+	(setsid socat "TCP-LISTEN:5858,bind=$SWARM_GW,fork,reuseaddr" "TCP:$SWARM_LOCAL_REGISTRY" \
+		</dev/null >"$SWARM_DIR/socat.log" 2>&1 & echo $! >"$SWARM_DIR/socat.pid")
 	for n in $(seq 1 "$SWARM_NODES"); do swarm__start_node "$n" || return 1; done
 	for n in $(seq 1 "$SWARM_NODES"); do swarm__wait_node "$n" || return 1; done
 	swarm_docker 1 swarm init --advertise-addr "$(swarm_node_ip 1)" --listen-addr "$(swarm_node_ip 1):2377" \
@@ -167,8 +177,7 @@ swarm_up() {
 			return 1
 	done
 	for _ in $(seq 1 300); do
-		[ "$(swarm_docker 1 node ls --format '{{.Status}} {{.Availability}}' | grep -c '^Ready Active$')" = "$SWARM_NODES" ] &&
-			break
+		swarm__ready && break
 		sleep 0.2
 	done
 	[ "$(swarm_docker 1 node ls --format '{{.Status}}' | grep -c '^Ready$')" = "$SWARM_NODES" ] || {
