@@ -70,6 +70,10 @@ static void test_base64__vectors(void **state)
 		assert_non_null(enc);
 		assert_string_equal(enc, cases[i].url);
 		envup__free(enc);
+		enc = envup_base64_encode(cases[i].plain, strlen(cases[i].plain));
+		assert_non_null(enc);
+		assert_string_equal(enc, cases[i].std);
+		envup__free(enc);
 		assert_int_equal(envup_base64_decode(&b, cases[i].std), 0);
 		assert_string_equal(envup_buf_cstr(&b), cases[i].plain);
 		envup_buf_clear(&b);
@@ -112,6 +116,58 @@ static void put(const char *path, const char *text)
 	assert_non_null(f);
 	fputs(text, f);
 	fclose(f);
+}
+
+/* What envup writes, envup reads back (a swarm's configs are made of it),
+ * and a damaged archive is refused, not misread. */
+typedef struct { envup_buf seen; } tar_seen;
+
+static int tar_member(const envup_tar_member *m, void *payload)
+{
+	tar_seen *t = payload;
+	return envup_buf_printf(&t->seen, "%c %s %o %zu %.*s|%s\n", m->type, m->name, m->mode, m->size,
+		(int)(m->type == '0' ? m->size : 0), m->data ? m->data : "", m->link);
+}
+
+static void test_tar__read_back_by_envup(void **state)
+{
+	char dir[] = "/tmp/envup-tar-XXXXXX", path[512], longname[300];
+	envup_buf tar = ENVUP_BUF_INIT;
+	tar_seen t;
+	FILE *f;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/init.json", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("[1]", f);
+	fclose(f);
+	assert_int_equal(chmod(path, 0640), 0);
+	memset(longname, 'd', 120);
+	longname[120] = '\0';
+	snprintf(path, sizeof(path), "%s/%s", dir, longname);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/%s/x.sql", dir, longname);
+	assert_non_null(f = fopen(path, "w"));
+	fclose(f);
+	assert_int_equal(envup_tar_add(&tar, dir, "/config"), 0);
+	assert_int_equal(envup_tar_finish(&tar), 0);
+	assert_int_equal(envup_tar_each(tar.ptr, tar.size, tar_member, &t), 0);
+	assert_non_null(strstr(envup_buf_cstr(&t.seen), "0 config/init.json 640 3 [1]|\n"));
+	snprintf(path, sizeof(path), "0 config/%s/x.sql 644 0 |\n", longname);
+	assert_non_null(strstr(envup_buf_cstr(&t.seen), path));
+	assert_non_null(strstr(envup_buf_cstr(&t.seen), "5 config/ 700 0 |\n"));
+	/* damaged: a checksum, a cut, a size past the end */
+	((char *)tar.ptr)[0] ^= 1;
+	assert_int_equal(envup_tar_each(tar.ptr, tar.size, tar_member, &t), ENVUP_ESPEC);
+	((char *)tar.ptr)[0] ^= 1;
+	assert_int_equal(envup_tar_each(tar.ptr, 700, tar_member, &t), ENVUP_ESPEC);
+	assert_int_equal(envup_tar_each(tar.ptr, 0, tar_member, &t), 0);
+	envup_buf_dispose(&tar);
+	envup_buf_dispose(&t.seen);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	assert_int_equal(system(path), 0);
 }
 
 static void test_tar__read_back_by_gnu_tar(void **state)
@@ -180,6 +236,7 @@ int main(void)
 		cmocka_unit_test(test_base64__vectors),
 		cmocka_unit_test(test_registry__of),
 		cmocka_unit_test(test_tar__read_back_by_gnu_tar),
+		cmocka_unit_test(test_tar__read_back_by_envup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

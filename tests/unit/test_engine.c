@@ -33,6 +33,7 @@
 #include "provision/network.h"
 #include "provision/cleanup.h"
 #include "provision/claim.h"
+#include "provision/swarm.h"
 
 /* ---- the fake engine ------------------------------------------------------- */
 
@@ -1830,6 +1831,252 @@ static void test_engine__cleanup(void **state)
 	envup_engine_free(e);
 }
 
+/* ---- a swarm manager's answers (swarm.h): untrusted, as every answer ----------- */
+
+static const char *const swarm_infos[] = {
+	"{\"Swarm\":{\"LocalNodeState\":\"inactive\",\"ControlAvailable\":false}}",
+	"{\"Swarm\":{\"LocalNodeState\":\"active\",\"ControlAvailable\":false}}",
+	"{\"Swarm\":{\"LocalNodeState\":\"active\",\"ControlAvailable\":true}}",
+	"{\"Swarm\":{\"LocalNodeState\":\"locked\"}}",
+	"[]",
+	"{\"Swarm\":{\"LocalNodeState\":7,\"ControlAvailable\":\"yes\"}}",
+};
+
+#define SWARM_SVC(id, name, labels) "{\"ID\":\"" id "\",\"CreatedAt\":\"2026-12-01T10:00:00Z\"," \
+	"\"Spec\":{\"Name\":\"" name "\",\"Labels\":" labels ",\"TaskTemplate\":{\"ContainerSpec\":" \
+	"{\"Image\":\"redis:7\"}}}}"
+#define SWARM_MANAGED "{\"dev.envup.managed\":\"true\",\"dev.envup.env\":\"t\"}"
+
+static int h_swarm(int fd, const fake_req *r)
+{
+	if (is(r, "GET", "/v1.44/info")) {
+		fake_reply(fd, 200, swarm_infos[F.state]);
+		return 0;
+	}
+	if (starts(r, "GET", "/v1.44/services?filters=")) {
+		if (F.state == 9)
+			fake_reply(fd, 503, "{\"message\":\"This node is not a swarm manager.\"}");
+		else
+			fake_reply(fd, 200, "[" SWARM_SVC("s1", "envup-t-redis", SWARM_MANAGED) ","
+				/* forged: the engine's filter let it through, ours does not */
+				SWARM_SVC("s2", "forged", "{\"dev.envup.env\":\"t\"}") ","
+				"{\"Spec\":{\"Name\":\"no-id\",\"Labels\":" SWARM_MANAGED "}},"
+				"{\"ID\":\"s3\",\"Spec\":7},"
+				"\"junk\"]");
+		return 0;
+	}
+	if (starts(r, "GET", "/v1.44/configs?filters=")) {
+		fake_reply(fd, 200, "[{\"ID\":\"c1\",\"Spec\":{\"Name\":\"envup-t-mock-file1\",\"Labels\":"
+			SWARM_MANAGED "}}]");
+		return 0;
+	}
+	if (is(r, "DELETE", "/v1.44/services/s1")) {
+		F.count = 1;   /* from now on the filter does not know s1 */
+		fake_reply(fd, 200, "");
+		return 0;
+	}
+	if (is(r, "DELETE", "/v1.44/configs/c1")) {
+		fake_reply(fd, 204, NULL);
+		return 0;
+	}
+	if (starts(r, "GET", "/v1.44/tasks?filters=")) {
+		if (strstr(r->target, "gone") || (strstr(r->target, "s1") && F.count >= 1)) {
+			fake_reply(fd, 404, "{\"message\":\"service gone not found\"}");
+			return 0;
+		}
+		if (strstr(r->target, "empty")) {
+			fake_reply(fd, 200, "[]");
+			return 0;
+		}
+		if (strstr(r->target, "odd")) {
+			fake_reply(fd, 200, "{\"not\":\"a list\"}");
+			return 0;
+		}
+		fake_reply(fd, 200, "["
+			"{\"ID\":\"old\",\"NodeID\":\"n1\",\"CreatedAt\":\"2026-12-01T10:00:00.1Z\",\"DesiredState\":\"shutdown\","
+			"\"Status\":{\"State\":\"failed\",\"Err\":\"task: non-zero exit (1)\"}},"
+			"{\"ID\":\"new\",\"NodeID\":\"n2\",\"CreatedAt\":\"2026-12-01T10:00:05.2Z\",\"DesiredState\":\"running\","
+			"\"Status\":{\"State\":\"running\",\"Message\":\"started\",\"ContainerStatus\":{\"ExitCode\":0},"
+			"\"PortStatus\":{\"Ports\":["
+			"{\"Protocol\":\"tcp\",\"TargetPort\":6379,\"PublishedPort\":30001,\"PublishMode\":\"host\"},"
+			"{\"Protocol\":\"tcp\",\"TargetPort\":6379,\"PublishedPort\":30001,\"PublishMode\":\"host\"},"
+			"{\"Protocol\":\"tcp\",\"TargetPort\":0,\"PublishedPort\":30002},"
+			"{\"Protocol\":\"tcp\",\"TargetPort\":5432,\"PublishedPort\":99999},"
+			"{\"Protocol\":\"tcp\",\"TargetPort\":\"x\",\"PublishedPort\":30003},"
+			"{\"Protocol\":\"udp\",\"TargetPort\":53,\"PublishedPort\":30053}]}}},"
+			"{\"ID\":\"no-date\",\"Status\":{\"State\":\"running\"}},"
+			"\"junk\"]");
+		return 0;
+	}
+	if (is(r, "GET", "/v1.44/tasks")) {
+		/* all tasks: one of a service already removed, still going */
+		if (F.count++ < 3)
+			fake_reply(fd, 200, "[{\"ID\":\"t9\",\"ServiceID\":\"s1\",\"Status\":{\"State\":\"running\","
+				"\"ContainerStatus\":{\"ContainerID\":\"abc\"}}},{\"ID\":\"t8\",\"ServiceID\":\"other\"}]");
+		else
+			fake_reply(fd, 200, "[{\"ID\":\"t8\",\"ServiceID\":\"other\"}]");
+		return 0;
+	}
+	if (starts(r, "GET", "/v1.44/containers/json?") || starts(r, "GET", "/v1.44/networks?")) {
+		fake_reply(fd, 200, "[]");
+		return 0;
+	}
+	if (starts(r, "GET", "/v1.44/volumes?")) {
+		fake_reply(fd, 200, "{\"Volumes\":[]}");
+		return 0;
+	}
+	if (starts(r, "GET", "/v1.44/nodes/")) {
+		const char *id = r->target + strlen("/v1.44/nodes/");
+		if (strcmp(id, "m") == 0)
+			fake_reply(fd, 200, "{\"Description\":{\"Hostname\":\"mgr\"},\"Spec\":{\"Availability\":\"active\"},"
+				"\"Status\":{\"State\":\"ready\",\"Addr\":\"0.0.0.0\"},\"ManagerStatus\":{\"Addr\":\"10.0.0.1:2377\"}}");
+		else if (strcmp(id, "w") == 0)
+			fake_reply(fd, 200, "{\"Description\":{\"Hostname\":\"w1\"},\"Spec\":{\"Availability\":\"drain\"},"
+				"\"Status\":{\"State\":\"ready\",\"Addr\":\"10.0.0.12\"}}");
+		else if (strcmp(id, "v6") == 0)
+			fake_reply(fd, 200, "{\"Status\":{\"Addr\":\"127.0.0.1\"},\"ManagerStatus\":{\"Addr\":\"[fd00::1]:2377\"}}");
+		else if (strcmp(id, "z") == 0)
+			fake_reply(fd, 200, "{\"Status\":{\"Addr\":\"0.0.0.0\"},\"Description\":7}");
+		else
+			fake_reply(fd, 404, "{\"message\":\"node not found\"}");
+		return 0;
+	}
+	return -1;
+}
+
+static void test_engine__swarm_manager(void **state)
+{
+	static const struct { int rc; const char *says; } want[] = {
+		{ENVUP_ESPEC, "is not part of a swarm (its swarm state is inactive); point DOCKER_HOST at a swarm manager"},
+		{ENVUP_ESPEC, "is a swarm worker, not a manager; point DOCKER_HOST at a manager"},
+		{0, NULL},
+		{ENVUP_ESPEC, "is not part of a swarm (its swarm state is locked)"},
+		{ENVUP_ESPEC, "is not part of a swarm (its swarm state is inactive)"},
+		{ENVUP_ESPEC, "is not part of a swarm (its swarm state is inactive)"},
+	};
+	envup_engine *e;
+	size_t i;
+
+	SET_HANDLER(h_swarm);
+	e = fake_open();
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		F.state = (int)i;
+		assert_int_equal(envup_swarm_check_manager(e), want[i].rc);
+		if (want[i].says)
+			assert_non_null(strstr(envup_error_last()->message, want[i].says));
+	}
+	envup_engine_free(e);
+}
+
+static void test_engine__swarm_tasks(void **state)
+{
+	envup_swarm_task t = ENVUP_SWARM_TASK_INIT;
+	size_t n = 9;
+	envup_engine *e;
+
+	SET_HANDLER(h_swarm);
+	e = fake_open();
+	/* the newest task, whatever came first; each port once, the absurd ones dropped */
+	assert_int_equal(envup_swarm_task_latest(&t, e, "svc"), 0);
+	assert_string_equal(t.id, "new");
+	assert_string_equal(t.node_id, "n2");
+	assert_string_equal(t.state, "running");
+	assert_false(envup_swarm_state_final(t.state));
+	assert_int_equal(t.ports.n, 2);
+	assert_string_equal(envup_kvlist_get(&t.ports, "6379/tcp"), "30001");
+	assert_string_equal(envup_kvlist_get(&t.ports, "53/udp"), "30053");
+	envup_swarm_task_dispose(&t);
+	assert_int_equal(envup_swarm_task_latest(&t, e, "empty"), ENVUP_ENOTFOUND);
+	assert_int_equal(envup_swarm_task_latest(&t, e, "odd"), ENVUP_EDOCKER);
+	assert_int_equal(envup_swarm_task_latest(&t, e, "gone"), ENVUP_ENOTFOUND);
+	assert_true(envup_swarm_state_final("rejected"));
+	assert_true(envup_swarm_state_final("complete"));
+	assert_false(envup_swarm_state_final("preparing"));
+	assert_false(envup_swarm_state_final(NULL));
+	/* 2 tasks with no final state or a container, of 4 (junk skipped) */
+	assert_int_equal(envup_swarm_task_count(&n, e, "svc"), 0);
+	assert_int_equal(n, 3);
+	envup_engine_free(e);
+}
+
+static void test_engine__swarm_nodes(void **state)
+{
+	static const struct { const char *id, *addr, *host, *avail; } rows[] = {
+		{"m", "10.0.0.1", "mgr", "active"},     /* a manager: ManagerStatus.Addr, not 0.0.0.0 */
+		{"w", "10.0.0.12", "w1", "drain"},
+		{"v6", "fd00::1", NULL, NULL},
+		{"z", NULL, NULL, NULL},
+	};
+	envup_swarm_node n = ENVUP_SWARM_NODE_INIT;
+	envup_engine *e;
+	size_t i;
+
+	SET_HANDLER(h_swarm);
+	e = fake_open();
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		assert_int_equal(envup_swarm_node_get(&n, e, rows[i].id), 0);
+		if (rows[i].addr)
+			assert_string_equal(n.addr, rows[i].addr);
+		else
+			assert_null(n.addr);
+		if (rows[i].host)
+			assert_string_equal(n.hostname, rows[i].host);
+		else
+			assert_null(n.hostname);
+		if (rows[i].avail)
+			assert_string_equal(n.availability, rows[i].avail);
+		envup_swarm_node_dispose(&n);
+	}
+	assert_int_equal(envup_swarm_node_get(&n, e, "nope"), ENVUP_ENOTFOUND);
+	envup_engine_free(e);
+}
+
+static void test_engine__swarm_find_and_cleanup(void **state)
+{
+	envup_swarm_object *v = NULL;
+	envup_cleanup_report report = ENVUP_CLEANUP_REPORT_INIT;
+	envup_strlist labels = ENVUP_STRLIST_INIT;
+	cleanup_seen seen;
+	envup_engine *e;
+	size_t n = 0;
+
+	memset(&seen, 0, sizeof(seen));
+	pthread_mutex_init(&seen.lock, NULL);
+	SET_HANDLER(h_swarm);
+	e = fake_open();
+	assert_int_equal(envup_strlist_push(&labels, "dev.envup.managed=true"), 0);
+	assert_int_equal(envup_strlist_push(&labels, "dev.envup.env=t"), 0);
+	/* only what carries the labels, has an id and a name */
+	assert_int_equal(envup_swarm_find(&v, &n, e, "services", &labels), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].id, "s1");
+	assert_string_equal(v[0].image, "redis:7");
+	assert_true(v[0].created > 1700000000);
+	envup_swarm_objects_free(v, n);
+	/* not a manager: none, and no error */
+	F.state = 9;
+	assert_int_equal(envup_swarm_find(&v, &n, e, "services", &labels), 0);
+	assert_int_equal(n, 0);
+	envup_swarm_objects_free(v, n);
+	F.state = 0;
+	/* removal: the service, its tasks waited for (by id, once the filter
+	 * forgets it), the config; the forged service is never asked for */
+	assert_int_equal(envup_cleanup_by_labels(&report, e, &labels, cleanup_cb, &seen), 0);
+	assert_int_equal(report.services, 1);
+	assert_int_equal(report.configs, 1);
+	assert_int_equal(ENVUP_CLEANUP_REMOVED(&report), 2);
+	assert_null(fake_find("DELETE", "/v1.44/services/s2", 0));
+	assert_non_null(fake_find("GET", "/v1.44/tasks", 0));
+	assert_true(F.count > 3);   /* it waited until the task was gone */
+	assert_non_null(strstr(seen.seen.ptr, "service envup-t-redis\n"));
+	assert_non_null(strstr(seen.seen.ptr, "config envup-t-mock-file1\n"));
+	envup_cleanup_report_dispose(&report);
+	envup_buf_dispose(&seen.seen);
+	pthread_mutex_destroy(&seen.lock);
+	envup_strlist_dispose(&labels);
+	envup_engine_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1865,6 +2112,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_engine__container_list, fake_start, fake_stop),
 		cmocka_unit_test_setup_teardown(test_engine__networks, fake_start, fake_stop),
 		cmocka_unit_test_setup_teardown(test_engine__cleanup, fake_start, fake_stop),
+		cmocka_unit_test_setup_teardown(test_engine__swarm_manager, fake_start, fake_stop),
+		cmocka_unit_test_setup_teardown(test_engine__swarm_tasks, fake_start, fake_stop),
+		cmocka_unit_test_setup_teardown(test_engine__swarm_nodes, fake_start, fake_stop),
+		cmocka_unit_test_setup_teardown(test_engine__swarm_find_and_cleanup, fake_start, fake_stop),
 #define CLAIM_ROW(i) cmocka_unit_test_prestate_setup_teardown(test_engine__claim, claim_setup, \
 		fake_stop, (void *)&claim_cases[i])
 		CLAIM_ROW(0), CLAIM_ROW(1), CLAIM_ROW(2), CLAIM_ROW(3), CLAIM_ROW(4), CLAIM_ROW(5),
