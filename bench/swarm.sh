@@ -39,6 +39,7 @@ cleanup() {
 	done
 	[ "${SWARM_KEEP:-}" = 1 ] || swarm_down
 	rm -rf "$work"
+	return 0
 }
 trap cleanup EXIT
 now() { date +%s.%N; }
@@ -113,3 +114,4 @@ printf '  local engine        %6.2f\n' "$l"
 printf '  swarm, 3 nodes      %6.2f   (%.2fx local)\n' "$s" "$(echo "$s / $l" | bc -l)"
 printf '  ten at once, local  %6.2f\n' "$lt"
 printf '  ten at once, swarm  %6.2f   (%.2fx local)\n' "$st" "$(echo "$st / $lt" | bc -l)"
+exit 0

@@ -111,15 +111,18 @@ _envup() {
 	--env-file)
 		_envup_files "$cur"
 		return 0 ;;
+	--backend)
+		_envup_reply "$cur" < <(printf '%s\n' docker swarm)
+		return 0 ;;
 	--timeout|--ttl|--owner-pid|--tail|--profile)
 		COMPREPLY=()
 		return 0 ;;
 	esac
 
 	case $cmd in
-	up) opts="-f --file -n --name --format --timeout --owner-pid --keep --ttl --profile --env-file --no-snapshot -q --quiet -h --help" ;;
+	up) opts="-f --file -n --name --format --timeout --owner-pid --keep --ttl --profile --env-file --no-snapshot --backend -q --quiet -h --help" ;;
 	down) opts="-f --file -n --name --force --all -q --quiet -h --help" ;;
-	run) opts="-f --file -n --name --timeout --ttl --owner-pid --keep --no-snapshot -q --quiet -h --help --" ;;
+	run) opts="-f --file -n --name --timeout --ttl --owner-pid --keep --no-snapshot --backend -q --quiet -h --help --" ;;
 	env|status) opts="-f --file -n --name --format -h --help" ;;
 	logs) opts="-f --file -n --name --tail --follow -h --help" ;;
 	ls) opts="--format -h --help" ;;

@@ -171,6 +171,29 @@ int envup_volume_remove(envup_engine *e, const char *name)
  * Labels match (the engine filters; we check again). `array_key` is NULL
  * when the answer is an array, or the member holding it ("Volumes").
  */
+/* GET a list; an engine without volumes (kubedock answers 501) has none
+ * of ours: *none is set and 0 returned. */
+static int list_get(cJSON **json, bool *none, envup_engine *e, const char *path, const char *what,
+	bool volumes)
+{
+	envup_buf resp = ENVUP_BUF_INIT;
+	long status = 0;
+	int error;
+
+	*json = NULL;
+	*none = false;
+	if ((error = envup_engine_request(e, "GET", path, NULL, NULL, 0, &status, &resp)) == 0) {
+		if (volumes && status == 501)
+			*none = true;
+		else if (status == 200)
+			error = envup_engine_parse_json(json, &resp, what);
+		else
+			error = envup_engine_api_error(status, &resp, what);
+	}
+	envup_buf_dispose(&resp);
+	return error;
+}
+
 static int network_list(envup_strlist *names, envup_engine *e, const char *collection,
 	const char *array_key, const envup_strlist *labels)
 {
@@ -179,13 +202,15 @@ static int network_list(envup_strlist *names, envup_engine *e, const char *colle
 	cJSON *json = NULL;
 	const cJSON *arr, *item;
 	char *filter = NULL, *what = NULL;
+	bool none = false;
 	int error = ENVUP_ERROR;
 
 	if ((filter = envup_engine_label_filter(labels)) == NULL ||
 	    envup_buf_printf(&path, "/%s?filters=%s", collection, filter) < 0 ||
 	    (what = envup__sprintf("list %s", collection)) == NULL)
 		goto done;
-	if ((error = envup_engine_get_json(&json, e, envup_buf_cstr(&path), what)) < 0)
+	if ((error = list_get(&json, &none, e, envup_buf_cstr(&path), what,
+	    strcmp(collection, "volumes") == 0)) < 0 || none)
 		goto done;
 	error = ENVUP_ERROR;
 	arr = array_key ? cJSON_GetObjectItemCaseSensitive(json, array_key) : json;
@@ -283,7 +308,9 @@ int envup_network_find(envup_network_info **out, size_t *count, envup_engine *e,
 		goto done;
 	cJSON_ArrayForEach(item, json) {
 		envup_network_info *ni = &v[n];
-		const char *nm = jsonx_str(item, "Name"), *id = jsonx_str(item, "Id");
+		/* "Id" as Docker spells it; kubedock answers "ID" */
+		const char *nm = jsonx_str(item, "Name"),
+			*id = jsonx_str(item, "Id") ? jsonx_str(item, "Id") : jsonx_str(item, "ID");
 		const char *created = jsonx_str(item, "Created");
 		/* the engine's name filter matches parts of names: keep exact ones */
 		if (!nm || !id || !*id || (name && strcmp(nm, name) != 0))
@@ -345,8 +372,12 @@ int envup_volume_find(envup_volume_info **out, size_t *count, envup_engine *e,
 	if ((filter = envup_engine_label_filter(labels)) == NULL ||
 	    envup_buf_printf(&path, "/volumes?filters=%s", filter) < 0)
 		goto done;
-	if ((error = envup_engine_get_json(&json, e, envup_buf_cstr(&path), "list volumes")) < 0)
-		goto done;
+	{
+		bool none = false;
+		if ((error = list_get(&json, &none, e, envup_buf_cstr(&path), "list volumes", true)) < 0 ||
+		    none)
+			goto done;
+	}
 	error = ENVUP_ERROR;
 	arr = cJSON_GetObjectItemCaseSensitive(json, "Volumes");
 	if (!cJSON_IsObject(json) || (arr && !cJSON_IsArray(arr) && !cJSON_IsNull(arr))) {

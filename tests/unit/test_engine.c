@@ -2077,6 +2077,42 @@ static void test_engine__swarm_find_and_cleanup(void **state)
 	envup_engine_free(e);
 }
 
+/* kubedock (docs/scale-out.md): networks listed with "ID", no volumes (501) */
+static int h_kubedock(int fd, const fake_req *r)
+{
+	if (starts(r, "GET", "/v1.44/networks?filters=")) {
+		fake_reply(fd, 200, "[{\"Name\":\"envup-t\",\"ID\":\"k1\",\"Labels\":{\"dev.envup.managed\":\"true\"}}]");
+		return 0;
+	}
+	if (starts(r, "GET", "/v1.44/volumes")) {
+		fake_reply(fd, 501, "{\"message\":\"not implemented\"}");
+		return 0;
+	}
+	return -1;
+}
+
+static void test_engine__kubedock_lists(void **state)
+{
+	envup_network_info *nets = NULL;
+	envup_volume_info *vols = NULL;
+	envup_strlist names = ENVUP_STRLIST_INIT;
+	size_t n = 9;
+	envup_engine *e;
+
+	SET_HANDLER(h_kubedock);
+	e = fake_open();
+	assert_int_equal(envup_network_find(&nets, &n, e, NULL, NULL), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(nets[0].id, "k1");
+	envup_network_infos_free(nets, n);
+	assert_int_equal(envup_volume_find(&vols, &n, e, NULL), 0);
+	assert_int_equal(n, 0);
+	envup_volume_infos_free(vols, n);
+	assert_int_equal(envup_volume_list(&names, e, NULL), 0);
+	assert_int_equal(names.n, 0);
+	envup_engine_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2113,6 +2149,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_engine__networks, fake_start, fake_stop),
 		cmocka_unit_test_setup_teardown(test_engine__cleanup, fake_start, fake_stop),
 		cmocka_unit_test_setup_teardown(test_engine__swarm_manager, fake_start, fake_stop),
+		cmocka_unit_test_setup_teardown(test_engine__kubedock_lists, fake_start, fake_stop),
 		cmocka_unit_test_setup_teardown(test_engine__swarm_tasks, fake_start, fake_stop),
 		cmocka_unit_test_setup_teardown(test_engine__swarm_nodes, fake_start, fake_stop),
 		cmocka_unit_test_setup_teardown(test_engine__swarm_find_and_cleanup, fake_start, fake_stop),
