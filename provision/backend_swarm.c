@@ -47,6 +47,7 @@
 #define NO_NODE_GRACE_S 3.0
 #define SERVICE_REMOVE_WAIT_S 30.0
 #define HEALTH_INTERVAL_NS 1000000000LL
+#define CONFIGS_PER_SERVICE_MAX (1024 * 1024)
 
 typedef struct svc {
 	char *name;          /* the service's name: the id handed out */
@@ -170,16 +171,54 @@ done:
 	return error;
 }
 
+#define SWARM_NAME_MAX 63
+static void swarm_name(char out[SWARM_NAME_MAX + 1], const char *base, const char *suffix);
+
+/* An overlay network's name is a DNS label too (swarm_name). */
 static int swarm_claim_network(char **id_out, envup_backend *b, const char *name,
 	const envup_identity *self, const envup_kvlist *labels)
 {
-	return envup_claim_network_with(id_out, sw(b)->e, name, "overlay", self, labels);
+	char net[SWARM_NAME_MAX + 1];
+	swarm_name(net, name, NULL);
+	return envup_claim_network_with(id_out, sw(b)->e, net, "overlay", self, labels);
 }
 
 static bool swarm_sees_host_files(const envup_backend *b)
 {
 	(void)b;
 	return false;
+}
+
+/* ---- names ------------------------------------------------------------------ */
+
+/*
+ * A swarm object's name from envup's: a service's name is a DNS label
+ * (letters, digits, '-' and '_' between them, at most 63), envup's may
+ * have '.' and be longer. Other characters become '-'; a name too long
+ * keeps its first 54 characters and 8 of its SHA-256, so that two long
+ * names stay apart. Labels keep the real names.
+ */
+static void swarm_name(char out[SWARM_NAME_MAX + 1], const char *base, const char *suffix)
+{
+	char full[512], hex[65];
+	size_t n, i;
+
+	snprintf(full, sizeof(full), "%s%s", base, suffix ? suffix : "");
+	for (i = 0; full[i]; i++) {
+		char c = full[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '_'))
+			full[i] = '-';
+	}
+	n = strlen(full);
+	while (n && (full[n - 1] == '-' || full[n - 1] == '_'))
+		full[--n] = '\0';
+	if (n <= SWARM_NAME_MAX) {
+		memcpy(out, full, n + 1);
+		return;
+	}
+	envup_sha256_hex(hex, full, n);
+	snprintf(out, SWARM_NAME_MAX + 1, "%.54s-%.8s", full, hex);
 }
 
 /* ---- the ServiceSpec ----------------------------------------------------- */
@@ -371,7 +410,8 @@ static int add_endpoint(cJSON *spec, const envup_container_config *cfg)
 	return 0;
 }
 
-static int build_spec(cJSON **out, swarm_backend *s, const envup_container_config *cfg)
+static int build_spec(cJSON **out, swarm_backend *s, const envup_container_config *cfg,
+	const char *name)
 {
 	cJSON *spec = cJSON_CreateObject(), *tt, *cs, *o, *nets, *net;
 	const char *image;
@@ -384,7 +424,7 @@ static int build_spec(cJSON **out, swarm_backend *s, const envup_container_confi
 	image = envup_kvlist_get(&s->digests, cfg->image);
 	image = image ? image : cfg->image;
 	cs = NULL;
-	if (!spec || !cJSON_AddStringToObject(spec, "Name", cfg->name) ||
+	if (!spec || !cJSON_AddStringToObject(spec, "Name", name) ||
 	    !add_map(spec, "Labels", cfg->labels) ||
 	    (tt = cJSON_AddObjectToObject(spec, "TaskTemplate")) == NULL ||
 	    (cs = cJSON_AddObjectToObject(tt, "ContainerSpec")) == NULL ||
@@ -450,32 +490,34 @@ static int swarm_create(char **id_out, envup_backend *b, const envup_container_c
 	swarm_backend *s = sw(b);
 	envup_registry_login login = {NULL, NULL, NULL};
 	svc *v = NULL;
+	char name[SWARM_NAME_MAX + 1];
 	int error;
 
 	*id_out = NULL;
-	if ((v = envup__calloc(1, sizeof(*v))) == NULL || (v->name = envup__strdup(cfg->name)) == NULL) {
+	swarm_name(name, cfg->name, NULL);
+	if ((v = envup__calloc(1, sizeof(*v))) == NULL || (v->name = envup__strdup(name)) == NULL) {
 		error = ENVUP_ERROR;
 		goto done;
 	}
-	if ((error = build_spec(&v->spec, s, cfg)) < 0 ||
+	if ((error = build_spec(&v->spec, s, cfg, name)) < 0 ||
 	    (error = envup_registry_login_find(&login, cfg->image)) < 0)
 		goto done;
 	if (login.header && (v->auth = envup__strdup(login.header)) == NULL) {
 		error = ENVUP_ERROR;
 		goto done;
 	}
-	v->has_health = cfg->healthcheck && cfg->healthcheck->n;
-	if ((*id_out = envup__strdup(cfg->name)) == NULL) {
+	v->has_health = (cfg->healthcheck && cfg->healthcheck->n) || cfg->image_health;
+	if ((*id_out = envup__strdup(name)) == NULL) {
 		error = ENVUP_ERROR;
 		goto done;
 	}
 	pthread_mutex_lock(&s->lock);
-	if (svc_find(s, cfg->name)) {
+	if (svc_find(s, name)) {
 		pthread_mutex_unlock(&s->lock);
 		envup__free(*id_out);
 		*id_out = NULL;
 		error = envup_error_set(ENVUP_EEXISTS, ENVUP_ERROR_DOCKER, "swarm service %s is already made",
-			cfg->name);
+			name);
 		goto done;
 	}
 	v->next = s->svcs;
@@ -497,28 +539,44 @@ typedef struct {
 	const char *base;     /* the put_archive path */
 	envup_kvlist labels;  /* the service's */
 	cJSON *configs;       /* ContainerSpec.Configs */
+	size_t total;         /* bytes so far */
 } put_ctx;
 
 static int put_member(const envup_tar_member *m, void *payload)
 {
 	put_ctx *p = payload;
-	char *name = NULL, *target = NULL, *id = NULL, mode[16];
+	char name[SWARM_NAME_MAX + 1], suffix[32], *target = NULL, *id = NULL, mode[16];
 	cJSON *c = NULL, *f;
 	int error = ENVUP_ERROR;
 
 	if (m->type == '5')
 		return 0;  /* a config's directories are made for it */
+	/* a swarm config cannot be empty: an empty file (a .gitkeep) is not
+	 * copied (README) */
+	if (m->type == '0' && m->size == 0)
+		return 0;
 	if (m->type != '0')
 		return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC,
 			"%s: /%s is a symbolic link; a swarm gets copies of files only (--backend swarm)",
 			p->v->name, m->name);
-	if (m->size > ENVUP_SWARM_CONFIG_MAX)
+	if (m->size >= ENVUP_SWARM_CONFIG_MAX)
 		return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC,
-			"%s: /%s is %zu bytes; a swarm config holds at most %d KB (--backend swarm)",
+			"%s: /%s is %zu bytes; a swarm config holds less than %d KB (--backend swarm)",
 			p->v->name, m->name, m->size, ENVUP_SWARM_CONFIG_MAX / 1024);
-	if ((name = envup__sprintf("%s-file%zu", p->v->name, ++p->v->nconfigs)) == NULL ||
-	    (target = envup__sprintf("%s%s%s", p->base, p->base[strlen(p->base) - 1] == '/' ? "" : "/",
-	        m->name)) == NULL)
+	/* every config's data comes back in each listing of them, which has
+	 * to stay well under the engine answers' cap */
+	if ((p->total += m->size) > CONFIGS_PER_SERVICE_MAX)
+		return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC,
+			"%s: its bind mounts hold more than %d KB of files; a swarm gets at most that "
+			"much as configs per service (--backend swarm)", p->v->name, CONFIGS_PER_SERVICE_MAX / 1024);
+	if (!m->name[0] || strcmp(m->name, "..") == 0 || strncmp(m->name, "../", 3) == 0 ||
+	    strstr(m->name, "/../") || (strlen(m->name) >= 3 && strcmp(m->name + strlen(m->name) - 3, "/..") == 0))
+		return envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC,
+			"%s: a file named '%s' cannot be copied", p->v->name, m->name);
+	snprintf(suffix, sizeof(suffix), "-file%zu", ++p->v->nconfigs);
+	swarm_name(name, p->v->name, suffix);
+	if ((target = envup__sprintf("%s%s%s", p->base, p->base[strlen(p->base) - 1] == '/' ? "" : "/",
+	    m->name)) == NULL)
 		goto done;
 	if ((error = envup_swarm_config_create(&id, p->s->e, name, &p->labels, m->data, m->size)) < 0)
 		goto done;
@@ -536,7 +594,6 @@ static int put_member(const envup_tar_member *m, void *payload)
 	}
 	error = 0;
 done:
-	envup__free(name);
 	envup__free(target);
 	envup__free(id);
 	return error;
@@ -663,6 +720,12 @@ static int swarm_start(envup_backend *b, const char *id)
 			envup_error_clear();
 			continue;
 		}
+		/* a one-shot service may have run to its end between two looks:
+		 * started; readiness judges its exit code */
+		if (strcmp(t.state, "complete") == 0) {
+			error = t.node_id ? cache_node(s, v, t.node_id) : 0;
+			break;
+		}
 		if (envup_swarm_state_final(t.state)) {
 			error = task_failed(s, v, &t);
 			break;
@@ -734,7 +797,13 @@ static int swarm_inspect(envup_container_info *out, envup_backend *b, const char
 		if (out->exit_code == 0)
 			out->exit_code = -1;
 	}
-	/* with a health check a task runs only once healthy */
+	/* with a health check a task runs only once healthy: one seen starting
+	 * has one (the image's, which the manager cannot read) */
+	if (!has_health && v && strcmp(t.state, "starting") == 0) {
+		pthread_mutex_lock(&s->lock);
+		v->has_health = has_health = true;
+		pthread_mutex_unlock(&s->lock);
+	}
 	if (has_health || strcmp(t.state, "starting") == 0) {
 		if ((out->health = envup__strdup(strcmp(t.state, "running") == 0 ? "healthy" :
 		    running ? "starting" : "unhealthy")) == NULL)
@@ -751,13 +820,14 @@ static int swarm_inspect(envup_container_info *out, envup_backend *b, const char
 	if (t.node_id && v && cache_node(s, v, t.node_id) < 0)
 		goto done;
 	pthread_mutex_lock(&s->lock);
-	if (s->host)
-		out->port_host = envup__strdup(s->host);
-	else if (v && v->node_addr)
-		out->port_host = envup__strdup(v->node_addr);
-	if (v && v->node_name)
-		out->node = envup__strdup(v->node_name);
-	pthread_mutex_unlock(&s->lock);
+	{
+		const char *host = s->host ? s->host : v ? v->node_addr : NULL;
+		bool ok = (!host || (out->port_host = envup__strdup(host)) != NULL) &&
+			(!v || !v->node_name || (out->node = envup__strdup(v->node_name)) != NULL);
+		pthread_mutex_unlock(&s->lock);
+		if (!ok)
+			goto done;
+	}
 	error = 0;
 done:
 	if (error < 0)
@@ -792,12 +862,20 @@ static int swarm_resources(envup_resource **out, size_t *count, envup_backend *b
 	return sw(b)->docker->ops->resources(out, count, sw(b)->docker, labels);
 }
 
-/* A "container" of this backend is a service. */
+/* A "container" this backend handed out is a service; anything else (the
+ * Docker backend's resources say "service" for services) is the Docker
+ * backend's. */
 static int swarm_remove_resource(envup_backend *b, const envup_resource *r)
 {
-	if (strcmp(r->kind, "container") == 0)
-		return envup_swarm_service_remove(sw(b)->e, r->id, SERVICE_REMOVE_WAIT_S);
-	return sw(b)->docker->ops->remove_resource(sw(b)->docker, r);
+	swarm_backend *s = sw(b);
+	bool ours;
+
+	pthread_mutex_lock(&s->lock);
+	ours = strcmp(r->kind, "container") == 0 && svc_find(s, r->id) != NULL;
+	pthread_mutex_unlock(&s->lock);
+	if (ours)
+		return envup_swarm_service_remove(s->e, r->id, SERVICE_REMOVE_WAIT_S);
+	return s->docker->ops->remove_resource(s->docker, r);
 }
 
 static void swarm_set_deadline(envup_backend *b, double deadline)

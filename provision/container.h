@@ -34,6 +34,7 @@ typedef struct {
 	 * Compose healthcheck's test), or NULL */
 	const envup_strlist *healthcheck;
 	double healthcheck_timeout;      /* seconds one run may take (0: 30) */
+	bool image_health;               /* readiness is the image's HEALTHCHECK */
 } envup_container_config;
 
 /** Create. 409 (name in use) returns ENVUP_EEXISTS; 404 no such image ENVUP_ENOTFOUND. */

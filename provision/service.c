@@ -336,6 +336,7 @@ static int bring_up_once(envup_up_service *s)
 	cfg.binds = spec->binds;
 	cfg.rt = spec->compose ? &spec->rt : NULL;
 	/* a backend that cannot exec runs a Compose healthcheck itself */
+	cfg.image_health = spec->wait.kind == ENVUP_WAIT_HEALTHCHECK;
 	if (spec->wait.kind == ENVUP_WAIT_EXEC && !b->ops->exec) {
 		cfg.healthcheck = &spec->wait.exec;
 		cfg.healthcheck_timeout = spec->wait.exec_timeout;

@@ -36,6 +36,24 @@ int envup_swarm_check_manager(envup_engine *e)
 	return error;
 }
 
+/* The fraction of "...:09.45Z" in nanoseconds (Go trims trailing zeros, so
+ * these do not compare as strings). */
+static long long rfc3339_nanos(const char *s)
+{
+	const char *dot = s ? strchr(s, '.') : NULL;
+	long long ns = 0;
+	int digits = 0;
+
+	if (!dot)
+		return 0;
+	for (dot++; *dot >= '0' && *dot <= '9'; dot++)
+		if (digits++ < 9)
+			ns = ns * 10 + (*dot - '0');
+	for (; digits < 9; digits++)
+		ns *= 10;
+	return ns;
+}
+
 /* "2026-12-01T19:17:09.450503881Z" -> unix seconds (UTC only; 0 when not
  * of that form) */
 static long long rfc3339_seconds(const char *s)
@@ -97,9 +115,11 @@ int envup_swarm_find(envup_swarm_object **out, size_t *count, envup_engine *e,
 	if ((error = envup_engine_request(e, "GET", envup_buf_cstr(&path), NULL, NULL, 0, &status,
 	    &resp)) < 0)
 		goto done;
-	if (status == NOT_A_MANAGER_STATUS || status == 404 || status == 501) {
+	if ((status == NOT_A_MANAGER_STATUS && strstr(envup_buf_cstr(&resp), "not a swarm manager")) ||
+	    status == 404 || status == 501) {
 		/* not a manager (or an engine without swarm: podman): it runs no
-		 * services of anyone's */
+		 * services of anyone's. A manager without a leader also answers
+		 * 503, with other words: that is an error, not "none". */
 		error = 0;
 		goto done;
 	}
@@ -232,9 +252,10 @@ static int swarm_delete(envup_engine *e, const char *collection, const char *id,
 			goto done;
 		}
 		/* a config stays in use until its service's tasks are gone */
-		if (!strstr(envup_buf_cstr(&resp), "in use") || envup_now() >= until ||
-		    envup_engine_check_interrupt(e) < 0)
+		if (!strstr(envup_buf_cstr(&resp), "in use") || envup_now() >= until)
 			break;
+		if ((error = envup_engine_check_interrupt(e)) < 0)
+			goto done;
 		envup_sleep_ms(200);
 	}
 	error = envup_engine_api_error(status, &resp, what);
@@ -448,7 +469,7 @@ static int task_ports(envup_kvlist *out, const cJSON *status)
 int envup_swarm_task_latest(envup_swarm_task *out, envup_engine *e, const char *service)
 {
 	cJSON *tasks = NULL, *t, *best = NULL;
-	const char *best_at = NULL;
+	long long best_s = 0, best_ns = 0;
 	int error;
 
 	memset(out, 0, sizeof(*out));
@@ -457,12 +478,14 @@ int envup_swarm_task_latest(envup_swarm_task *out, envup_engine *e, const char *
 		return error;
 	cJSON_ArrayForEach(t, tasks) {
 		const char *at = jsonx_str(t, "CreatedAt");
-		if (!at)
+		long long sec = rfc3339_seconds(at), ns = rfc3339_nanos(at);
+		if (!cJSON_IsObject(t))
 			continue;
-		/* RFC 3339 in UTC of one length compare as strings; else by order */
-		if (!best || strcmp(at, best_at) > 0) {
+		/* the newest by CreatedAt; of equal (or no) times, the later listed */
+		if (!best || sec > best_s || (sec == best_s && ns >= best_ns)) {
 			best = t;
-			best_at = at;
+			best_s = sec;
+			best_ns = ns;
 		}
 	}
 	if (!best) {
@@ -484,6 +507,11 @@ int envup_swarm_task_latest(envup_swarm_task *out, envup_engine *e, const char *
 		    jsonx_dup(&out->timestamp, st, "Timestamp") < 0 ||
 		    jsonx_dup(&out->created, best, "CreatedAt") < 0 ||
 		    task_ports(&out->ports, st) < 0) {
+			envup_swarm_task_dispose(out);
+			goto done;
+		}
+		/* a task without a state is one we know nothing of yet */
+		if (!out->state && (out->state = envup__strdup("unknown")) == NULL) {
 			envup_swarm_task_dispose(out);
 			goto done;
 		}

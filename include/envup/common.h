@@ -15,7 +15,7 @@
 extern "C" {
 #endif
 
-#define ENVUP_VERSION_STRING "0.2.0"
+#define ENVUP_VERSION_STRING "0.3.0"
 
 /*
  * ENVUP_EXTERN(type) marks a public function: the library is built with

@@ -201,6 +201,7 @@ case_compose() {
 	wf_dir dir
 	wf_name n
 	cp -r "$WF_SOURCE_DIR/tests/data/compose/good/test_stack.yaml" "$WF_SOURCE_DIR/tests/data/compose/good/mocks" "$dir/"
+	: >"$dir/mocks/.gitkeep"   # empty: a swarm config cannot be, so it is not copied
 	# the Go service's file, and one service whose readiness is its
 	# Compose healthcheck alone (no template knows nginx)
 	cat >"$dir/docker-compose.web.yml" <<-'EOF'
@@ -348,8 +349,13 @@ case_foreign() {
 	local dir n
 	wf_dir dir
 	wf_name n
+	# a name a swarm cannot take as it is ('.'): its services are envup-N-dot-...
+	n="$n.dot"
+	wf_track "$n"
 	printf 'services:\n  cache: { template: redis }\n' >"$dir/envup.yaml"
 	(cd "$dir" && envup up -n "$n" --backend swarm --keep >/dev/null 2>"$dir/up.err") || { cat "$dir/up.err" >&2; wf_fail "up"; }
+	swarm_docker 1 service inspect "envup-${n%.dot}-dot-cache" >/dev/null || wf_fail "no service envup-${n%.dot}-dot-cache"
+	envup status -n "$n" | grep -q '^cache .*running' || wf_fail "status of $n"
 	swarm_docker 1 service create -d -q --name "foreign-$$" --restart-condition none \
 		"$SWARM_REGISTRY/redis:7-alpine" >/dev/null || wf_fail "service create"
 	# envup's environment label, without the managed one and its proof
