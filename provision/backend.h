@@ -100,6 +100,9 @@ typedef struct {
 	int (*images)(envup_image_summary **out, size_t *count, envup_backend *b, const char *label);
 	int (*remove_image)(envup_backend *b, const char *id);
 	int (*tag_image)(envup_backend *b, const char *id, const char *repo, const char *tag);
+	/** What of the spec this backend cannot do, refused before anything is
+	 *  made (ENVUP_ESPEC naming file, line and service); NULL: all of it. */
+	int (*check_spec)(const envup_backend *b, const envup_spec *spec);
 } envup_backend_ops;
 
 struct envup_backend {

@@ -388,6 +388,7 @@ static const envup_backend_ops docker_ops = {
 	docker_images,
 	docker_remove_image,
 	docker_tag_image,
+	NULL,               /* check_spec: an engine runs every spec */
 };
 
 bool envup_backend_known(const char *kind)

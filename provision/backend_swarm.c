@@ -836,10 +836,71 @@ done:
 	return error;
 }
 
+/*
+ * Following: a service's log stream does not end when its task does, so
+ * the logs are read again every LOG_POLL_MS, each time from the start,
+ * and only what is new goes to `cb` (logs only grow); after the read that
+ * follows the task's end, the follow ends, as a container's does.
+ */
+#define LOG_POLL_MS 250
+
+typedef struct {
+	size_t seen;        /* bytes of this read so far */
+	size_t fed;         /* bytes already given to cb (of every read) */
+	envup_log_cb cb;
+	void *payload;
+	int stopped;        /* cb said stop (> 0) */
+} log_poll;
+
+static int log_poll_data(const char *data, size_t len, void *payload)
+{
+	log_poll *p = payload;
+	size_t start = p->seen, end = p->seen + len;
+	int rc = 0;
+
+	p->seen = end;
+	if (end <= p->fed)
+		return 0;
+	if (start < p->fed) {
+		data += p->fed - start;
+		len -= p->fed - start;
+	}
+	p->fed = end;
+	if ((rc = p->cb(data, len, p->payload)) > 0)
+		p->stopped = 1;
+	return rc;
+}
+
 static int swarm_logs(envup_backend *b, const char *id, int tail, bool follow, envup_log_cb cb,
 	void *payload)
 {
-	return envup_swarm_service_logs(sw(b)->e, id, tail, follow, cb, payload);
+	swarm_backend *s = sw(b);
+	log_poll p;
+	bool last = false;
+	int error;
+
+	/* (a tail moves as the log grows: that one streams, as `envup logs -f`) */
+	if (!follow || tail >= 0)
+		return envup_swarm_service_logs(s->e, id, tail, follow, cb, payload);
+	memset(&p, 0, sizeof(p));
+	p.cb = cb;
+	p.payload = payload;
+	for (;;) {
+		envup_swarm_task t = ENVUP_SWARM_TASK_INIT;
+		p.seen = 0;
+		if ((error = envup_swarm_service_logs(s->e, id, tail, false, log_poll_data, &p)) < 0 ||
+		    p.stopped || last)
+			return error;
+		if ((error = envup_engine_check_interrupt(s->e)) < 0)
+			return error;
+		if (envup_swarm_task_latest(&t, s->e, id) == 0)
+			last = envup_swarm_state_final(t.state);
+		else
+			envup_error_clear();
+		envup_swarm_task_dispose(&t);
+		if (!last)
+			envup_sleep_ms(LOG_POLL_MS);
+	}
 }
 
 /* Listing and removal are the Docker backend's: it knows services. */
@@ -883,6 +944,37 @@ static void swarm_set_deadline(envup_backend *b, double deadline)
 	sw(b)->docker->ops->set_deadline(sw(b)->docker, deadline);
 }
 
+/* Every service the swarm cannot run as written, in one message. */
+static int swarm_check_spec(const envup_backend *b, const envup_spec *spec)
+{
+	envup_buf msg = ENVUP_BUF_INIT;
+	size_t i, j, n = 0;
+	int error = 0;
+
+	(void)b;
+	for (i = 0; i < spec->nservices && error == 0; i++) {
+		const envup_service *sv = &spec->services[i];
+		char where[600];
+		snprintf(where, sizeof(where), "%s:%d:%d: services.%s", spec->path, sv->pos.line,
+			sv->pos.col, sv->name);
+		if (sv->compose && sv->rt.privileged && ++n)
+			error = envup_buf_printf(&msg, "%s%s: privileged is not supported on a swarm",
+				msg.size ? "; " : "", where);
+		for (j = 0; sv->binds && j < sv->nports && error == 0; j++) {
+			const char *ip = sv->binds[j].ip;
+			if (ip && strcmp(ip, "0.0.0.0") != 0 && strcmp(ip, "::") != 0 && ++n)
+				error = envup_buf_printf(&msg, "%s%s: port %d is bound to %s; a swarm publishes "
+					"a port on every address of its node", msg.size ? "; " : "", where,
+					sv->ports[j], ip);
+		}
+	}
+	if (error == 0 && n)
+		error = envup_error_set(ENVUP_ESPEC, ENVUP_ERROR_SPEC, "%s (--backend swarm)",
+			envup_buf_cstr(&msg));
+	envup_buf_dispose(&msg);
+	return error;
+}
+
 static const envup_backend_ops swarm_ops = {
 	"swarm",
 	swarm_free,
@@ -904,6 +996,7 @@ static const envup_backend_ops swarm_ops = {
 	swarm_remove_resource,
 	swarm_set_deadline,
 	NULL, NULL, NULL, NULL, NULL,   /* no snapshot images: cold starts */
+	swarm_check_spec,
 };
 
 int envup_backend_swarm_open(envup_backend **out, const envup_backend_options *o)

@@ -420,7 +420,8 @@ int envup_up(envup_env **out, const envup_up_options *opts)
 		goto done;
 	if ((error = envup_up__plan_ownership(&ctx)) < 0)
 		goto done;
-	if ((error = shared_volume_check(&ctx)) < 0)
+	if ((error = shared_volume_check(&ctx)) < 0 ||
+	    (ctx.backend->ops->check_spec && (error = ctx.backend->ops->check_spec(ctx.backend, ctx.spec)) < 0))
 		goto done;
 	if ((error = create_network(&ctx)) < 0 || (error = create_volumes(&ctx)) < 0) {
 		teardown_keep_error(&ctx);

@@ -17,6 +17,10 @@
 #             port or name collision, nothing left
 #   pull      an image no node can pull: the service, the node and the
 #             scheduler's error named, exit 1, nothing left
+#   log       `wait: log` on a swarm: ready when the line comes, and a task
+#             that ends first fails the up at once, not at the timeout
+#   ports     a fixed host port: one environment per node, and the fourth
+#             fails at once with the scheduler's "no suitable node"
 #   drain     a node drained while an environment is up: its service's
 #             task is shut down and not moved (restart condition none);
 #             status says so; a new up avoids the node; envdown cleans up
@@ -45,7 +49,7 @@ fi
 wf_init
 command -v psql >/dev/null || wf_fail "psql is missing (postgresql-client)"
 
-SW_CASES=${SWARM_CASES:-manager stack compose ten pull drain owner foreign}
+SW_CASES=${SWARM_CASES:-manager stack compose ten pull log ports drain owner foreign}
 MANAGER=$(swarm_node_host 1)
 export DOCKER_HOST=$MANAGER
 export ENVUP_HUB_IMAGE_PREFIX="$SWARM_REGISTRY/"
@@ -139,10 +143,36 @@ case_manager() {
 		wf_fail "backend: swarms in a spec: exit $rc: $out"
 	[ "$(sw_leftovers "$n")" = 0 ] || wf_fail "refused ups left something on the swarm"
 	wf_ok "unknown backends refused with exit 2: $out"
+	# what a swarm cannot do, all of it in one line, before anything exists
+	cat >"$dir/docker-compose.yml" <<-'EOF'
+	services:
+	  db:
+	    image: postgres:15-alpine
+	    environment: {POSTGRES_PASSWORD: x}
+	    ports: ["127.0.0.1:5432:5432"]
+	    volumes: [data:/var/lib/postgresql/data]
+	  tool:
+	    image: redis:7-alpine
+	    privileged: true
+	    volumes: [data:/data]
+	volumes:
+	  data: {}
+	EOF
+	rm -f "$dir/envup.yaml"
+	out=$(cd "$dir" && envup up -n "$n" --backend swarm 2>&1) && rc=0 || rc=$?
+	[ "$rc" = 2 ] || wf_fail "a spec a swarm cannot run: exit $rc: $out"
+	case "$out" in *"volume 'data' is used by services db and tool"*) ;; *) wf_fail "shared volume: $out" ;; esac
+	sed -i 's/    volumes: \[data:\/data\]//' "$dir/docker-compose.yml"
+	out=$(cd "$dir" && envup up -n "$n" --backend swarm 2>&1) && rc=0 || rc=$?
+	[ "$rc" = 2 ] || wf_fail "a spec a swarm cannot run: exit $rc: $out"
+	case "$out" in *"docker-compose.yml:"*"services.db: port 5432 is bound to 127.0.0.1"*"services.tool: privileged is not supported on a swarm"*) ;;
+		*) wf_fail "bound port and privileged not both named: $out" ;; esac
+	[ "$(sw_leftovers "$n")" = 0 ] || wf_fail "refused ups left something on the swarm"
+	wf_ok "what a swarm cannot run is refused before anything is made: $(echo "$out" | tail -n 1)"
 }
 
 case_stack() {
-	local dir n out exports node host took
+	local dir n out exports node host took rc
 	wf_dir dir
 	wf_name n
 	cp "$WF_SOURCE_DIR/tests/data/init/01_schema.sql" "$WF_SOURCE_DIR/tests/data/init/02_data.sql" \
@@ -188,12 +218,25 @@ case_stack() {
 	envup logs -n "$n" cache 2>&1 | grep -q "Ready to accept connections" || wf_fail "logs of cache"
 	out=$(envup db new -n "$n" db) || wf_fail "db new: $out"
 	[ "$(psql "$out" -Atc 'select count(*) from init_order')" -ge 2 ] || wf_fail "the new database has no init data: $out"
-	wf_ok "env, ls, logs and db new work on the swarm"
+	envup reset -n "$n" >/dev/null 2>&1 || wf_fail "reset"
+	(
+		eval "$exports"
+		[ -z "$(redis-cli -u "$CACHE_URL" --no-auth-warning get k)" ] || exit 1
+		[ "$(psql "$DB_URL" -Atc 'select count(*) from init_order')" -ge 2 ] || exit 2
+	) || wf_fail "reset did not put the stack back as up left it (check $?)"
+	wf_ok "env, ls, logs, db new and reset work on the swarm"
 	envdown -q -n "$n" || wf_fail "envdown"
 	[ "$(swarm_docker 1 service ls -q --filter "label=dev.envup.env=$n" | wc -l)" = 0 ] ||
 		wf_fail "envdown returned with services left"
 	took=$(sw_gone "$n" 30) || exit 1
 	wf_ok "envdown left nothing on any node (the nodes' task containers were gone ${took}s after it returned)"
+	wf_name n
+	out=$(cd "$dir" && envup run -n "$n" -q -- sh -c 'redis-cli -u "$CACHE_URL" --no-auth-warning ping; exit 7') &&
+		rc=0 || rc=$?
+	[ "$rc" = 7 ] && [ "$out" = PONG ] || wf_fail "envup run on the swarm: exit $rc, output $out"
+	[ "$(swarm_docker 1 service ls -q --filter "label=dev.envup.env=$n" | wc -l)" = 0 ] ||
+		wf_fail "envup run left services"
+	wf_ok "envup run on the swarm: the command saw the environment, its exit code came back, nothing left"
 }
 
 case_compose() {
@@ -295,6 +338,65 @@ case_pull() {
 		wf_fail "the failure does not name the service, the node and the error: $out"
 	sw_gone "$n" 30 >/dev/null || exit 1
 	wf_ok "an unpullable image names the service, the node and the scheduler's error; nothing left"
+}
+
+case_log() {
+	local dir n out rc start
+	wf_dir dir
+	wf_name n
+	cat >"$dir/envup.yaml" <<-EOF
+	name: $n
+	services:
+	  talker:
+	    image: nginx:1.27-alpine
+	    command: ["sh", "-c", "echo warming up; sleep 1; echo ready now; exec sleep 600"]
+	    wait: {log: {pattern: "ready now"}}
+	EOF
+	(cd "$dir" && envup up --backend swarm --keep >/dev/null 2>"$dir/up.err") || { cat "$dir/up.err" >&2; wf_fail "up with a log wait"; }
+	envdown -q -n "$n"
+	wf_name n
+	cat >"$dir/envup.yaml" <<-EOF
+	name: $n
+	services:
+	  quitter:
+	    image: nginx:1.27-alpine
+	    command: ["sh", "-c", "echo bye; exit 3"]
+	    wait: {log: {pattern: "never printed"}}
+	EOF
+	start=$SECONDS
+	out=$(cd "$dir" && envup up --backend swarm --keep --timeout 60 2>&1) && rc=0 || rc=$?
+	[ "$rc" = 1 ] || wf_fail "a task that ends before its log line: exit $rc: $out"
+	[ $((SECONDS - start)) -lt 30 ] || wf_fail "it failed only at the timeout ($((SECONDS - start))s): $out"
+	echo "$out" | grep -E "quitter: .*(exit|failed).*before log pattern" || wf_fail "the failure does not say why: $out"
+	sw_gone "$n" 30 >/dev/null || exit 1
+	wf_ok "wait: log on a swarm: ready on its line; a task that ends first fails in $((SECONDS - start))s"
+}
+
+case_ports() {
+	local dir i n out rc names=()
+	wf_dir dir
+	# a Compose file that fixes its host port, as many do
+	printf 'services:\n  cache:\n    image: redis:7-alpine\n    ports: ["16379:6379"]\n' >"$dir/docker-compose.yml"
+	for i in 1 2 3; do
+		wf_name n
+		names+=("$n")
+		(cd "$dir" && envup up -n "$n" --backend swarm --keep >/dev/null 2>"$dir/$n.err") ||
+			{ cat "$dir/$n.err" >&2; wf_fail "up $i of a fixed port"; }
+	done
+	[ "$(for n in "${names[@]}"; do sw_placement "$n"; done | awk '{ print $2 }' | sort -u | wc -l)" = 3 ] ||
+		wf_fail "three environments of one fixed port are not on three nodes"
+	for n in "${names[@]}"; do
+		(eval "$(envup env -n "$n")"; [ "$CACHE_PORT" = 16379 ] && [ "$(redis-cli -h "$CACHE_HOST" -p 16379 ping)" = PONG ]) ||
+			wf_fail "$n does not answer on 16379"
+	done
+	wf_name n
+	out=$(cd "$dir" && envup up -n "$n" --backend swarm --keep 2>&1) && rc=0 || rc=$?
+	[ "$rc" = 1 ] || wf_fail "a fourth environment of a fixed port: exit $rc: $out"
+	echo "$out" | grep -E "cache: the swarm has no node for it: .*no suitable node" ||
+		wf_fail "the fourth does not say the scheduler's words: $out"
+	sw_gone "$n" 30 >/dev/null || exit 1
+	for n in "${names[@]}"; do envdown -q -n "$n"; done
+	wf_ok "a fixed port: one environment per node, the fourth refused with the scheduler's words"
 }
 
 case_drain() {
