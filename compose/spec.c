@@ -335,6 +335,11 @@ static int load(envup_spec *spec, const char *data, size_t len,
 	    (error = envup_spec__validate(spec, srcs, &d)) < 0 ||
 	    (error = envup_spec__order(spec, srcs, &d)) < 0)
 		goto done;
+	/* where each service is written, for what is checked later (a
+	 * backend's check_spec) */
+	for (size_t i = 0; i < spec->nservices; i++)
+		if (srcs[i].name)
+			spec->services[i].pos = srcs[i].name->pos;
 done:
 	/* every error of the file, in the order of the file, the first as the
 	 * message */

@@ -955,8 +955,11 @@ static int swarm_check_spec(const envup_backend *b, const envup_spec *spec)
 	for (i = 0; i < spec->nservices && error == 0; i++) {
 		const envup_service *sv = &spec->services[i];
 		char where[600];
-		snprintf(where, sizeof(where), "%s:%d:%d: services.%s", spec->path, sv->pos.line,
-			sv->pos.col, sv->name);
+		if (sv->pos.line > 0)
+			snprintf(where, sizeof(where), "%s:%d:%d: services.%s", spec->path, sv->pos.line,
+				sv->pos.col, sv->name);
+		else
+			snprintf(where, sizeof(where), "%s: services.%s", spec->path, sv->name);
 		if (sv->compose && sv->rt.privileged && ++n)
 			error = envup_buf_printf(&msg, "%s%s: privileged is not supported on a swarm",
 				msg.size ? "; " : "", where);

@@ -306,6 +306,7 @@ static void check_by_name(const envup_env *env, const char *name)
 		assert_string_equal(st[i].port_list[0].host_ip, "127.0.0.1");
 		assert_int_equal(st[i].port_list[0].host_port,
 			envup_env_service_port(env, st[i].service, st[i].port_list[0].container_port));
+		assert_null(st[i].node);   /* one engine: no node (a swarm names it) */
 	}
 	envup_status_free(st, n);
 

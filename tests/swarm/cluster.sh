@@ -5,6 +5,10 @@
 #   tests/swarm/cluster.sh up      build it; prints the manager's DOCKER_HOST
 #   tests/swarm/cluster.sh down    take it all down (idempotent)
 #
+# The manager (node 1) also answers over TCP, without TLS, at
+# SWARM_MANAGER_TCP (tcp://10.231.0.11:2375), on the bridge only
+# (--tls=false said outright: dockerd 20.10 otherwise waits 15 s at start).
+#
 # Each node is its own dockerd (own data-root, exec-root, pidfile, socket
 # and managed containerd) in its own network, mount and UTS namespace (its
 # hostname is envupsw-nN),
@@ -33,6 +37,7 @@ SWARM_GW=$SWARM_SUBNET.1
 SWARM_REGISTRY=$SWARM_GW:5858
 SWARM_NODES=${SWARM_NODES:-3}
 SWARM_COMMENT=envup-swarm-test
+SWARM_MANAGER_TCP=tcp://$SWARM_SUBNET.11:2375
 SWARM_LOCAL_REGISTRY=127.0.0.1:${ENVUP_TEST_REGISTRY_PORT:-5858}
 
 swarm__say() { printf 'swarm: %s\n' "$*" >&2; }
@@ -120,7 +125,8 @@ swarm__start_node() {
 	# otherwise wait for the node
 	(nsenter --net="/run/netns/$ns" unshare --mount --uts --propagation private \
 		sh -c 'hostname "$0" && exec setsid "$@"' "$ns" dockerd --data-root "$d/data" --exec-root "$d/exec" --pidfile "$d/docker.pid" \
-		-H "unix://$d/docker.sock" --insecure-registry "$SWARM_REGISTRY" \
+		-H "unix://$d/docker.sock" $([ "$n" = 1 ] && echo "-H tcp://$ip:2375 --tls=false") \
+		--insecure-registry "$SWARM_REGISTRY" \
 		--storage-driver overlay2 --log-driver json-file \
 		>"$d/dockerd.log" 2>&1 </dev/null &)
 }

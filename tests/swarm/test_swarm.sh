@@ -19,6 +19,7 @@
 #             scheduler's error named, exit 1, nothing left
 #   log       `wait: log` on a swarm: ready when the line comes, and a task
 #             that ends first fails the up at once, not at the timeout
+#   tcp       the manager over tcp:// (a remote engine): same stack, same URLs
 #   ports     a fixed host port: one environment per node, and the fourth
 #             fails at once with the scheduler's "no suitable node"
 #   drain     a node drained while an environment is up: its service's
@@ -49,7 +50,7 @@ fi
 wf_init
 command -v psql >/dev/null || wf_fail "psql is missing (postgresql-client)"
 
-SW_CASES=${SWARM_CASES:-manager stack compose ten pull log ports drain owner foreign}
+SW_CASES=${SWARM_CASES:-manager stack compose ten pull log tcp ports drain owner foreign}
 MANAGER=$(swarm_node_host 1)
 export DOCKER_HOST=$MANAGER
 export ENVUP_HUB_IMAGE_PREFIX="$SWARM_REGISTRY/"
@@ -103,6 +104,17 @@ sw_gone() {
 		sleep 0.2
 	done
 	echo $((SECONDS - start))
+}
+
+# Nothing of NAME left on the manager (services, configs, network) now;
+# the nodes' task containers go a few seconds later, and the exit check
+# (sw_cleanup) requires them gone for every name.
+sw_gone_here() {
+	local n=$1 k
+	k=$(( $(swarm_docker 1 service ls -q --filter "label=dev.envup.env=$n" | wc -l) +
+		$(swarm_docker 1 config ls -q --filter "label=dev.envup.env=$n" | wc -l) +
+		$(swarm_docker 1 network ls -q --filter "label=dev.envup.env=$n" | wc -l) ))
+	[ "$k" = 0 ] || wf_fail "$n left $k resources on the manager"
 }
 
 # The node (hostname) of each service of NAME: "service node" lines.
@@ -315,7 +327,7 @@ case_ten() {
 	for n in "${names[@]}"; do envdown -q -n "$n" & pids+=($!); done
 	for i in "${pids[@]}"; do wait "$i" || wf_fail "an envdown failed"; done
 	for n in "${names[@]}"; do
-		sw_gone "$n" 30 >/dev/null || exit 1
+		sw_gone_here "$n"
 	done
 	wf_ok "ten envdowns at once left nothing"
 }
@@ -336,7 +348,7 @@ case_pull() {
 	[ "$rc" = 1 ] || wf_fail "an unpullable image: exit $rc, not 1: $out"
 	echo "$out" | grep -E "ghost.*swarm task rejected on node ${SWARM_PREFIX}-n[123]: .*No such image" ||
 		wf_fail "the failure does not name the service, the node and the error: $out"
-	sw_gone "$n" 30 >/dev/null || exit 1
+	sw_gone_here "$n"
 	wf_ok "an unpullable image names the service, the node and the scheduler's error; nothing left"
 }
 
@@ -368,8 +380,26 @@ case_log() {
 	[ "$rc" = 1 ] || wf_fail "a task that ends before its log line: exit $rc: $out"
 	[ $((SECONDS - start)) -lt 30 ] || wf_fail "it failed only at the timeout ($((SECONDS - start))s): $out"
 	echo "$out" | grep -E "quitter: .*(exit|failed).*before log pattern" || wf_fail "the failure does not say why: $out"
-	sw_gone "$n" 30 >/dev/null || exit 1
+	sw_gone_here "$n"
 	wf_ok "wait: log on a swarm: ready on its line; a task that ends first fails in $((SECONDS - start))s"
+}
+
+case_tcp() {
+	local dir n exports
+	wf_dir dir
+	wf_name n
+	printf 'services:\n  db: { template: postgres }\n  cache: { template: redis }\n' >"$dir/envup.yaml"
+	exports=$(cd "$dir" && DOCKER_HOST=$SWARM_MANAGER_TCP envup up -n "$n" --backend swarm --keep 2>"$dir/up.err") ||
+		{ cat "$dir/up.err" >&2; wf_fail "up over tcp://"; }
+	(
+		eval "$exports"
+		case "$DB_HOST $CACHE_HOST" in *"$SWARM_SUBNET".1[123]*) ;; *) exit 1 ;; esac
+		[ "$(psql "$DB_URL" -Atc 'select 1')" = 1 ] && [ "$(redis-cli -u "$CACHE_URL" --no-auth-warning ping)" = PONG ]
+	) || wf_fail "over tcp:// the URLs do not answer at the nodes: $exports"
+	DOCKER_HOST=$SWARM_MANAGER_TCP envup status -n "$n" | grep -q "^db .*${SWARM_PREFIX}-n" || wf_fail "status over tcp://"
+	DOCKER_HOST=$SWARM_MANAGER_TCP envdown -q -n "$n" || wf_fail "envdown over tcp://"
+	sw_gone_here "$n"
+	wf_ok "the manager over tcp://: up, URLs at the nodes, status and envdown"
 }
 
 case_ports() {
@@ -394,7 +424,7 @@ case_ports() {
 	[ "$rc" = 1 ] || wf_fail "a fourth environment of a fixed port: exit $rc: $out"
 	echo "$out" | grep -E "cache: the swarm has no node for it: .*no suitable node" ||
 		wf_fail "the fourth does not say the scheduler's words: $out"
-	sw_gone "$n" 30 >/dev/null || exit 1
+	sw_gone_here "$n"
 	for n in "${names[@]}"; do envdown -q -n "$n"; done
 	wf_ok "a fixed port: one environment per node, the fourth refused with the scheduler's words"
 }
@@ -426,7 +456,8 @@ case_drain() {
 	wf_ok "a new up while $node is drained avoids it: $(sw_placement "$n2" | awk '{ printf "%s on %s; ", $1, $2 }')"
 	envdown -q -n "$n" || wf_fail "envdown of the drained environment"
 	envdown -q -n "$n2"
-	sw_gone "$n" 30 >/dev/null && sw_gone "$n2" 30 >/dev/null || exit 1
+	sw_gone_here "$n"
+	sw_gone_here "$n2"
 	swarm_docker 1 node update --availability active "$node" >/dev/null
 	wf_ok "envdown removes a drained environment entirely"
 }
