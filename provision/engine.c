@@ -160,6 +160,12 @@ int envup_engine_parse_json(struct cJSON **out, const envup_buf *resp, const cha
 int envup_engine_create(char **id_out, envup_engine *e, const char *path,
 	const cJSON *body, const char *what)
 {
+	return envup_engine_create_with(id_out, e, path, body, NULL, "Id", what);
+}
+
+int envup_engine_create_with(char **id_out, envup_engine *e, const char *path,
+	const cJSON *body, const char *header, const char *id_key, const char *what)
+{
 	envup_buf resp = ENVUP_BUF_INIT;
 	cJSON *json = NULL, *id;
 	char *text = NULL;
@@ -172,7 +178,8 @@ int envup_engine_create(char **id_out, envup_engine *e, const char *path,
 		error = envup_error_set_oom();
 		goto done;
 	}
-	if ((error = envup_engine_request(e, "POST", path, "application/json",
+	if ((error = header ? envup_engine_request_header(e, "POST", path, header, text, strlen(text),
+	    &status, &resp) : envup_engine_request(e, "POST", path, "application/json",
 	    text, strlen(text), &status, &resp)) < 0)
 		goto done;
 	if (status != 201 && status != 200) {
@@ -181,9 +188,10 @@ int envup_engine_create(char **id_out, envup_engine *e, const char *path,
 	}
 	if ((error = envup_engine_parse_json(&json, &resp, what)) < 0)
 		goto done;
-	id = cJSON_GetObjectItemCaseSensitive(json, "Id");
+	id = cJSON_GetObjectItemCaseSensitive(json, id_key);
 	if (!cJSON_IsString(id) || !id->valuestring[0]) {
-		error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_JSON, "invalid JSON from the engine for %s: no Id", what);
+		error = envup_error_set(ENVUP_ERROR, ENVUP_ERROR_JSON, "invalid JSON from the engine for %s: no %s",
+			what, id_key);
 		goto done;
 	}
 	if (id_out && (*id_out = envup__strdup(id->valuestring)) == NULL)

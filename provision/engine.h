@@ -131,6 +131,11 @@ int envup_engine_get_json(struct cJSON **out, envup_engine *e, const char *path,
 int envup_engine_create(char **id_out, envup_engine *e, const char *path,
 	const struct cJSON *body, const char *what);
 
+/** The same with one more request header (or NULL) and the answer's id
+ *  under `id_key` (a swarm's objects spell it "ID"). */
+int envup_engine_create_with(char **id_out, envup_engine *e, const char *path,
+	const struct cJSON *body, const char *header, const char *id_key, const char *what);
+
 /**
  * 0 while neither the cancel flag nor the deadline stops us; otherwise
  * ENVUP_ECANCELLED or ENVUP_ETIMEOUT with the error set. For wait loops.

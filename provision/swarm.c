@@ -170,63 +170,19 @@ done:
 	return error;
 }
 
-/* POST a JSON body to a create endpoint; the answer's "ID" (swarm objects
- * spell it so, containers "Id"). */
+/* A create endpoint's answer spells the id "ID" for swarm objects. */
 static int swarm_create(char **id_out, envup_engine *e, const char *path, const cJSON *body,
 	const char *header, const char *what)
 {
-	envup_buf resp = ENVUP_BUF_INIT;
-	cJSON *json = NULL;
-	char *text = NULL;
-	long status = 0;
-	int error = ENVUP_ERROR;
-
-	if (id_out)
-		*id_out = NULL;
-	if ((text = cJSON_PrintUnformatted(body)) == NULL) {
-		error = envup_error_set_oom();
-		goto done;
-	}
-	if (header)
-		error = envup_engine_request_header(e, "POST", path, header, text, strlen(text),
-			&status, &resp);
-	else
-		error = envup_engine_request(e, "POST", path, NULL, text, strlen(text), &status, &resp);
-	if (error < 0)
-		goto done;
-	if (status != 201 && status != 200) {
-		error = envup_engine_api_error(status, &resp, what);
-		goto done;
-	}
-	if ((error = envup_engine_parse_json(&json, &resp, what)) < 0)
-		goto done;
-	if (!jsonx_str(json, "ID") || !*jsonx_str(json, "ID")) {
-		error = envup_error_set(ENVUP_EDOCKER, ENVUP_ERROR_DOCKER, "%s: the engine answered no ID", what);
-		goto done;
-	}
-	error = 0;
-	if (id_out && (*id_out = envup__strdup(jsonx_str(json, "ID"))) == NULL)
-		error = ENVUP_ERROR;
-done:
-	if (text)
-		cJSON_free(text);
-	cJSON_Delete(json);
-	envup_buf_dispose(&resp);
-	return error;
+	return envup_engine_create_with(id_out, e, path, body, header, "ID", what);
 }
 
 int envup_swarm_service_create(char **id_out, envup_engine *e, const cJSON *spec, const char *auth)
 {
-	char *header = NULL, *what = NULL;
 	const char *name = jsonx_str(spec, "Name");
-	int error = ENVUP_ERROR;
+	char *what = envup__sprintf("create swarm service %s", name ? name : "?");
+	int error = what ? swarm_create(id_out, e, "/services/create", spec, auth, what) : ENVUP_ERROR;
 
-	(void)header;
-	if ((what = envup__sprintf("create swarm service %s", name ? name : "?")) == NULL)
-		goto done;
-	error = swarm_create(id_out, e, "/services/create", spec, auth, what);
-done:
-	envup__free(header);
 	envup__free(what);
 	return error;
 }
@@ -594,7 +550,7 @@ int envup_swarm_image_digest(char **digest, envup_engine *e, const char *image, 
 {
 	envup_buf path = ENVUP_BUF_INIT, resp = ENVUP_BUF_INIT;
 	cJSON *json = NULL;
-	char *esc = NULL, *header = NULL, *what = NULL;
+	char *esc = NULL, *what = NULL;
 	const char *d;
 	long status = 0;
 	int error = ENVUP_ERROR;
@@ -604,7 +560,6 @@ int envup_swarm_image_digest(char **digest, envup_engine *e, const char *image, 
 	    envup_buf_printf(&path, "/distribution/%s/json", esc) < 0 ||
 	    (what = envup__sprintf("look up image %s in its registry", image)) == NULL)
 		goto done;
-	header = NULL;
 	error = auth ? envup_engine_request_header(e, "GET", envup_buf_cstr(&path), auth, NULL, 0,
 		&status, &resp) :
 		envup_engine_request(e, "GET", envup_buf_cstr(&path), NULL, NULL, 0, &status, &resp);
@@ -628,7 +583,6 @@ done:
 	envup_buf_dispose(&path);
 	envup_buf_dispose(&resp);
 	envup__free(esc);
-	envup__free(header);
 	envup__free(what);
 	return error;
 }

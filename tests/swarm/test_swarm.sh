@@ -294,7 +294,7 @@ case_compose() {
 case_ten() {
 	local dir i n names=() pids=() placement nodes pairs
 	wf_dir dir
-	printf 'services:\n  db: { template: postgres }\n  cache: { template: redis }\n' >"$dir/envup.yaml"
+	printf 'services:\n  cache: { template: redis }\n  mock: { template: mockserver }\n' >"$dir/envup.yaml"
 	for i in $(seq 1 10); do
 		wf_name n
 		names+=("$n")
@@ -309,7 +309,8 @@ case_ten() {
 		sw_placement "$n" | sed "s/^/$n /" >>"$dir/placement"
 		(
 			. "$dir/$n.env"
-			[ "$(psql "$DB_URL" -Atc 'select 1')" = 1 ] && [ "$(redis-cli -u "$CACHE_URL" --no-auth-warning ping)" = PONG ]
+			[ "$(redis-cli -u "$CACHE_URL" --no-auth-warning ping)" = PONG ] &&
+				[ "$(curl -s -o /dev/null -w '%{http_code}' -X PUT "$MOCK_URL/mockserver/status")" = 200 ]
 		) || wf_fail "$n does not answer at its URLs"
 	done
 	echo "placement of ten environments (environment service node address):"
@@ -407,11 +408,15 @@ case_ports() {
 	wf_dir dir
 	# a Compose file that fixes its host port, as many do
 	printf 'services:\n  cache:\n    image: redis:7-alpine\n    ports: ["16379:6379"]\n' >"$dir/docker-compose.yml"
+	local pids=()
 	for i in 1 2 3; do
 		wf_name n
 		names+=("$n")
-		(cd "$dir" && envup up -n "$n" --backend swarm --keep >/dev/null 2>"$dir/$n.err") ||
-			{ cat "$dir/$n.err" >&2; wf_fail "up $i of a fixed port"; }
+		(cd "$dir" && envup up -n "$n" --backend swarm --keep >/dev/null 2>"$dir/$n.err") &
+		pids+=($!)
+	done
+	for i in 0 1 2; do
+		wait "${pids[$i]}" || { cat "$dir/${names[$i]}.err" >&2; wf_fail "up $((i + 1)) of a fixed port"; }
 	done
 	[ "$(for n in "${names[@]}"; do sw_placement "$n"; done | awk '{ print $2 }' | sort -u | wc -l)" = 3 ] ||
 		wf_fail "three environments of one fixed port are not on three nodes"
@@ -433,7 +438,7 @@ case_drain() {
 	local dir n n2 node out
 	wf_dir dir
 	wf_name n
-	printf 'services:\n  cache: { template: redis }\n  db: { template: postgres }\n' >"$dir/envup.yaml"
+	printf 'services:\n  cache: { template: redis }\n  queue: { template: redis }\n' >"$dir/envup.yaml"
 	(cd "$dir" && envup up -n "$n" --backend swarm --keep >"$dir/a.env" 2>"$dir/a.err") || { cat "$dir/a.err" >&2; wf_fail "up"; }
 	node=$(sw_placement "$n" | awk '$1 == "cache" { print $2 }')
 	swarm_docker 1 node update --availability drain "$node" >/dev/null || wf_fail "drain $node"
@@ -466,7 +471,7 @@ case_owner() {
 	local dir n owner took
 	wf_dir dir
 	wf_name n
-	printf 'services:\n  cache: { template: redis }\n  db: { template: postgres }\n' >"$dir/envup.yaml"
+	printf 'services:\n  cache: { template: redis }\n  queue: { template: redis }\n' >"$dir/envup.yaml"
 	setsid sleep 600 </dev/null >/dev/null 2>&1 &
 	owner=$!
 	(cd "$dir" && envup up -n "$n" --backend swarm --owner-pid "$owner" >/dev/null 2>"$dir/up.err") ||
@@ -506,5 +511,7 @@ case_foreign() {
 
 for c in $SW_CASES; do
 	echo "== $c"
+	t0=$SECONDS
 	"case_$c"
+	echo "== $c: $((SECONDS - t0))s"
 done
