@@ -58,11 +58,17 @@ unset ENVUP_BACKEND ENVUP_HOST
 
 # Everything of environment NAME on the swarm: services, configs and
 # networks on the manager, task containers on every node.
-sw_leftovers() {
-	local n=$1 k=0 i
-	k=$(( $(swarm_docker 1 service ls -q --filter "label=dev.envup.env=$n" | wc -l) +
+# Services, configs and networks of NAME on the manager.
+sw_manager_left() {
+	local n=$1
+	echo $(( $(swarm_docker 1 service ls -q --filter "label=dev.envup.env=$n" | wc -l) +
 		$(swarm_docker 1 config ls -q --filter "label=dev.envup.env=$n" | wc -l) +
 		$(swarm_docker 1 network ls -q --filter "label=dev.envup.env=$n" | wc -l) ))
+}
+
+sw_leftovers() {
+	local n=$1 k i
+	k=$(sw_manager_left "$n")
 	for i in $(seq 1 "$SWARM_NODES"); do
 		k=$((k + $(swarm_docker "$i" ps -a --filter "label=com.docker.swarm.service.name" \
 			--format '{{.Names}}' | grep -c "^envup-$n-" || true)))
@@ -111,9 +117,7 @@ sw_gone() {
 # (sw_cleanup) requires them gone for every name.
 sw_gone_here() {
 	local n=$1 k
-	k=$(( $(swarm_docker 1 service ls -q --filter "label=dev.envup.env=$n" | wc -l) +
-		$(swarm_docker 1 config ls -q --filter "label=dev.envup.env=$n" | wc -l) +
-		$(swarm_docker 1 network ls -q --filter "label=dev.envup.env=$n" | wc -l) ))
+	k=$(sw_manager_left "$n")
 	[ "$k" = 0 ] || wf_fail "$n left $k resources on the manager"
 }
 
